@@ -1,0 +1,160 @@
+package dev.eventproc.cli;
+
+import dev.eventproc.bench.BenchReport;
+import dev.eventproc.bench.KafkaBench;
+import dev.eventproc.bench.LakehouseBench;
+import dev.eventproc.bench.PostgresBench;
+import dev.eventproc.pipeline.Sessions;
+import dev.eventproc.sink.SinkType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code eventproc bench}: each sink's exactly-once path against what a user would otherwise write, in one run. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Measure each sink's exactly-once path against its baselines, in one run, and print rows/s and ratios.")
+final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--rows", defaultValue = "1000000", description = "Rows per variant (default ${DEFAULT-VALUE}).")
+  long rows;
+
+  @Option(names = "--cases", split = ",", defaultValue = "postgres,delta,iceberg,kafka", description = "Cases to run (default ${DEFAULT-VALUE}).")
+  List<String> cases;
+
+  @Option(names = "--pg-url", defaultValue = "${env:EVENTPROC_BENCH_PG_URL:-jdbc:postgresql://127.0.0.1:5432/postgres}",
+      description = "PostgreSQL for the postgres case (default ${DEFAULT-VALUE}).")
+  String pgUrl;
+
+  @Option(names = "--pg-user", defaultValue = "${env:EVENTPROC_BENCH_PG_USER:-postgres}", description = "PostgreSQL user.")
+  String pgUser;
+
+  @Option(names = "--pg-password-env", description = "Name of an environment variable holding the PostgreSQL password.")
+  String pgPasswordEnv;
+
+  @Option(names = "--pg-partitions", defaultValue = "2", description = "Slices of the partition commit shape (default ${DEFAULT-VALUE}).")
+  int pgPartitions;
+
+  @Option(names = "--pg-fillfactor", description = "Fillfactor of the bench table (default: the sink's, 80 for upsert).")
+  Integer pgFillfactor;
+
+  @Option(names = "--kafka-servers", description = "Kafka brokers for the kafka case (default: an in-process broker).")
+  String kafkaServers;
+
+  @Option(names = "--warmup", defaultValue = "true", negatable = true,
+      description = "Run every case once on a tenth of the rows first, unmeasured, so JIT warm-up does not favour later cases.")
+  boolean warmup;
+
+  @Option(names = "--repeat", defaultValue = "1", description = "Runs of every case; each variant reports its median (default ${DEFAULT-VALUE}).")
+  int repeat;
+
+  @Option(names = "--out", defaultValue = "target/bench", description = "Directory for results.csv and results.json.")
+  Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    Configurator.setLevel("dev.eventproc", Boolean.getBoolean("eventproc.bench.debug") ? Level.DEBUG : Level.WARN);
+    SparkSession spark = Sessions.getOrCreate("eventproc-bench", Map.of(), EnumSet.of(SinkType.DELTA, SinkType.ICEBERG));
+    spark.sparkContext().setLogLevel("ERROR");
+    String machine = Runtime.getRuntime().availableProcessors() + " cores, " + (Runtime.getRuntime().maxMemory() >> 20)
+        + " MiB heap, " + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", Java "
+        + System.getProperty("java.version") + ", Spark " + spark.version();
+    System.out.println("eventproc bench: " + rows + " rows per variant on " + machine);
+    if (warmup) {
+      System.out.println("  warming up (a tenth of the rows, not measured)");
+      runCases(spark, Math.max(1000, rows / 10), new BenchReport(), false);
+    }
+    List<BenchReport> runs = new java.util.ArrayList<>();
+    for (int i = 0; i < Math.max(1, repeat); i++) {
+      BenchReport run = new BenchReport();
+      runCases(spark, rows, run, i == 0);
+      runs.add(run);
+    }
+    BenchReport report = BenchReport.median(runs);
+    System.out.println();
+    System.out.print(report.table());
+    Files.createDirectories(out);
+    report.writeCsv(out.resolve("results.csv"));
+    report.writeJson(out.resolve("results.json"), machine);
+    System.out.println("\nwrote " + out.resolve("results.csv") + " and " + out.resolve("results.json"));
+    spark.stop();
+    return 0;
+  }
+
+  private void runCases(SparkSession spark, long n, BenchReport report, boolean say) throws IOException {
+    for (String c : cases) {
+      String name = c.trim().toLowerCase(Locale.ROOT);
+      switch (name) {
+        case "postgres" -> {
+          if (say) {
+            System.out.println("  postgres: Spark JDBC writer, raw COPY, eventproc (batch and partition commit) at " + pgUrl);
+          }
+          String password = pgPasswordEnv == null ? null : System.getenv(pgPasswordEnv);
+          try {
+            PostgresBench.run(spark, new PostgresBench.Settings(pgUrl, pgUser, password, "eventproc_bench", n, pgPartitions, pgFillfactor),
+                report);
+          } catch (Exception e) {
+            report.note("postgres: not run: " + Failures.describe(e) + " (give --pg-url/--pg-user of a reachable server)");
+          }
+        }
+        case "delta", "iceberg" -> {
+          if (say) {
+            System.out.println("  " + name + ": native streaming append vs eventproc append; bare MERGE vs eventproc MERGE");
+          }
+          Path work = Files.createTempDirectory("eventproc-bench-" + name);
+          try {
+            LakehouseBench.run(spark, LakehouseBench.Format.valueOf(name.toUpperCase(Locale.ROOT)), n, work, report);
+          } catch (Exception e) {
+            report.note(name + ": failed: " + Failures.describe(e));
+          } finally {
+            deleteQuietly(work);
+          }
+        }
+        case "kafka" -> {
+          if (say) {
+            System.out.println("  kafka: Spark's Kafka sink, a raw transactional producer, eventproc (single and partitioned)");
+          }
+          try {
+            KafkaBench.run(spark, kafkaServers(), n, report);
+          } catch (Exception e) {
+            report.note("kafka: failed: " + Failures.describe(e));
+          }
+        }
+        default -> report.note(c + ": unknown case (cases: postgres, delta, iceberg, kafka)");
+      }
+    }
+  }
+
+  private LocalKafkaBroker broker;
+
+  /** The brokers given, or an in-process one started on first use (stopped when the JVM ends). */
+  private String kafkaServers() throws IOException {
+    if (kafkaServers != null) {
+      return kafkaServers;
+    }
+    if (broker == null) {
+      broker = LocalKafkaBroker.start(Files.createTempDirectory("eventproc-bench-kafka"));
+      LocalKafkaBroker b = broker;
+      Runtime.getRuntime().addShutdownHook(new Thread(b::close));
+    }
+    return broker.bootstrapServers();
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // a temp directory: the OS cleans it up eventually
+    }
+  }
+}

@@ -1,0 +1,212 @@
+package dev.eventproc.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Generates payment events the way real feeds deliver them: duplicates (exact re-sends), events out
+ * of order in event time, several versions per key arriving in any order, deletes and malformed
+ * payloads. Deterministic for a seed. Alongside the messages it computes the oracle, the expected
+ * final state, from the generated events alone (no Spark involved).
+ *
+ * <p>Event JSON: {@code payment_id, account_id, amount, currency, version, op ('u' or 'd'), event_time}.
+ */
+public final class EventGenerator {
+  /** Spark DDL of the generated events. */
+  public static final String SCHEMA =
+      "payment_id STRING, account_id STRING, amount DECIMAL(12,2), currency STRING, version BIGINT, op STRING, event_time TIMESTAMP";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String[] CURRENCIES = {"EUR", "USD", "GBP", "CHF"};
+
+  /**
+   * What to generate.
+   *
+   * @param keys distinct payment ids
+   * @param versionsPerKey versions (updates) per payment id, 1 for immutable events
+   * @param duplicateRate fraction of events sent twice (the copy a little later)
+   * @param outOfOrderRate fraction of events whose event time lags behind the stream's
+   * @param maxLateness how far such events lag, at most
+   * @param deleteRate fraction of keys whose last version is a delete
+   * @param malformedRate malformed payloads per valid event
+   * @param seed random seed
+   * @param start event time of the first event
+   * @param spacing event-time step between consecutive events
+   */
+  public record Spec(int keys, int versionsPerKey, double duplicateRate, double outOfOrderRate, Duration maxLateness,
+      double deleteRate, double malformedRate, long seed, Instant start, Duration spacing) {
+    /** The demo's feed: immutable payments, 5% duplicates, 10% out of order (under 2 minutes), 0.5% malformed. */
+    public static Spec payments(int keys, long seed) {
+      return new Spec(keys, 1, 0.05, 0.10, Duration.ofMinutes(2), 0, 0.005, seed,
+          Instant.parse("2026-01-01T00:00:00Z"), Duration.ofMillis(10));
+    }
+
+    public Spec withVersions(int versions, double deleteRate) {
+      return new Spec(keys, versions, duplicateRate, outOfOrderRate, maxLateness, deleteRate, malformedRate, seed, start, spacing);
+    }
+
+    public Spec withMalformedRate(double rate) {
+      return new Spec(keys, versionsPerKey, duplicateRate, outOfOrderRate, maxLateness, deleteRate, rate, seed, start, spacing);
+    }
+
+    public Spec withDuplicateRate(double rate) {
+      return new Spec(keys, versionsPerKey, rate, outOfOrderRate, maxLateness, deleteRate, malformedRate, seed, start, spacing);
+    }
+  }
+
+  /** One valid event. */
+  public record Event(String paymentId, String accountId, BigDecimal amount, String currency, long version,
+      boolean delete, Instant eventTime) {
+    public String json() {
+      ObjectNode n = JSON.createObjectNode();
+      n.put("payment_id", paymentId);
+      n.put("account_id", accountId);
+      n.put("amount", amount);
+      n.put("currency", currency);
+      n.put("version", version);
+      n.put("op", delete ? "d" : "u");
+      n.put("event_time", eventTime.toString());
+      try {
+        return JSON.writeValueAsString(n);
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /** One message as sent: the payload and, for valid events, the event (null for malformed ones). */
+  public record Message(String key, String payload, Event event) {
+    public boolean malformed() {
+      return event == null;
+    }
+  }
+
+  /** The generated feed and its oracle. */
+  public record Output(List<Message> messages, Oracle oracle) {}
+
+  /**
+   * The expected outcome, computed from the messages in the order they are sent.
+   *
+   * @param validMessages messages that parse, duplicates included
+   * @param malformed messages that do not (all must end in quarantine)
+   * @param duplicates exact re-sends among the valid messages
+   * @param outOfOrder events whose event time lags behind an earlier event's
+   * @param firstSeen per key, the first valid event sent (what first-seen dedupe plus insert-if-absent keep)
+   * @param latest per key, the highest version unless it is a delete (what upsert with deletes keeps)
+   */
+  public record Oracle(long validMessages, long malformed, long duplicates, long outOfOrder,
+      Map<String, Event> firstSeen, Map<String, Event> latest) {
+    public BigDecimal firstSeenAmount() {
+      return firstSeen.values().stream().map(Event::amount).reduce(BigDecimal.ZERO, BigDecimal::add);
+    }
+
+    public BigDecimal latestAmount() {
+      return latest.values().stream().map(Event::amount).reduce(BigDecimal.ZERO, BigDecimal::add);
+    }
+  }
+
+  private EventGenerator() {}
+
+  public static Output generate(Spec spec) {
+    Random rnd = new Random(spec.seed());
+    List<Event> base = new ArrayList<>();
+    for (int k = 0; k < spec.keys(); k++) {
+      String id = String.format("p-%08d", k);
+      String account = "acct-" + rnd.nextInt(Math.max(1, spec.keys() / 20 + 1));
+      String currency = CURRENCIES[rnd.nextInt(CURRENCIES.length)];
+      boolean deleted = rnd.nextDouble() < spec.deleteRate();
+      for (int v = 1; v <= spec.versionsPerKey(); v++) {
+        BigDecimal amount = BigDecimal.valueOf(100 + rnd.nextInt(99_900), 2).setScale(2, RoundingMode.UNNECESSARY);
+        base.add(new Event(id, account, amount, currency, v, deleted && v == spec.versionsPerKey(), null));
+      }
+    }
+    if (spec.versionsPerKey() > 1) {
+      Collections.shuffle(base, rnd); // versions of a key arrive in any order
+    }
+
+    // Stamp event times in send order; some lag behind (out of order).
+    List<Event> timed = new ArrayList<>(base.size());
+    long outOfOrder = 0;
+    for (int i = 0; i < base.size(); i++) {
+      Instant t = spec.start().plus(spec.spacing().multipliedBy(i));
+      if (rnd.nextDouble() < spec.outOfOrderRate()) {
+        t = t.minusMillis((long) (rnd.nextDouble() * spec.maxLateness().toMillis()));
+        outOfOrder++;
+      }
+      Event e = base.get(i);
+      timed.add(new Event(e.paymentId(), e.accountId(), e.amount(), e.currency(), e.version(), e.delete(), t));
+    }
+
+    // Duplicates: an exact copy of an event, sent up to 2,000 messages later.
+    List<List<Event>> slots = new ArrayList<>();
+    for (Event e : timed) {
+      List<Event> slot = new ArrayList<>();
+      slot.add(e);
+      slots.add(slot);
+    }
+    long duplicates = 0;
+    for (int i = 0; i < timed.size(); i++) {
+      if (rnd.nextDouble() < spec.duplicateRate()) {
+        int at = Math.min(timed.size() - 1, i + rnd.nextInt(2000));
+        slots.get(at).add(timed.get(i));
+        duplicates++;
+      }
+    }
+
+    List<Message> messages = new ArrayList<>();
+    long malformed = 0;
+    for (List<Event> slot : slots) {
+      for (Event e : slot) {
+        messages.add(new Message(e.paymentId(), e.json(), e));
+        if (rnd.nextDouble() < spec.malformedRate()) {
+          messages.add(new Message(null, malformedPayload(rnd, e, malformed), null));
+          malformed++;
+        }
+      }
+    }
+
+    Map<String, Event> firstSeen = new LinkedHashMap<>();
+    Map<String, Event> newest = new LinkedHashMap<>();
+    long valid = 0;
+    for (Message m : messages) {
+      if (m.malformed()) {
+        continue;
+      }
+      valid++;
+      Event e = m.event();
+      firstSeen.putIfAbsent(e.paymentId(), e);
+      newest.merge(e.paymentId(), e, (a, b) -> b.version() > a.version() ? b : a);
+    }
+    Map<String, Event> latest = new LinkedHashMap<>();
+    newest.forEach((k, e) -> {
+      if (!e.delete()) {
+        latest.put(k, e);
+      }
+    });
+    return new Output(List.copyOf(messages), new Oracle(valid, malformed, duplicates, outOfOrder, firstSeen, latest));
+  }
+
+  /** Kinds of bad input, in turn: not JSON, no key, wrong type, no event time, a clock far ahead. */
+  private static String malformedPayload(Random rnd, Event near, long n) {
+    String t = near.eventTime().toString();
+    return switch ((int) (n % 5)) {
+      case 0 -> "{\"payment_id\": \"" + near.paymentId() + "\", \"amount\": 12.5, ";
+      case 1 -> "{\"account_id\":\"acct-1\",\"amount\":10.00,\"currency\":\"EUR\",\"version\":1,\"op\":\"u\",\"event_time\":\"" + t + "\"}";
+      case 2 -> "{\"payment_id\":\"bad-" + n + "\",\"amount\":\"twelve\",\"currency\":\"EUR\",\"version\":1,\"op\":\"u\",\"event_time\":\"" + t + "\"}";
+      case 3 -> "{\"payment_id\":\"bad-" + n + "\",\"amount\":1.00,\"currency\":\"EUR\",\"version\":1,\"op\":\"u\"}";
+      default -> "{\"payment_id\":\"bad-" + n + "\",\"amount\":1.00,\"currency\":\"EUR\",\"version\":1,\"op\":\"u\",\"event_time\":\""
+          + near.eventTime().plus(Duration.ofDays(4000 + rnd.nextInt(1000))) + "\"}";
+    };
+  }
+}

@@ -1,0 +1,26 @@
+package dev.eventproc.cli;
+
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/** Turns an exception chain into one readable line for people. */
+final class Failures {
+  private Failures() {}
+
+  static String describe(Throwable e) {
+    Set<String> parts = new LinkedHashSet<>();
+    for (Throwable t = e; t != null && parts.size() < 4; t = t.getCause() == t ? null : t.getCause()) {
+      String m = t.getMessage();
+      String line = m == null ? t.getClass().getSimpleName() : firstLine(m);
+      if (parts.stream().noneMatch(p -> p.contains(line))) {
+        parts.add(line);
+      }
+    }
+    return String.join(" <- ", parts);
+  }
+
+  static String firstLine(String s) {
+    int nl = s.indexOf('\n');
+    return (nl < 0 ? s : s.substring(0, nl)).trim();
+  }
+}

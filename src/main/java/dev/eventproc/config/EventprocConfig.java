@@ -1,0 +1,183 @@
+package dev.eventproc.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The raw configuration: flat string keys, with {@code ${env:NAME}} and {@code ${file:/path}}
+ * references already replaced by their values. Immutable.
+ *
+ * <p>Secrets: a key whose name looks like a secret (password, secret, token, JAAS config...) or whose
+ * value came from a reference is masked by {@link #masked()} and {@link #toString()}, which is what
+ * every log line uses. A config <em>file</em> may not hold such a secret in plain text: it must use
+ * a reference, so the file itself can be checked in. A map given from code may hold literals.
+ *
+ * <p>Typed, validated views of this are built with {@link ConfigReader}.
+ */
+public final class EventprocConfig {
+  private static final Pattern REFERENCE = Pattern.compile("\\$\\{(env|file):([^}]*)}");
+  private static final Pattern SECRET_KEY =
+      Pattern.compile("(?i).*(password|passwd|secret|token|jaas\\.config|credentials?|private\\.key)$");
+  static final String MASK = "******";
+
+  private final Map<String, String> values;
+  private final Set<String> secretKeys;
+  private final String origin;
+
+  private EventprocConfig(Map<String, String> values, Set<String> secretKeys, String origin) {
+    this.values = Collections.unmodifiableMap(new TreeMap<>(values));
+    this.secretKeys = Set.copyOf(secretKeys);
+    this.origin = origin;
+  }
+
+  /** Reads a Java properties file (UTF-8). */
+  public static EventprocConfig load(Path file) {
+    Properties props = new Properties();
+    try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      props.load(in);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("--config: file " + file.toAbsolutePath() + " does not exist.");
+    } catch (IOException | IllegalArgumentException e) {
+      throw new ConfigException("--config: cannot read " + file.toAbsolutePath() + ": " + e.getMessage());
+    }
+    Map<String, String> raw = new TreeMap<>();
+    for (String name : props.stringPropertyNames()) {
+      raw.put(name.trim(), props.getProperty(name).trim());
+    }
+    return resolve(raw, false, file.toString(), System::getenv);
+  }
+
+  /** Builds a config from library code. Literal secrets are allowed here. */
+  public static EventprocConfig of(Map<String, String> map) {
+    return resolve(new TreeMap<>(map), true, "map", System::getenv);
+  }
+
+  /** As {@link #of(Map)}, resolving {@code ${env:...}} with the given lookup (for tests and embedding). */
+  public static EventprocConfig of(Map<String, String> map, UnaryOperator<String> env) {
+    return resolve(new TreeMap<>(map), true, "map", env);
+  }
+
+  private static EventprocConfig resolve(
+      Map<String, String> raw, boolean literalSecretsAllowed, String origin, UnaryOperator<String> env) {
+    List<String> problems = new ArrayList<>();
+    Map<String, String> resolved = new TreeMap<>();
+    Set<String> secrets = new HashSet<>();
+    for (Map.Entry<String, String> e : raw.entrySet()) {
+      String key = e.getKey();
+      String value = e.getValue() == null ? "" : e.getValue();
+      if (isSecretName(key)) {
+        secrets.add(key);
+        if (!literalSecretsAllowed && !value.isEmpty() && !REFERENCE.matcher(value).find()) {
+          problems.add(key + ": a secret must not be written in the config file. Use ${env:NAME} "
+              + "(an environment variable) or ${file:/path} (a file holding only the secret).");
+          continue;
+        }
+      }
+      Matcher m = REFERENCE.matcher(value);
+      StringBuilder out = new StringBuilder();
+      boolean ok = true;
+      while (m.find()) {
+        secrets.add(key);
+        String kind = m.group(1);
+        String target = m.group(2).trim();
+        String replacement = "env".equals(kind) ? env.apply(target) : readSecretFile(target);
+        if (replacement == null) {
+          problems.add(key + ": " + ("env".equals(kind)
+              ? "environment variable " + target + " is not set. Export it before starting, or change " + key + "."
+              : "cannot read secret file " + target + ". Check the path and its permissions."));
+          ok = false;
+          break;
+        }
+        m.appendReplacement(out, Matcher.quoteReplacement(replacement));
+      }
+      if (ok) {
+        m.appendTail(out);
+        resolved.put(key, out.toString());
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return new EventprocConfig(resolved, secrets, origin);
+  }
+
+  private static String readSecretFile(String path) {
+    try {
+      return Files.readString(Path.of(path), StandardCharsets.UTF_8).strip();
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  static boolean isSecretName(String key) {
+    return SECRET_KEY.matcher(key).matches();
+  }
+
+  /** The value of a key, or null when absent. */
+  public String get(String key) {
+    return values.get(key);
+  }
+
+  public boolean contains(String key) {
+    return values.containsKey(key);
+  }
+
+  /** All keys, sorted. */
+  public Set<String> keys() {
+    return values.keySet();
+  }
+
+  /** Whether the key holds a secret (masked in logs). */
+  public boolean isSecret(String key) {
+    return secretKeys.contains(key);
+  }
+
+  /** Where this config came from (a file path, or "map"). */
+  public String origin() {
+    return origin;
+  }
+
+  /** A copy with one key set (or removed when value is null); secrets keep their masking. */
+  public EventprocConfig with(String key, String value) {
+    Map<String, String> copy = new TreeMap<>(values);
+    if (value == null) {
+      copy.remove(key);
+    } else {
+      copy.put(key, value);
+    }
+    return new EventprocConfig(copy, secretKeys, origin);
+  }
+
+  /** The config with every secret replaced by {@value #MASK}: the only form that may be logged. */
+  public Map<String, String> masked() {
+    Map<String, String> out = new TreeMap<>();
+    values.forEach((k, v) -> out.put(k, secretKeys.contains(k) ? MASK : maskUrlPassword(v)));
+    return out;
+  }
+
+  /** Masks a password embedded in a URL (user:pass@host, or password=... in a JDBC URL). */
+  public static String maskUrlPassword(String value) {
+    String v = value.replaceAll("(?i)(://[^/:@\\s]*:)[^@/\\s]+@", "$1" + MASK + "@");
+    return v.replaceAll("(?i)([?&;]password=)[^&;\\s]*", "$1" + MASK);
+  }
+
+  @Override
+  public String toString() {
+    return "EventprocConfig" + masked();
+  }
+}

@@ -1,0 +1,209 @@
+package dev.eventproc.pipeline;
+
+import dev.eventproc.config.ConfigException;
+import dev.eventproc.config.ConfigReader;
+import dev.eventproc.config.EventprocConfig;
+import dev.eventproc.config.Identifiers;
+import dev.eventproc.sink.BatchSink;
+import dev.eventproc.sink.Sinks;
+import dev.eventproc.sink.delta.DeltaSink;
+import dev.eventproc.stage.SourceOptions;
+import dev.eventproc.stage.StageOptions;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A whole pipeline's configuration, validated at once: source, stage, sink, quarantine, checkpoint,
+ * trigger and Spark settings. Every problem is reported together in one {@link ConfigException}.
+ *
+ * <p>Pipeline keys: {@code pipeline.name} (required; the query name and the default sink name),
+ * {@code checkpoint.location} (required), {@code trigger} ({@code processing-time} (default),
+ * {@code available-now} to drain what is there and stop, or {@code once}), {@code trigger.interval}
+ * (for processing-time; default 0: start the next batch as soon as the last one ends), and
+ * {@code spark.*} (set on the Spark session when eventproc creates it).
+ *
+ * <p>Quarantine keys: a sink scope {@code quarantine.*} with the same keys as {@code sink.*}. By
+ * default a Delta table in append mode at {@code <checkpoint.location>-quarantine}, named
+ * {@code <pipeline.name>_quarantine}.
+ */
+public final class PipelineConfig {
+  public static final String NAME = "pipeline.name";
+  public static final String CHECKPOINT = "checkpoint.location";
+  public static final String TRIGGER = "trigger";
+  public static final String TRIGGER_INTERVAL = "trigger.interval";
+  public static final Duration TRIGGER_INTERVAL_DEFAULT = Duration.ZERO;
+  public static final String SPARK = "spark";
+  public static final String QUARANTINE = "quarantine.";
+  public static final String QUARANTINE_SUFFIX = "-quarantine";
+
+  /** How the query is triggered, as written in {@code trigger}. */
+  public enum Trigger { PROCESSING_TIME, AVAILABLE_NOW, ONCE }
+
+  private final EventprocConfig raw;
+  private final String name;
+  private final String checkpoint;
+  private final Trigger trigger;
+  private final Duration triggerInterval;
+  private final Map<String, String> sparkConf;
+  private final SourceOptions source;
+  private final StageOptions stage;
+  private final BatchSink sink;
+  private final BatchSink quarantine;
+
+  private PipelineConfig(EventprocConfig raw, String name, String checkpoint, Trigger trigger, Duration triggerInterval,
+      Map<String, String> sparkConf, SourceOptions source, StageOptions stage, BatchSink sink, BatchSink quarantine) {
+    this.raw = raw;
+    this.name = name;
+    this.checkpoint = checkpoint;
+    this.trigger = trigger;
+    this.triggerInterval = triggerInterval;
+    this.sparkConf = Map.copyOf(sparkConf);
+    this.source = source;
+    this.stage = stage;
+    this.sink = sink;
+    this.quarantine = quarantine;
+  }
+
+  /** Validates a config; throws one {@link ConfigException} listing every problem. */
+  public static PipelineConfig from(EventprocConfig config) {
+    ConfigReader r = new ConfigReader(withQuarantineDefaults(config));
+    PipelineConfig p = read(r, config);
+    r.finish();
+    return p;
+  }
+
+  /** Every key a pipeline reads for this config (for documentation checks), problems or not. */
+  public static java.util.Set<String> keysRead(EventprocConfig config) {
+    ConfigReader r = new ConfigReader(withQuarantineDefaults(config));
+    read(r, config);
+    java.util.Set<String> keys = new java.util.TreeSet<>(r.knownKeys());
+    r.knownPrefixes().keySet().forEach(p -> keys.add(p + "*"));
+    return keys;
+  }
+
+  private static PipelineConfig read(ConfigReader r, EventprocConfig config) {
+    String name = r.required(NAME, "Name the pipeline (letters, digits, underscores), e.g. payments.");
+    if (name != null && !Identifiers.isPlain(name)) {
+      r.problem(NAME, "'" + name + "' is not a plain name. " + Identifiers.RULE);
+      name = null;
+    }
+    String checkpoint = r.required(CHECKPOINT, "Give a directory (or URI) where Spark keeps this query's progress.");
+    Trigger trigger = r.choice(TRIGGER, Trigger.class, Trigger.PROCESSING_TIME);
+    Duration interval = r.duration(TRIGGER_INTERVAL, TRIGGER_INTERVAL_DEFAULT);
+    if (trigger != Trigger.PROCESSING_TIME && r.has(TRIGGER_INTERVAL)) {
+      r.problem(TRIGGER_INTERVAL, "is only used with trigger=processing-time. Remove it.");
+    }
+    Map<String, String> spark = new TreeMap<>();
+    r.prefixed(SPARK, "Spark settings").forEach((k, v) -> spark.put(SPARK + "." + k, v));
+
+    SourceOptions source = SourceOptions.read(r);
+    StageOptions stage = StageOptions.read(r, source);
+    // A dedupe stage leaves at most one row per key in each batch: sinks keyed on those columns need not reduce.
+    java.util.List<String> uniqueKeys = source != null && stage.type() == StageOptions.Type.DEDUPE_FIRST_SEEN
+        ? source.keyColumns() : java.util.List.of();
+    BatchSink sink = Sinks.readAll(r, name, uniqueKeys);
+    BatchSink quarantine = Sinks.read(r.scope(QUARANTINE), name == null ? null : name + "_quarantine");
+    if (trigger == Trigger.PROCESSING_TIME && sink != null) {
+      for (BatchSink s : sinks(sink)) {
+        if (s instanceof dev.eventproc.sink.kafka.KafkaSink k && interval.toMillis() > k.options().transactionTimeoutMs()) {
+          r.problem(TRIGGER_INTERVAL, interval.toMillis() + " ms is longer than the transaction.timeout.ms ("
+              + k.options().transactionTimeoutMs() + ") of Kafka sink " + k.name() + ": a batch that takes its whole interval would be "
+              + "aborted by the broker. Raise sink.kafka.producer.transaction.timeout.ms to at least the interval.");
+        }
+      }
+    }
+    if (sink != null && quarantine != null && sinkNames(sink).contains(quarantine.name())) {
+      r.problem(QUARANTINE + "name", "'" + quarantine.name() + "' is also the sink's name. Give each sink its own name.");
+    }
+    return new PipelineConfig(config, name, checkpoint, trigger, interval, spark, source, stage, sink, quarantine);
+  }
+
+  private static java.util.List<BatchSink> sinks(BatchSink sink) {
+    return sink instanceof dev.eventproc.sink.FanOut f ? f.routes().stream().map(dev.eventproc.sink.FanOut.Route::sink).toList()
+        : java.util.List.of(sink);
+  }
+
+  private static java.util.List<String> sinkNames(BatchSink sink) {
+    return sinks(sink).stream().map(BatchSink::name).toList();
+  }
+
+  /** The adapters this config uses (main sinks and quarantine), to set the Spark session up for them. */
+  public java.util.Set<dev.eventproc.sink.SinkType> sinkTypes() {
+    java.util.Set<dev.eventproc.sink.SinkType> out = java.util.EnumSet.noneOf(dev.eventproc.sink.SinkType.class);
+    EventprocConfig c = withQuarantineDefaults(raw);
+    for (String k : c.keys()) {
+      if (k.equals("sink.type") || k.equals(QUARANTINE + Sinks.TYPE) || (k.startsWith(Sinks.PREFIX) && k.endsWith("." + Sinks.TYPE)
+          && k.chars().filter(ch -> ch == '.').count() == 2)) {
+        for (dev.eventproc.sink.SinkType t : dev.eventproc.sink.SinkType.values()) {
+          if (t.name().equalsIgnoreCase(c.get(k))) {
+            out.add(t);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Quarantine defaults: a Delta table, append mode, beside the checkpoint. Explicit keys win. */
+  private static EventprocConfig withQuarantineDefaults(EventprocConfig c) {
+    EventprocConfig out = c;
+    if (!c.contains(QUARANTINE + Sinks.TYPE)) {
+      out = out.with(QUARANTINE + Sinks.TYPE, "delta");
+    }
+    if (!c.contains(QUARANTINE + "mode")) {
+      out = out.with(QUARANTINE + "mode", "append");
+    }
+    boolean delta = "delta".equalsIgnoreCase(out.get(QUARANTINE + Sinks.TYPE));
+    String checkpoint = c.get(CHECKPOINT);
+    if (delta && !c.contains(QUARANTINE + DeltaSink.PATH) && !c.contains(QUARANTINE + DeltaSink.TABLE)) {
+      // Without a checkpoint the config fails on that key; a placeholder avoids a second, derived error.
+      String base = checkpoint == null || checkpoint.isEmpty() ? "checkpoint.location"
+          : checkpoint.endsWith("/") ? checkpoint.substring(0, checkpoint.length() - 1) : checkpoint;
+      out = out.with(QUARANTINE + DeltaSink.PATH, base + QUARANTINE_SUFFIX);
+    }
+    return out;
+  }
+
+  /** The config as given (with secrets), for components that need raw keys. */
+  public EventprocConfig raw() {
+    return raw;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public String checkpoint() {
+    return checkpoint;
+  }
+
+  public Trigger trigger() {
+    return trigger;
+  }
+
+  public Duration triggerInterval() {
+    return triggerInterval;
+  }
+
+  /** The {@code spark.*} keys, with their prefix. */
+  public Map<String, String> sparkConf() {
+    return sparkConf;
+  }
+
+  public SourceOptions source() {
+    return source;
+  }
+
+  public StageOptions stage() {
+    return stage;
+  }
+
+  public BatchSink sink() {
+    return sink;
+  }
+
+  public BatchSink quarantine() {
+    return quarantine;
+  }
+}

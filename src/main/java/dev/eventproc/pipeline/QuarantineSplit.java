@@ -1,0 +1,62 @@
+package dev.eventproc.pipeline;
+
+import static org.apache.spark.sql.functions.lit;
+
+import dev.eventproc.sink.BatchOutcome;
+import dev.eventproc.sink.BatchSink;
+import dev.eventproc.stage.ParsedEvents;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * The {@code foreachBatch} function of a pipeline: splits each batch (stage output plus quarantined
+ * rows, see {@link ParsedEvents#withQuarantine}) and writes both parts, each exactly once under the
+ * same batch id. The batch is persisted once. If either write fails the batch fails, Spark replays
+ * it after restart, and the sink that had already committed it skips.
+ */
+public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> {
+  private static final long serialVersionUID = 1L;
+  /** Column added to quarantined rows: the batch that carried them. */
+  public static final String BATCH_ID = "batch_id";
+
+  private final BatchSink main;
+  private final BatchSink quarantine;
+  private final AtomicReference<Split> last = new AtomicReference<>();
+
+  /** What the latest batch did in each sink. */
+  public record Split(BatchOutcome main, BatchOutcome quarantine) {}
+
+  public QuarantineSplit(BatchSink main, BatchSink quarantine) {
+    this.main = main;
+    this.quarantine = quarantine;
+  }
+
+  @Override
+  public void call(Dataset<Row> batch, Long batchId) {
+    String queryId = batch.sparkSession().sparkContext().getLocalProperty("sql.streaming.queryId");
+    Dataset<Row> rows = batch.persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      BatchOutcome q = quarantine.write(ParsedEvents.quarantineRows(rows).withColumn(BATCH_ID, lit(batchId)), batchId, queryId);
+      BatchOutcome m = main.write(ParsedEvents.mainRows(rows), batchId, queryId);
+      last.set(new Split(m, q));
+    } finally {
+      rows.unpersist(false);
+    }
+  }
+
+  public BatchSink main() {
+    return main;
+  }
+
+  public BatchSink quarantine() {
+    return quarantine;
+  }
+
+  /** The outcomes of the latest batch, or null before the first. */
+  public Split last() {
+    return last.get();
+  }
+}

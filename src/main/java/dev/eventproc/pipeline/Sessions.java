@@ -1,0 +1,65 @@
+package dev.eventproc.pipeline;
+
+import dev.eventproc.sink.SinkType;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/** Creates the Spark session for {@code eventproc run} and the demo. */
+public final class Sessions {
+  static final String DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension";
+  static final String ICEBERG_EXTENSION = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions";
+  static final String DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog";
+
+  private Sessions() {}
+
+  /**
+   * The active session, or a new one with the SQL extensions of the formats in use (Delta's catalog
+   * too when Delta is used). Without a master (none from
+   * spark-submit or the config) it runs {@code local[*]}; a local master gets few shuffle and Delta
+   * snapshot partitions and no UI. The {@code spark.*} keys of the config are applied last and win.
+   */
+  public static SparkSession getOrCreate(String appName, Map<String, String> sparkConf, Set<SinkType> sinkTypes) {
+    SparkConf submitted = new SparkConf(); // what spark-submit (or -Dspark.*) passed
+    String master = sparkConf.getOrDefault("spark.master", submitted.get("spark.master", null));
+    SparkSession.Builder b = SparkSession.builder().appName(appName);
+    // Only the extensions of formats in use: their jars may be absent from a cluster that does not need them.
+    Set<String> extensions = new LinkedHashSet<>();
+    for (String e : sparkConf.getOrDefault("spark.sql.extensions", submitted.get("spark.sql.extensions", "")).split(",")) {
+      if (!e.isBlank()) {
+        extensions.add(e.trim());
+      }
+    }
+    if (sinkTypes.contains(SinkType.DELTA)) {
+      extensions.add(DELTA_EXTENSION);
+      b = b.config("spark.sql.catalog.spark_catalog", DELTA_CATALOG);
+    }
+    if (sinkTypes.contains(SinkType.ICEBERG)) {
+      extensions.add(ICEBERG_EXTENSION);
+    }
+    if (!extensions.isEmpty()) {
+      b = b.config("spark.sql.extensions", String.join(",", extensions));
+    }
+    if (master == null) {
+      master = "local[*]";
+      b = b.master(master);
+    }
+    if (master.startsWith("local")) {
+      // Cluster-sized defaults (200 shuffle partitions, 50 for Delta's log replay) make every small
+      // local batch pay for hundreds of empty tasks.
+      String partitions = String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors() * 2));
+      b = b.config("spark.sql.shuffle.partitions", partitions)
+          .config("spark.databricks.delta.snapshotPartitions", partitions)
+          .config("spark.ui.enabled", "false")
+          .config("spark.driver.host", "127.0.0.1");
+    }
+    for (Map.Entry<String, String> e : sparkConf.entrySet()) {
+      if (!e.getKey().equals("spark.sql.extensions")) {
+        b = b.config(e.getKey(), e.getValue());
+      }
+    }
+    return b.getOrCreate();
+  }
+}

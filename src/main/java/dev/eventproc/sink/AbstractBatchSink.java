@@ -1,0 +1,226 @@
+package dev.eventproc.sink;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import dev.eventproc.sink.BatchOutcome.Status;
+import dev.eventproc.sink.FaultInjection.Point;
+import java.util.List;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.plans.logical.LocalRelation;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.execution.columnar.InMemoryRelation;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The machinery every adapter shares: writer identity, skip-on-replay, empty batches, the null-key
+ * check, persisting the batch once, counters and logging. An adapter fills in only
+ * {@link #isCommitted} (read its commit record) and {@link #commit} (write the batch and its commit
+ * record atomically).
+ *
+ * <p>Order of one call: check the commit record; count the batch (this also runs the query's
+ * stateful operators, whose state must progress even on a replay); skip if committed or empty; else
+ * commit. If the commit throws, the record is read again: when another writer with the same identity
+ * committed the batch meanwhile (a zombie, a speculative driver), the batch counts as a replay;
+ * otherwise the error fails the batch and Spark retries it after restart.
+ */
+public abstract class AbstractBatchSink implements BatchSink {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(AbstractBatchSink.class);
+
+  protected final SinkSpec spec;
+  private transient volatile SinkMetrics metrics;
+
+  protected AbstractBatchSink(SinkSpec spec) {
+    this.spec = spec;
+  }
+
+  /** Whether this writer has already committed the batch (read from the target's own commit records). */
+  protected abstract boolean isCommitted(SparkSession session, WriterId writer, long batchId);
+
+  /**
+   * Writes the batch and the record that this writer committed it, in one atomic commit of the
+   * target. Called only for batches that are not committed yet and not empty (unless
+   * {@link #commitsEmptyBatches()}).
+   */
+  protected abstract CommitResult commit(BatchContext batch);
+
+  /** What the sink writes to, for log lines (a table name or path). */
+  public abstract String target();
+
+  /** Checks the session once per batch before anything runs (e.g. a required extension). */
+  protected void checkSession(SparkSession session) {}
+
+  /**
+   * Whether {@link #commit} can take a batch that is neither persisted nor counted and report the rows
+   * it wrote ({@link BatchContext#rowsIn()} is then {@link BatchContext#UNKNOWN}): one pass over the
+   * batch instead of two. Used for batches not already in Spark's cache (counting a cached batch is
+   * cheap and lets an empty batch skip its commit).
+   */
+  protected boolean writesInOnePass() {
+    return false;
+  }
+
+  /** Whether empty batches are committed too (e.g. to keep a ledger without gaps). */
+  protected boolean commitsEmptyBatches() {
+    return false;
+  }
+
+  public final SinkSpec spec() {
+    return spec;
+  }
+
+  @Override
+  public final String name() {
+    return spec.name();
+  }
+
+  @Override
+  public final SinkMetrics metrics() {
+    SinkMetrics m = metrics;
+    if (m == null) {
+      synchronized (this) {
+        if (metrics == null) {
+          metrics = new SinkMetrics();
+        }
+        m = metrics;
+      }
+    }
+    return m;
+  }
+
+  @Override
+  public final void call(Dataset<Row> batch, Long batchId) {
+    String queryId = batch.sparkSession().sparkContext().getLocalProperty("sql.streaming.queryId");
+    if (queryId == null) {
+      throw new IllegalStateException("sink " + name() + ": called outside a streaming query (no "
+          + "sql.streaming.queryId). Use it in writeStream().foreachBatch(...), or call "
+          + "write(batch, batchId, queryId) with a query id that is stable across restarts.");
+    }
+    write(batch, batchId, queryId);
+  }
+
+  @Override
+  public final BatchOutcome write(Dataset<Row> batch, long batchId, String queryId) {
+    long start = System.nanoTime();
+    WriterId writer = new WriterId(name(), queryId);
+    SparkSession session = batch.sparkSession();
+    checkSession(session);
+    spec.checkColumns(batch.schema());
+
+    boolean committed = isCommitted(session, writer, batchId);
+    boolean cached = servedFromCache(batch);
+    if (!committed && !cached && writesInOnePass()) {
+      FaultInjection.at(Point.BEFORE_COMMIT, name(), batchId);
+      CommitResult result = commitGuarded(new BatchContext(batch, batchId, writer, BatchContext.UNKNOWN), session, writer);
+      FaultInjection.at(Point.AFTER_COMMIT, name(), batchId);
+      long rows = result.rowsWritten();
+      Status status = result.alreadyCommitted() ? Status.SKIPPED_REPLAY : rows == 0 ? Status.EMPTY : Status.COMMITTED;
+      return finish(batchId, status, rows, result, start);
+    }
+    // Persist once for the count and the commit, unless the batch is read from Spark's cache already
+    // (the caller cached it, or it is a view of a cached batch): then a second read is cheap.
+    boolean persistHere = !committed && !cached;
+    Dataset<Row> rows = persistHere ? batch.persist(StorageLevel.MEMORY_AND_DISK()) : batch;
+    try {
+      long[] counts = countRows(rows);
+      long rowsIn = counts[0];
+      if (committed) {
+        return finish(batchId, Status.SKIPPED_REPLAY, rowsIn, CommitResult.skipped(), start);
+      }
+      if (counts[1] > 0) {
+        throw new IllegalStateException("sink " + name() + " batch " + batchId + ": " + counts[1] + " of " + rowsIn
+            + " rows have a null in key column(s) " + spec.keyColumns() + ". A key identifies the row; route "
+            + "such rows to quarantine before the sink (the pipeline's parse step does this).");
+      }
+      if (rowsIn == 0 && !commitsEmptyBatches()) {
+        return finish(batchId, Status.EMPTY, 0, CommitResult.written(0), start);
+      }
+      FaultInjection.at(Point.BEFORE_COMMIT, name(), batchId);
+      CommitResult result = commitGuarded(new BatchContext(rows, batchId, writer, rowsIn), session, writer);
+      FaultInjection.at(Point.AFTER_COMMIT, name(), batchId);
+      Status status = result.alreadyCommitted() ? Status.SKIPPED_REPLAY : Status.COMMITTED;
+      return finish(batchId, status, rowsIn, result, start);
+    } finally {
+      if (persistHere) {
+        rows.unpersist(false);
+      }
+    }
+  }
+
+  /**
+   * Commits; when the commit fails, reads the record again: if another attempt of this writer (a
+   * zombie, a speculative driver) committed the batch meanwhile, it counts as a replay.
+   */
+  private CommitResult commitGuarded(BatchContext context, SparkSession session, WriterId writer) {
+    try {
+      return commit(context);
+    } catch (FaultInjection.InjectedFault e) {
+      throw e;
+    } catch (Exception e) { // includes Spark's job failures: SparkException is checked, thrown through Scala
+      if (isCommitted(session, writer, context.batchId())) {
+        LOG.warn("sink={} target={} batch={}: commit failed ({}) but the batch is committed by {}: another attempt of "
+            + "this writer won the race; counted as a replay", name(), target(), context.batchId(), e.toString(), writer);
+        return CommitResult.skipped();
+      }
+      throw AbstractBatchSink.<RuntimeException>rethrow(e);
+    }
+  }
+
+  /** Rethrows any exception unchanged (a checked one too, as Scala code does), so callers see Spark's own. */
+  @SuppressWarnings("unchecked")
+  static <E extends Exception> E rethrow(Exception e) throws E {
+    throw (E) e;
+  }
+
+  /** Whether every leaf of the batch's plan is cached data, so reading it again recomputes nothing costly. */
+  static boolean servedFromCache(Dataset<Row> batch) {
+    if (!batch.storageLevel().equals(StorageLevel.NONE())) {
+      return true;
+    }
+    LogicalPlan plan = batch.queryExecution().withCachedData();
+    return plan.collectLeaves().forall(leaf -> leaf instanceof InMemoryRelation || leaf instanceof LocalRelation);
+  }
+
+  /** Row count and count of rows with a null key, in one job. */
+  private long[] countRows(Dataset<Row> rows) {
+    List<String> keys = spec.keyColumns();
+    Column nullKey = lit(false);
+    for (String k : keys) {
+      nullKey = nullKey.or(col(k).isNull());
+    }
+    Row r = rows.agg(count(lit(1)), sum(when(nullKey, 1).otherwise(0))).first();
+    long total = r.getLong(0);
+    long nulls = r.isNullAt(1) ? 0 : r.getLong(1);
+    return new long[] {total, nulls};
+  }
+
+  private BatchOutcome finish(long batchId, Status status, long rowsIn, CommitResult result, long startNanos) {
+    long millis = (System.nanoTime() - startNanos) / 1_000_000;
+    long written = status == Status.COMMITTED ? result.rowsWritten() : 0;
+    long ignored = status == Status.COMMITTED ? Math.max(0, rowsIn - written) : 0;
+    BatchOutcome outcome = new BatchOutcome(batchId, status, rowsIn, written, ignored, millis);
+    metrics().record(outcome);
+    switch (status) {
+      case COMMITTED -> LOG.info("sink={} target={} batch={}: committed, rows in={} written={} ignored={} in {} ms",
+          name(), target(), batchId, rowsIn, written, ignored, millis);
+      case SKIPPED_REPLAY -> LOG.info("sink={} target={} batch={}: already committed by this writer, skipped "
+          + "(a replay after restart), rows in={}", name(), target(), batchId, rowsIn);
+      case EMPTY -> LOG.debug("sink={} target={} batch={}: empty", name(), target(), batchId);
+    }
+    return outcome;
+  }
+
+  @Override
+  public String toString() {
+    return spec + " -> " + target();
+  }
+}

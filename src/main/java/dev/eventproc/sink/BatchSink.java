@@ -1,0 +1,53 @@
+package dev.eventproc.sink;
+
+import java.io.Serializable;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * A micro-batch writer that applies each batch exactly once. Pass it straight to
+ * {@code writeStream().foreachBatch(sink)}.
+ *
+ * <h2>The contract</h2>
+ * {@link #write} leaves the target as if batch {@code batchId} of this query had been applied exactly
+ * once, whatever happened before:
+ * <ul>
+ *   <li>Spark calls a batch again after a crash between the sink's commit and its own checkpoint
+ *       commit. The sink recognises the batch as committed by this writer and skips it
+ *       ({@link BatchOutcome.Status#SKIPPED_REPLAY}), because the record "batch N of writer W is
+ *       committed" is written in the same atomic commit as the data (Delta transaction id, Iceberg
+ *       snapshot summary, Postgres ledger row, Kafka transaction).
+ *   <li>The writer is the configured sink name plus Spark's query id ({@link WriterId}). Two queries
+ *       (or a reset checkpoint) are different writers.
+ *   <li>Keyed modes reduce a batch to one row per key before writing, so duplicates inside a batch
+ *       never fail a commit and a replayed batch picks the same row.
+ * </ul>
+ *
+ * <h2>What it does not promise</h2>
+ * <ul>
+ *   <li>A batch that is <em>different</em> on replay (a non-deterministic upstream, e.g. a source whose
+ *       data was deleted, or {@code rand()} in the query) is still skipped: the first version wins.
+ *   <li>Resetting the checkpoint starts a new writer: batches are written again. Keyed modes keep the
+ *       target free of duplicate keys; {@link WriteMode#APPEND} does not.
+ *   <li>Rows with a null key are refused with an error (route them to quarantine upstream).
+ * </ul>
+ */
+public interface BatchSink extends VoidFunction2<Dataset<Row>, Long>, Serializable {
+
+  /**
+   * Called by Spark's {@code foreachBatch}: writes the batch as the running query (its
+   * {@code sql.streaming.queryId}).
+   */
+  @Override
+  void call(Dataset<Row> batch, Long batchId);
+
+  /** Writes a batch for an explicit query id (tests, or a caller that manages identity itself). */
+  BatchOutcome write(Dataset<Row> batch, long batchId, String queryId);
+
+  /** The configured sink name (the first half of the writer identity). */
+  String name();
+
+  /** Running totals of this sink object. */
+  SinkMetrics metrics();
+}

@@ -1,0 +1,144 @@
+package dev.eventproc.sink;
+
+import static org.apache.spark.sql.functions.lit;
+
+import dev.eventproc.sink.BatchOutcome.Status;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One {@code foreachBatch} that writes each batch to several sinks: the batch as it is, or a frame
+ * derived from it by a SQL query over the view {@code batch} (which has the batch's columns plus
+ * {@code batch_id}), e.g. per-batch metrics. The batch is persisted once; sinks are written one after
+ * another (never in parallel threads: Delta's transaction id is a session setting, delta-io/delta#3934).
+ *
+ * <p>Each sink is exactly-once on its own, with its own commit record. When one fails, the batch fails
+ * and Spark replays it after restart; the sinks that had committed it skip it then.
+ */
+public final class FanOut implements BatchSink {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(FanOut.class);
+  /** The view a route's query reads. */
+  public static final String VIEW = "batch";
+  /** The column the view adds: the batch id. */
+  public static final String BATCH_ID = "batch_id";
+
+  /**
+   * One destination.
+   *
+   * @param sink where it goes
+   * @param query a SQL query over the view {@code batch}, or null for the batch as it is
+   */
+  public record Route(BatchSink sink, String query) implements java.io.Serializable {
+    public Route {
+      Objects.requireNonNull(sink, "sink");
+    }
+  }
+
+  private final String name;
+  private final List<Route> routes;
+  private transient volatile SinkMetrics metrics;
+
+  public FanOut(String name, List<Route> routes) {
+    if (routes.isEmpty()) {
+      throw new IllegalArgumentException("a fan-out needs at least one sink");
+    }
+    this.name = name;
+    this.routes = List.copyOf(routes);
+  }
+
+  /** Writes every batch, as it is, to each sink. */
+  public static FanOut of(String name, BatchSink... sinks) {
+    List<Route> routes = new ArrayList<>();
+    for (BatchSink s : sinks) {
+      routes.add(new Route(s, null));
+    }
+    return new FanOut(name, routes);
+  }
+
+  public List<Route> routes() {
+    return routes;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public void call(Dataset<Row> batch, Long batchId) {
+    String queryId = batch.sparkSession().sparkContext().getLocalProperty("sql.streaming.queryId");
+    if (queryId == null) {
+      throw new IllegalStateException("fan-out " + name + ": called outside a streaming query (no sql.streaming.queryId). "
+          + "Use it in writeStream().foreachBatch(...), or call write(batch, batchId, queryId).");
+    }
+    write(batch, batchId, queryId);
+  }
+
+  /** Writes the batch to every route in order; the outcome sums theirs (committed if any sink committed). */
+  @Override
+  public BatchOutcome write(Dataset<Row> batch, long batchId, String queryId) {
+    long start = System.nanoTime();
+    boolean persistHere = !AbstractBatchSink.servedFromCache(batch);
+    Dataset<Row> rows = persistHere ? batch.persist(StorageLevel.MEMORY_AND_DISK()) : batch;
+    try {
+      long in = 0;
+      long written = 0;
+      long ignored = 0;
+      boolean committed = false;
+      boolean allEmpty = true;
+      for (Route route : routes) {
+        BatchOutcome o = route.sink().write(derive(rows, route, batchId), batchId, queryId);
+        in = Math.max(in, o.rowsIn());
+        written += o.rowsWritten();
+        ignored += o.rowsIgnored();
+        committed |= o.status() == Status.COMMITTED;
+        allEmpty &= o.status() == Status.EMPTY;
+      }
+      Status status = committed ? Status.COMMITTED : allEmpty ? Status.EMPTY : Status.SKIPPED_REPLAY;
+      BatchOutcome outcome = new BatchOutcome(batchId, status, in, written, ignored, (System.nanoTime() - start) / 1_000_000);
+      metrics().record(outcome);
+      LOG.debug("fan-out={} batch={}: {}", name, batchId, outcome);
+      return outcome;
+    } finally {
+      if (persistHere) {
+        rows.unpersist(false);
+      }
+    }
+  }
+
+  private static Dataset<Row> derive(Dataset<Row> rows, Route route, long batchId) {
+    if (route.query() == null) {
+      return rows;
+    }
+    SparkSession session = rows.sparkSession();
+    rows.withColumn(BATCH_ID, lit(batchId)).createOrReplaceTempView(VIEW);
+    return session.sql(route.query());
+  }
+
+  @Override
+  public SinkMetrics metrics() {
+    SinkMetrics m = metrics;
+    if (m == null) {
+      synchronized (this) {
+        if (metrics == null) {
+          metrics = new SinkMetrics();
+        }
+        m = metrics;
+      }
+    }
+    return m;
+  }
+
+  @Override
+  public String toString() {
+    return "fan-out " + name + " " + routes.stream().map(r -> r.sink() + (r.query() == null ? "" : " [query]")).toList();
+  }
+}

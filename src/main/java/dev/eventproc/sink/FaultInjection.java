@@ -1,0 +1,91 @@
+package dev.eventproc.sink;
+
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Named points in the commit protocol where a test (or the demo) can make the process die on
+ * purpose, to prove that a restart on the same checkpoint ends with the sink equal to its oracle.
+ *
+ * <p>Off unless the system property {@value #PROPERTY} is set, as {@code POINT@BATCH[/SINK][:ACTION]}:
+ * for example {@code after-commit@2} halts the JVM ({@code Runtime.halt}, no shutdown hooks, like a
+ * power cut) right after batch 2 committed and before Spark records it in its checkpoint;
+ * {@code before-commit@0/payments:throw} throws {@link InjectedFault} instead, which fails the query
+ * like a crashed driver would, without ending the process.
+ */
+public final class FaultInjection {
+  /** The system property holding the fault spec. */
+  public static final String PROPERTY = "eventproc.fault";
+  /** Exit status of a JVM halted by an injected fault. */
+  public static final int HALT_STATUS = 86;
+
+  private static final Logger LOG = LoggerFactory.getLogger(FaultInjection.class);
+
+  /** The points of the commit protocol. Not every adapter passes every point. */
+  public enum Point {
+    /** The batch is computed (and counted) but nothing is written yet. */
+    BEFORE_COMMIT,
+    /** Staged data is written (e.g. Postgres staging table) but not yet committed to the target. */
+    AFTER_STAGING,
+    /** One of several commits of one batch is done (e.g. tombstones before the target table). */
+    BETWEEN_COMMITS,
+    /** The sink committed the batch; Spark has not yet written its own checkpoint commit. */
+    AFTER_COMMIT;
+
+    public String spec() {
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+  }
+
+  /** Thrown at a fault point whose action is {@code throw}. */
+  public static final class InjectedFault extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    InjectedFault(String message) {
+      super(message);
+    }
+  }
+
+  private FaultInjection() {}
+
+  /** Dies here if the configured fault names this point, batch and sink. */
+  public static void at(Point point, String sinkName, long batchId) {
+    String spec = System.getProperty(PROPERTY);
+    if (spec == null || spec.isBlank()) {
+      return;
+    }
+    String action = "halt";
+    String s = spec.trim();
+    int colon = s.lastIndexOf(':');
+    if (colon > 0) {
+      action = s.substring(colon + 1);
+      s = s.substring(0, colon);
+    }
+    int at = s.indexOf('@');
+    if (at < 0) {
+      throw new IllegalArgumentException(PROPERTY + ": '" + spec + "' is not POINT@BATCH[/SINK][:halt|throw]");
+    }
+    String pointName = s.substring(0, at);
+    String rest = s.substring(at + 1);
+    String sink = null;
+    int slash = rest.indexOf('/');
+    if (slash >= 0) {
+      sink = rest.substring(slash + 1);
+      rest = rest.substring(0, slash);
+    }
+    if (!pointName.equals(point.spec()) || Long.parseLong(rest) != batchId
+        || (sink != null && !sink.equals(sinkName))) {
+      return;
+    }
+    String message = "injected fault " + spec + " at " + point.spec() + " of sink " + sinkName + " batch " + batchId;
+    if ("throw".equals(action)) {
+      LOG.warn("{}: throwing", message);
+      throw new InjectedFault(message);
+    }
+    LOG.warn("{}: halting the JVM", message);
+    System.err.println("eventproc: " + message + ": halting the JVM");
+    System.err.flush();
+    Runtime.getRuntime().halt(HALT_STATUS);
+  }
+}

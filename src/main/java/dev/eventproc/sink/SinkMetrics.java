@@ -1,0 +1,72 @@
+package dev.eventproc.sink;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Running totals of one sink object (driver side). Thread-safe; read them at any time, e.g. from a
+ * {@code StreamingQueryListener} or after a query has stopped.
+ */
+public final class SinkMetrics {
+  private final AtomicLong batchesCommitted = new AtomicLong();
+  private final AtomicLong replaysSkipped = new AtomicLong();
+  private final AtomicLong emptyBatches = new AtomicLong();
+  private final AtomicLong rowsIn = new AtomicLong();
+  private final AtomicLong rowsWritten = new AtomicLong();
+  private final AtomicLong rowsIgnored = new AtomicLong();
+  private final AtomicLong commitMillis = new AtomicLong();
+  private final AtomicReference<BatchOutcome> last = new AtomicReference<>();
+
+  void record(BatchOutcome o) {
+    switch (o.status()) {
+      case COMMITTED -> batchesCommitted.incrementAndGet();
+      case SKIPPED_REPLAY -> replaysSkipped.incrementAndGet();
+      case EMPTY -> emptyBatches.incrementAndGet();
+    }
+    rowsIn.addAndGet(o.rowsIn());
+    rowsWritten.addAndGet(o.rowsWritten());
+    rowsIgnored.addAndGet(o.rowsIgnored());
+    commitMillis.addAndGet(o.commitMillis());
+    last.set(o);
+  }
+
+  public long batchesCommitted() {
+    return batchesCommitted.get();
+  }
+
+  public long replaysSkipped() {
+    return replaysSkipped.get();
+  }
+
+  public long emptyBatches() {
+    return emptyBatches.get();
+  }
+
+  public long rowsIn() {
+    return rowsIn.get();
+  }
+
+  public long rowsWritten() {
+    return rowsWritten.get();
+  }
+
+  public long rowsIgnored() {
+    return rowsIgnored.get();
+  }
+
+  public long commitMillis() {
+    return commitMillis.get();
+  }
+
+  /** The outcome of the latest batch, or null before the first. */
+  public BatchOutcome last() {
+    return last.get();
+  }
+
+  @Override
+  public String toString() {
+    return "batches=" + batchesCommitted + " replaysSkipped=" + replaysSkipped + " empty=" + emptyBatches
+        + " rowsIn=" + rowsIn + " rowsWritten=" + rowsWritten + " rowsIgnored=" + rowsIgnored
+        + " commitMs=" + commitMillis;
+  }
+}

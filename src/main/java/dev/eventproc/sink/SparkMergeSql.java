@@ -1,0 +1,87 @@
+package dev.eventproc.sink;
+
+import static dev.eventproc.config.Identifiers.quoteSpark;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * MERGE statements in Spark SQL, shared by the Delta and Iceberg adapters. Every identifier is a
+ * validated plain name, quoted here; no data value is ever part of the text (rows come from a
+ * temporary view).
+ */
+public final class SparkMergeSql {
+  /** Name of the boolean column that marks a source row as a delete. */
+  public static final String DELETE_FLAG = "__eventproc_delete";
+
+  private SparkMergeSql() {}
+
+  /**
+   * Upsert: newer versions update, deletes remove, absent keys are inserted unless the row is a delete.
+   *
+   * @param columns the target's columns (source view has these, plus {@link #DELETE_FLAG} when deletes)
+   * @param withDeletes whether the source view carries {@link #DELETE_FLAG}
+   */
+  public static String upsert(String target, String sourceView, List<String> columns, SinkSpec spec, boolean withDeletes) {
+    String newer = newer(spec.orderColumns(), "s", "t");
+    String guard = newer == null ? "" : " AND " + newer;
+    String isDelete = "s." + quoteSpark(DELETE_FLAG);
+    StringBuilder sb = new StringBuilder();
+    sb.append("MERGE INTO ").append(target).append(" AS t USING ").append(quoteSpark(sourceView)).append(" AS s ON ")
+        .append(keyMatch(spec.keyColumns()));
+    if (withDeletes) {
+      sb.append(" WHEN MATCHED AND ").append(isDelete).append(guard).append(" THEN DELETE");
+      sb.append(" WHEN MATCHED AND NOT ").append(isDelete).append(guard).append(" THEN UPDATE SET ").append(setAll(columns));
+      sb.append(" WHEN NOT MATCHED AND NOT ").append(isDelete).append(" THEN ").append(insertAll(columns));
+    } else {
+      sb.append(" WHEN MATCHED").append(newer == null ? "" : " AND " + newer).append(" THEN UPDATE SET ").append(setAll(columns));
+      sb.append(" WHEN NOT MATCHED THEN ").append(insertAll(columns));
+    }
+    return sb.toString();
+  }
+
+  /** Insert-if-absent: only keys not in the target are inserted. */
+  public static String insertIfAbsent(String target, String sourceView, List<String> columns, List<String> keys) {
+    return "MERGE INTO " + target + " AS t USING " + quoteSpark(sourceView) + " AS s ON " + keyMatch(keys)
+        + " WHEN NOT MATCHED THEN " + insertAll(columns);
+  }
+
+  /**
+   * Tombstones: remember the newest deleting version of each key (the table has the key columns,
+   * the order columns and {@code deleted_at}).
+   */
+  public static String upsertTombstones(String target, String sourceView, List<String> columns, SinkSpec spec) {
+    String newer = newer(spec.orderColumns(), "s", "t");
+    return "MERGE INTO " + target + " AS t USING " + quoteSpark(sourceView) + " AS s ON " + keyMatch(spec.keyColumns())
+        + " WHEN MATCHED" + (newer == null ? "" : " AND " + newer) + " THEN UPDATE SET " + setAll(columns)
+        + " WHEN NOT MATCHED THEN " + insertAll(columns);
+  }
+
+  /**
+   * {@code struct(s.v, s.tb) > struct(t.v, t.tb)}: struct comparison orders nulls first, so a null
+   * version ranks below every version and never replaces anything. Null when there is no version.
+   */
+  public static String newer(List<String> orderColumns, String left, String right) {
+    if (orderColumns.isEmpty()) {
+      return null;
+    }
+    return "struct(" + qualified(orderColumns, left) + ") > struct(" + qualified(orderColumns, right) + ")";
+  }
+
+  static String keyMatch(List<String> keys) {
+    return keys.stream().map(k -> "t." + quoteSpark(k) + " = s." + quoteSpark(k)).collect(Collectors.joining(" AND "));
+  }
+
+  private static String setAll(List<String> columns) {
+    return columns.stream().map(c -> "t." + quoteSpark(c) + " = s." + quoteSpark(c)).collect(Collectors.joining(", "));
+  }
+
+  private static String insertAll(List<String> columns) {
+    return "INSERT (" + columns.stream().map(dev.eventproc.config.Identifiers::quoteSpark).collect(Collectors.joining(", "))
+        + ") VALUES (" + qualified(columns, "s") + ")";
+  }
+
+  private static String qualified(List<String> columns, String alias) {
+    return columns.stream().map(c -> alias + "." + quoteSpark(c)).collect(Collectors.joining(", "));
+  }
+}

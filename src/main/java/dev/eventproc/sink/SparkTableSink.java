@@ -1,0 +1,223 @@
+package dev.eventproc.sink;
+
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.current_timestamp;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.lit;
+
+import dev.eventproc.config.Durations;
+import dev.eventproc.config.Identifiers;
+import dev.failsafe.Failsafe;
+import dev.failsafe.RetryPolicy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The MERGE machinery shared by the lakehouse adapters (Delta, Iceberg): each batch reduced to one
+ * row per key, one MERGE through Spark SQL whose commit carries the writer's record, tombstones for
+ * deletes in a sibling table committed first with the same record, retries on the format's declared
+ * conflicts (after reading the record again), and the table created from the first batch.
+ *
+ * <p>Statements of one batch run one after another on the batch's session, never in parallel
+ * threads: Delta's transaction id is a session setting (delta-io/delta#3934), Iceberg's commit
+ * properties a thread-local.
+ */
+public abstract class SparkTableSink extends AbstractBatchSink {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(SparkTableSink.class);
+
+  static final String DELETED_AT = "deleted_at";
+  static final int PURGE_EVERY_BATCHES = 100;
+
+  private final SparkTable table;
+  private final SparkTable tombstones;
+  private final boolean create;
+  private final List<String> partitionColumns;
+  private final Duration tombstoneRetention;
+  private final int commitRetries;
+
+  /** Settings every lakehouse adapter has. */
+  public record TableSettings(boolean create, List<String> partitionColumns, Duration tombstoneRetention, int commitRetries) {
+    public TableSettings {
+      partitionColumns = List.copyOf(partitionColumns);
+    }
+  }
+
+  protected SparkTableSink(SinkSpec spec, SparkTable table, TableSettings settings) {
+    super(spec);
+    this.table = table;
+    this.tombstones = spec.deleteCondition() == null ? null : table.sibling(SinkSpec.TOMBSTONE_SUFFIX);
+    this.create = settings.create();
+    this.partitionColumns = settings.partitionColumns();
+    this.tombstoneRetention = settings.tombstoneRetention();
+    this.commitRetries = settings.commitRetries();
+  }
+
+  /** Whether a failure is the format's declared, retryable commit conflict. */
+  protected abstract boolean isConflict(Throwable failure);
+
+  /** The config key that turns table creation off, for messages. */
+  protected abstract String createKey();
+
+  public final SparkTable table() {
+    return table;
+  }
+
+  @Override
+  public String target() {
+    return table.describe();
+  }
+
+  /** Appends are written in one pass; the table's commit metadata says how many rows they added. */
+  @Override
+  protected boolean writesInOnePass() {
+    return spec.mode() == WriteMode.APPEND;
+  }
+
+  @Override
+  protected boolean isCommitted(SparkSession session, WriterId writer, long batchId) {
+    return table.committedBatch(session, writer) >= batchId;
+  }
+
+  @Override
+  protected CommitResult commit(BatchContext batch) {
+    SparkSession session = batch.session();
+    if (spec.mode() != WriteMode.APPEND || !table.appendCreates() || !create || !partitionColumns.isEmpty()) {
+      ensureTable(session, table, batch.rows().schema());
+    }
+    RetryPolicy<CommitResult> retry = RetryPolicy.<CommitResult>builder()
+        .handleIf(this::isConflict)
+        .withBackoff(Duration.ofMillis(100), Duration.ofSeconds(5))
+        .withMaxRetries(commitRetries)
+        .onRetry(e -> LOG.warn("sink={} target={} batch={}: concurrent commit ({}), retry {}", name(), target(),
+            batch.batchId(), e.getLastException().getClass().getSimpleName(), e.getAttemptCount()))
+        .build();
+    return Failsafe.with(retry).get(() -> {
+      // A conflicting writer may be another attempt of this very writer: look before writing again.
+      if (isCommitted(session, batch.writer(), batch.batchId())) {
+        return CommitResult.skipped();
+      }
+      return commitOnce(batch);
+    });
+  }
+
+  private CommitResult commitOnce(BatchContext batch) {
+    switch (spec.mode()) {
+      case APPEND:
+        return CommitResult.written(table.append(batch.rows(), batch.writer(), batch.batchId()));
+      case INSERT_IF_ABSENT:
+        return merge(batch, spec.keysUniquePerBatch() ? batch.rows()
+            : BatchReducer.leastPerKey(batch.rows(), spec.keyColumns(), spec.orderColumns()), false);
+      case UPSERT:
+        return upsert(batch);
+      default:
+        throw new IllegalStateException("unknown mode " + spec.mode());
+    }
+  }
+
+  private CommitResult upsert(BatchContext batch) {
+    SparkSession session = batch.session();
+    Dataset<Row> reduced = spec.keysUniquePerBatch() ? batch.rows()
+        : BatchReducer.greatestPerKey(batch.rows(), spec.keyColumns(), spec.orderColumns());
+    if (tombstones == null) {
+      return merge(batch, reduced, false);
+    }
+    Dataset<Row> flagged = reduced
+        .withColumn(SparkMergeSql.DELETE_FLAG, coalesce(expr(spec.deleteCondition()), lit(false)))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      List<String> tombstoneColumns = new ArrayList<>(spec.keyColumns());
+      tombstoneColumns.addAll(spec.orderColumns());
+      Dataset<Row> deletes = flagged.filter(col(SparkMergeSql.DELETE_FLAG))
+          .select(tombstoneColumns.stream().map(c -> col(Identifiers.quoteSpark(c))).toArray(Column[]::new))
+          .withColumn(DELETED_AT, current_timestamp());
+      if (!deletes.isEmpty() && tombstones.committedBatch(session, batch.writer()) < batch.batchId()) {
+        ensureTable(session, tombstones, deletes.schema());
+        tombstones.withCommitRecord(session, batch.writer(), batch.batchId(), () -> sql(session,
+            SparkMergeSql.upsertTombstones(tombstones.sqlRef(), view(deletes, "tombstones"), List.of(deletes.columns()), spec)));
+        FaultInjection.at(FaultInjection.Point.BETWEEN_COMMITS, name(), batch.batchId());
+      }
+      Dataset<Row> source = tombstones.exists(session) ? withoutBuried(flagged, tombstones.read(session)) : flagged;
+      CommitResult r = merge(batch, source, true);
+      purgeTombstones(session, batch.batchId());
+      return r;
+    } finally {
+      flagged.unpersist(false);
+    }
+  }
+
+  /** Drops updates whose version is not newer than the key's tombstone (deletes always pass). */
+  private Dataset<Row> withoutBuried(Dataset<Row> source, Dataset<Row> tombstoneRows) {
+    Column on = lit(true);
+    for (String k : spec.keyColumns()) {
+      on = on.and(col("s." + Identifiers.quoteSpark(k)).equalTo(col("tb." + Identifiers.quoteSpark(k))));
+    }
+    Column newer = expr(SparkMergeSql.newer(spec.orderColumns(), "s", "tb"));
+    Column keep = col("tb." + Identifiers.quoteSpark(spec.keyColumns().get(0))).isNull()
+        .or(col("s." + Identifiers.quoteSpark(SparkMergeSql.DELETE_FLAG))).or(newer);
+    return source.as("s").join(tombstoneRows.as("tb"), on, "left").filter(keep).select("s.*");
+  }
+
+  private void purgeTombstones(SparkSession session, long batchId) {
+    if (batchId == 0 || batchId % PURGE_EVERY_BATCHES != 0 || !tombstones.exists(session)) {
+      return;
+    }
+    // Outside any commit record: a purge is idempotent and must not be mistaken for the batch's commit.
+    session.sql("DELETE FROM " + tombstones.sqlRef() + " WHERE " + Identifiers.quoteSpark(DELETED_AT)
+        + " < current_timestamp() - make_dt_interval(0, 0, 0, " + tombstoneRetention.toSeconds() + ")").collectAsList();
+    LOG.info("sink={} target={} batch={}: purged tombstones older than {}", name(), target(), batchId,
+        Durations.human(tombstoneRetention));
+  }
+
+  private CommitResult merge(BatchContext batch, Dataset<Row> source, boolean withDeletes) {
+    SparkSession session = batch.session();
+    List<String> columns = List.of(batch.rows().columns());
+    String view = view(source, "source");
+    String statement = spec.mode() == WriteMode.UPSERT
+        ? SparkMergeSql.upsert(table.sqlRef(), view, columns, spec, withDeletes)
+        : SparkMergeSql.insertIfAbsent(table.sqlRef(), view, columns, spec.keyColumns());
+    Row result = table.withCommitRecord(session, batch.writer(), batch.batchId(), () -> sql(session, statement));
+    long changed = result == null ? -1 : table.changedRows(result);
+    // A format that does not report rows changed reports the batch's rows as offered (counting costs a pass).
+    return CommitResult.written(changed >= 0 ? changed : batch.rowsIn());
+  }
+
+  private static Row sql(SparkSession session, String statement) {
+    List<Row> rows = session.sql(statement).collectAsList();
+    return rows.isEmpty() ? null : rows.get(0);
+  }
+
+  private String view(Dataset<Row> rows, String role) {
+    String name = "eventproc_" + name() + "_" + role;
+    rows.createOrReplaceTempView(name);
+    return name;
+  }
+
+  private void ensureTable(SparkSession session, SparkTable t, StructType schema) {
+    if (t.exists(session)) {
+      return;
+    }
+    if (!create && t == table) {
+      throw new IllegalStateException("sink " + name() + ": there is no table " + t.describe() + " and " + createKey()
+          + "=false. Create the table, or set " + createKey() + "=true.");
+    }
+    StructType nullable = new StructType();
+    for (StructField f : schema.fields()) {
+      nullable = nullable.add(f.name(), f.dataType().sameType(DataTypes.NullType) ? DataTypes.StringType : f.dataType(), true);
+    }
+    t.create(session, nullable, t == table ? partitionColumns : List.of());
+    LOG.info("sink={}: created table {}", name(), t.describe());
+  }
+}

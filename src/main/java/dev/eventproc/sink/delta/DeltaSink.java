@@ -1,0 +1,98 @@
+package dev.eventproc.sink.delta;
+
+import dev.eventproc.config.ConfigException;
+import dev.eventproc.config.ConfigReader;
+import dev.eventproc.config.Identifiers;
+import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.SparkTableSink;
+import java.time.Duration;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.delta.DeltaConcurrentModificationException;
+
+/**
+ * Exactly-once writes to a Delta table. The commit record is Delta's own transaction identifier:
+ * every write of batch N carries {@code SetTransaction(appId = writer, version = N)} in the same
+ * Delta commit; a batch is committed when the table's transaction version for this writer is at least
+ * N. MERGE, tombstones and retries are {@link SparkTableSink}'s.
+ *
+ * <p>Deletes (upsert with a delete condition) leave tombstones in a sibling Delta table
+ * ({@code <table>__tombstones}), committed first with the same transaction id, so a crash between the
+ * two commits replays as: tombstones skipped by Delta, target written.
+ */
+public final class DeltaSink extends SparkTableSink {
+  private static final long serialVersionUID = 1L;
+
+  public static final String PATH = "delta.path";
+  public static final String TABLE = "delta.table";
+  public static final String CREATE = "delta.create";
+  public static final boolean CREATE_DEFAULT = true;
+  public static final String PARTITION_COLUMNS = "delta.partition.columns";
+  public static final String TOMBSTONE_RETENTION = "delta.tombstone.retention";
+  public static final Duration TOMBSTONE_RETENTION_DEFAULT = Duration.ofDays(7);
+  public static final String COMMIT_RETRIES = "delta.commit.retries";
+  public static final int COMMIT_RETRIES_DEFAULT = 5;
+
+  static final String DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension";
+  private static final TableSettings DEFAULTS = new TableSettings(CREATE_DEFAULT, List.of(), TOMBSTONE_RETENTION_DEFAULT,
+      COMMIT_RETRIES_DEFAULT);
+
+  private DeltaSink(SinkSpec spec, DeltaTarget target, TableSettings settings) {
+    super(spec, target, settings);
+  }
+
+  /** Reads the Delta keys of one sink scope ({@code sink.} or {@code sink.<name>.}). */
+  public static DeltaSink fromConfig(SinkSpec spec, ConfigReader scope) {
+    String path = scope.string(PATH, null);
+    List<String> table = scope.qualifiedName(TABLE);
+    if ((path == null) == (scope.string(TABLE, null) == null)) {
+      scope.problem(PATH, "set exactly one of " + scope.key(PATH) + " (a directory or URI) and "
+          + scope.key(TABLE) + " (a catalog table such as db.payments).");
+    }
+    if (path != null && (path.indexOf('`') >= 0 || path.chars().anyMatch(Character::isISOControl))) {
+      scope.problem(PATH, "'" + path + "' holds a backtick or a control character. Use a plain path.");
+      path = null;
+    }
+    TableSettings settings = new TableSettings(scope.bool(CREATE, CREATE_DEFAULT), scope.identifiers(PARTITION_COLUMNS),
+        scope.duration(TOMBSTONE_RETENTION, TOMBSTONE_RETENTION_DEFAULT), scope.integer(COMMIT_RETRIES, COMMIT_RETRIES_DEFAULT, 0, 100));
+    if (spec == null || (path == null && table == null)) {
+      return null;
+    }
+    return new DeltaSink(spec, path != null ? DeltaTarget.atPath(path) : DeltaTarget.named(table), settings);
+  }
+
+  /** A Delta sink writing to a table directory (or URI), created on the first batch when absent. */
+  public static DeltaSink atPath(SinkSpec spec, String path) {
+    Identifiers.quoteSparkPath(path);
+    return new DeltaSink(spec, DeltaTarget.atPath(path), DEFAULTS);
+  }
+
+  /** A Delta sink writing to a catalog table such as {@code db.payments}, created when absent. */
+  public static DeltaSink forTable(SinkSpec spec, String qualifiedName) {
+    List<String> parts = Identifiers.parseQualified(qualifiedName);
+    if (parts == null) {
+      throw new ConfigException(spec.key(TABLE) + ": '" + qualifiedName + "' is not a table name. " + Identifiers.RULE);
+    }
+    return new DeltaSink(spec, DeltaTarget.named(parts), DEFAULTS);
+  }
+
+  @Override
+  protected void checkSession(SparkSession session) {
+    String extensions = session.conf().get("spark.sql.extensions", "");
+    if (!extensions.contains(DELTA_EXTENSION)) {
+      throw new IllegalStateException("sink " + name() + ": the Spark session lacks Delta's SQL extension. Start it with "
+          + "spark.sql.extensions=" + DELTA_EXTENSION + " and spark.sql.catalog.spark_catalog="
+          + "org.apache.spark.sql.delta.catalog.DeltaCatalog (eventproc run sets both).");
+    }
+  }
+
+  @Override
+  protected boolean isConflict(Throwable failure) {
+    return failure instanceof DeltaConcurrentModificationException;
+  }
+
+  @Override
+  protected String createKey() {
+    return spec.key(CREATE);
+  }
+}

@@ -1,0 +1,185 @@
+package dev.eventproc.sink.delta;
+
+import dev.eventproc.config.Identifiers;
+import dev.eventproc.sink.SparkTable;
+import dev.eventproc.sink.WriterId;
+import io.delta.tables.DeltaTable;
+import io.delta.tables.DeltaTableBuilder;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.DataFrameWriter;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RuntimeConfig;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.TableIdentifier;
+import org.apache.spark.sql.delta.DeltaLog;
+import org.apache.spark.sql.delta.Snapshot;
+import org.apache.spark.sql.types.StructType;
+import scala.Option;
+
+/**
+ * A Delta table addressed by path or by catalog name. The commit record is Delta's transaction
+ * identifier: {@code SetTransaction(appId = writer, version = batch)} in the same Delta commit as
+ * the data (writer options {@code txnAppId}/{@code txnVersion} for appends; the session confs
+ * {@code spark.databricks.delta.write.txnAppId}/{@code txnVersion} for MERGE, which Delta checks and
+ * records in the MERGE's own commit).
+ */
+final class DeltaTarget implements SparkTable, Serializable {
+  private static final long serialVersionUID = 1L;
+  static final String TXN_APP_ID = "spark.databricks.delta.write.txnAppId";
+  static final String TXN_VERSION = "spark.databricks.delta.write.txnVersion";
+
+  private final String path;
+  private final List<String> name;
+
+  private DeltaTarget(String path, List<String> name) {
+    this.path = path;
+    this.name = name == null ? null : List.copyOf(name);
+  }
+
+  static DeltaTarget atPath(String path) {
+    return new DeltaTarget(path, null);
+  }
+
+  static DeltaTarget named(List<String> name) {
+    return new DeltaTarget(null, name);
+  }
+
+  @Override
+  public DeltaTarget sibling(String suffix) {
+    if (path != null) {
+      String p = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+      return atPath(p + suffix);
+    }
+    List<String> n = new ArrayList<>(name);
+    n.set(n.size() - 1, n.get(n.size() - 1) + suffix);
+    return named(n);
+  }
+
+  @Override
+  public String sqlRef() {
+    return path != null ? "delta." + Identifiers.quoteSparkPath(path) : Identifiers.quoteSparkQualified(name);
+  }
+
+  @Override
+  public String describe() {
+    return path != null ? path : String.join(".", name);
+  }
+
+  private TableIdentifier identifier() {
+    String table = name.get(name.size() - 1);
+    Option<String> db = name.size() >= 2 ? Option.apply(name.get(name.size() - 2)) : Option.empty();
+    return TableIdentifier.apply(table, db);
+  }
+
+  /** The log and its latest snapshot, or null when there is no table yet. */
+  private scala.Tuple2<DeltaLog, Snapshot> logAndSnapshot(SparkSession session) {
+    if (path == null && !session.catalog().tableExists(String.join(".", name))) {
+      return null;
+    }
+    scala.Tuple2<DeltaLog, Snapshot> t = path != null
+        ? DeltaLog.forTableWithSnapshot(session, new Path(path))
+        : DeltaLog.forTableWithSnapshot(session, identifier());
+    return t._2().version() < 0 ? null : t;
+  }
+
+  private Snapshot snapshot(SparkSession session) {
+    scala.Tuple2<DeltaLog, Snapshot> t = logAndSnapshot(session);
+    return t == null ? null : t._2();
+  }
+
+  @Override
+  public boolean exists(SparkSession session) {
+    return snapshot(session) != null;
+  }
+
+  @Override
+  public long committedBatch(SparkSession session, WriterId writer) {
+    Snapshot s = snapshot(session);
+    if (s == null) {
+      return -1;
+    }
+    Option<Object> v = s.transactions().get(writer.appId());
+    return v.isDefined() ? (Long) v.get() : -1;
+  }
+
+  @Override
+  public void create(SparkSession session, StructType schema, List<String> partitionColumns) {
+    DeltaTableBuilder b = DeltaTable.createIfNotExists(session).addColumns(schema);
+    b = path != null ? b.location(path) : b.tableName(String.join(".", name));
+    if (!partitionColumns.isEmpty()) {
+      b = b.partitionedBy(partitionColumns.toArray(String[]::new));
+    }
+    b.execute();
+  }
+
+  @Override
+  public Dataset<Row> read(SparkSession session) {
+    return path != null ? session.read().format("delta").load(path) : session.table(String.join(".", name));
+  }
+
+  @Override
+  public <T> T withCommitRecord(SparkSession session, WriterId writer, long batchId, Supplier<T> write) {
+    RuntimeConfig conf = session.conf();
+    conf.set(TXN_APP_ID, writer.appId());
+    conf.set(TXN_VERSION, batchId);
+    try {
+      return write.get();
+    } finally {
+      conf.unset(TXN_APP_ID);
+      conf.unset(TXN_VERSION);
+    }
+  }
+
+  /**
+   * Appends (creating the table in the same commit when absent); the rows added come from the
+   * commit's {@code operationMetrics}, found among the latest commits by its user metadata.
+   */
+  @Override
+  public long append(Dataset<Row> rows, WriterId writer, long batchId) {
+    String tag = writer.appId() + "#" + batchId;
+    DataFrameWriter<Row> w = rows.write().format("delta").mode("append")
+        .option("txnAppId", writer.appId()).option("txnVersion", batchId).option("userMetadata", tag);
+    if (path != null) {
+      w.save(path);
+    } else {
+      w.saveAsTable(String.join(".", name));
+    }
+    scala.Tuple2<DeltaLog, Snapshot> t = logAndSnapshot(rows.sparkSession());
+    if (t == null) {
+      return 0;
+    }
+    long latest = t._2().version();
+    scala.collection.Iterator<scala.Tuple2<Object, scala.collection.immutable.Seq<org.apache.spark.sql.delta.actions.Action>>> changes =
+        t._1().getChanges(Math.max(0, latest - 19), false);
+    long rowsAdded = 0;
+    while (changes.hasNext()) {
+      scala.collection.Iterator<org.apache.spark.sql.delta.actions.Action> actions = changes.next()._2().iterator();
+      while (actions.hasNext()) {
+        if (actions.next() instanceof org.apache.spark.sql.delta.actions.CommitInfo info && info.userMetadata().isDefined()
+            && tag.equals(info.userMetadata().get()) && info.operationMetrics().isDefined()) {
+          scala.Option<String> n = info.operationMetrics().get().get("numOutputRows");
+          rowsAdded = n.isDefined() ? Long.parseLong(n.get()) : 0;
+        }
+      }
+    }
+    return rowsAdded;
+  }
+
+  /** Delta's append creates the table in the same commit. */
+  @Override
+  public boolean appendCreates() {
+    return true;
+  }
+
+  /** Delta's SQL MERGE returns num_affected_rows first. */
+  @Override
+  public long changedRows(Row mergeResult) {
+    return mergeResult.size() > 0 && mergeResult.get(0) instanceof Long n ? n : -1;
+  }
+
+}

@@ -1,0 +1,38 @@
+package dev.eventproc.sink.kafka;
+
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.InvalidTxnTimeoutException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
+
+/** Maps every Kafka failure of the sink to one message a person can act on (the cause is kept). */
+final class KafkaErrors {
+  private KafkaErrors() {}
+
+  static RuntimeException explain(String sink, KafkaSinkOptions options, Throwable e, String action) {
+    Throwable t = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+    String why;
+    if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException) {
+      why = "another producer with this writer's transactional id took over (a second run of the pipeline, a restarted "
+          + "task, or this transaction outlived " + options.key(KafkaSinkOptions.PRODUCER) + ".transaction.timeout.ms="
+          + options.transactionTimeoutMs() + "). This attempt stops; what it sent is aborted.";
+    } else if (t instanceof InvalidTxnTimeoutException) {
+      why = options.key(KafkaSinkOptions.PRODUCER) + ".transaction.timeout.ms=" + options.transactionTimeoutMs()
+          + " is above the broker's transaction.max.timeout.ms. Lower it.";
+    } else if (t instanceof AuthenticationException) {
+      why = "the brokers refused the login (" + t.getMessage() + "). Check the security settings under "
+          + options.key(KafkaSinkOptions.PRODUCER) + ".*.";
+    } else if (t instanceof AuthorizationException) {
+      why = "not allowed (" + t.getMessage() + "): the principal needs Write and Describe on topic " + options.topic()
+          + ", Write on its transactional ids and Read on its progress groups.";
+    } else if (t instanceof TimeoutException || t instanceof java.util.concurrent.TimeoutException) {
+      why = "no answer from the brokers at " + options.bootstrapServers() + " in time (" + t.getMessage() + "). Are they up?";
+    } else {
+      why = t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+    return new IllegalStateException("sink " + sink + ": cannot " + action + " on " + options.topic() + ": " + why, t);
+  }
+}

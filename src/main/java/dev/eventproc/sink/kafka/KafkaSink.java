@@ -1,0 +1,335 @@
+package dev.eventproc.sink.kafka;
+
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.to_json;
+import static org.apache.spark.sql.functions.when;
+
+import dev.eventproc.config.ConfigReader;
+import dev.eventproc.config.Identifiers;
+import dev.eventproc.sink.AbstractBatchSink;
+import dev.eventproc.sink.BatchContext;
+import dev.eventproc.sink.BatchReducer;
+import dev.eventproc.sink.CommitResult;
+import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.WriteMode;
+import dev.eventproc.sink.WriterId;
+import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Exactly-once records in a Kafka topic, for {@code read_committed} consumers. Each batch is written
+ * in a Kafka transaction that also commits the batch's progress: offset {@code batch + 1} of the
+ * consumer group {@code eventproc-<sink>-<query>} (per writer partition), through
+ * {@code sendOffsetsToTransaction}. A batch whose progress is committed is skipped. A plain
+ * transactional producer is not enough: without that check a replayed batch is written again.
+ *
+ * <p>{@code kafka.writers=single} (default): one transactional producer (in one Spark task) writes
+ * the whole batch in one transaction, so readers see a batch all at once, and no shuffle is needed.
+ * {@code partitioned}: Spark does not promise that partition p of a replayed batch holds the same rows
+ * (SPARK-28650), so the sink repartitions the batch by a hash of the key into a fixed number of writer
+ * partitions, each with its own transactional id and progress; a replay writes only the partitions
+ * without progress. The number is recorded with the progress and cannot change on a used checkpoint.
+ *
+ * <p>Every transactional producer starts with {@code initTransactions()}, which fences an older
+ * producer of the same writer partition (a zombie) and aborts its open transaction; the progress is
+ * read after that, so a zombie cannot commit in between. Records: key = the key columns (one column's
+ * text, or a JSON object of several), value = the row as JSON, headers {@code eventproc.writer} and
+ * {@code eventproc.batch}. Mode {@code upsert} sends the newest row of each key and a delete as a
+ * tombstone (null value) for compacted topics; {@code append} sends every row.
+ */
+public final class KafkaSink extends AbstractBatchSink implements AutoCloseable {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaSink.class);
+  static final String KEY = "key";
+  static final String VALUE = "value";
+  static final String PARTITIONS_TAG = "partitions=";
+
+  private final KafkaSinkOptions options;
+  private transient volatile Admin admin;
+  private transient volatile boolean checked;
+
+  private KafkaSink(SinkSpec spec, KafkaSinkOptions options) {
+    super(spec);
+    this.options = options;
+  }
+
+  /** Reads the {@code kafka.*} keys of a sink scope. */
+  public static KafkaSink fromConfig(SinkSpec spec, ConfigReader scope) {
+    KafkaSinkOptions o = KafkaSinkOptions.read(scope, spec == null ? "sink" : spec.name());
+    if (spec != null && spec.mode() == WriteMode.INSERT_IF_ABSENT) {
+      scope.problem(SinkSpec.MODE, "'insert-if-absent' does not apply to a Kafka topic. Use append (every row), or upsert "
+          + "(the newest row per key; deletes as tombstones).");
+      return null;
+    }
+    return spec == null || o == null ? null : new KafkaSink(spec, o);
+  }
+
+  public static KafkaSink create(SinkSpec spec, KafkaSinkOptions options) {
+    if (spec.mode() == WriteMode.INSERT_IF_ABSENT) {
+      throw new dev.eventproc.config.ConfigException(spec.key(SinkSpec.MODE) + ": 'insert-if-absent' does not apply to Kafka.");
+    }
+    return new KafkaSink(spec, options);
+  }
+
+  public KafkaSinkOptions options() {
+    return options;
+  }
+
+  @Override
+  public String target() {
+    return "kafka:" + options.topic();
+  }
+
+  /** The producing task counts what it sends: the batch is read once. */
+  @Override
+  protected boolean writesInOnePass() {
+    return true;
+  }
+
+  static String group(WriterId writer, int partition, Writers writers) {
+    return "eventproc-" + writer.sinkName() + "-" + writer.queryId() + (writers == Writers.PARTITIONED ? "-p" + partition : "");
+  }
+
+  /** Stable per writer partition: a restarted or zombie producer of the same partition is fenced by the next one. */
+  static String transactionalId(KafkaSinkOptions options, WriterId writer, int partition) {
+    return options.transactionalIdPrefix() + "-" + writer.queryId()
+        + (options.writers() == Writers.PARTITIONED ? "-p" + partition : "");
+  }
+
+  /** Progress lives under the topic's partition 0 in each group: any existing partition would do. */
+  TopicPartition progressPartition() {
+    return new TopicPartition(options.topic(), 0);
+  }
+
+  @Override
+  protected boolean isCommitted(SparkSession session, WriterId writer, long batchId) {
+    ensureTopic();
+    Map<Integer, OffsetAndMetadata> progress = progress(admin(), writer, options.partitions());
+    for (int p = 0; p < options.partitions(); p++) {
+      OffsetAndMetadata o = progress.get(p);
+      if (o == null || o.offset() - 1 < batchId) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Committed progress of each writer partition (absent when none), checking the recorded partition count. */
+  private Map<Integer, OffsetAndMetadata> progress(Admin a, WriterId writer, int partitions) {
+    Map<Integer, OffsetAndMetadata> out = new HashMap<>();
+    try {
+      for (int p = 0; p < partitions; p++) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = a.listConsumerGroupOffsets(group(writer, p, options.writers()),
+            new ListConsumerGroupOffsetsOptions().requireStable(true)).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+        OffsetAndMetadata o = offsets.get(progressPartition());
+        if (o != null) {
+          out.put(p, o);
+          String metadata = o.metadata() == null ? "" : o.metadata();
+          if (metadata.startsWith(PARTITIONS_TAG) && !metadata.equals(PARTITIONS_TAG + partitions)) {
+            throw new IllegalStateException("sink " + name() + ": " + options.key(KafkaSinkOptions.PARTITIONS) + " is " + partitions
+                + " but this writer wrote its batches with " + metadata.substring(PARTITIONS_TAG.length()) + " partitions "
+                + "(a replay must split a batch the same way). Set it back, or reset the checkpoint.");
+          }
+        }
+      }
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("sink " + name() + ": interrupted while reading progress", e);
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw KafkaErrors.explain(name(), options, e, "read its progress");
+    }
+  }
+
+  @Override
+  protected CommitResult commit(BatchContext batch) {
+    checkTransactionTimeout();
+    Dataset<Row> records = records(batch.rows());
+    int partitions = options.partitions();
+    Dataset<Row> split = options.writers() == Writers.PARTITIONED
+        ? records.repartition(partitions, col(KEY)) : records.coalesce(1);
+    ProduceTask task = new ProduceTask(options, name(), batch.writer(), batch.batchId(), partitions);
+    long sent = 0;
+    int skipped = 0;
+    List<Long> results;
+    try {
+      results = split.mapPartitions(task, Encoders.LONG()).collectAsList();
+    } catch (Exception e) { // SparkException is checked, thrown through Scala
+      if (fenced(e) && awaitOtherAttempt(batch)) {
+        return CommitResult.skipped();
+      }
+      throw KafkaSink.<RuntimeException>rethrow(e);
+    }
+    for (Long n : results) {
+      if (n < 0) {
+        skipped++;
+      } else {
+        sent += n;
+      }
+    }
+    if (!isCommitted(batch.session(), batch.writer(), batch.batchId())) {
+      throw new IllegalStateException("sink " + name() + " batch " + batch.batchId() + ": not every writer partition committed "
+          + "its progress. Spark will retry the batch; partitions already committed skip.");
+    }
+    return skipped == partitions ? CommitResult.skipped() : CommitResult.written(sent);
+  }
+
+  private static boolean fenced(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof org.apache.kafka.common.errors.ProducerFencedException
+          || t instanceof org.apache.kafka.common.errors.InvalidProducerEpochException
+          || (t.getMessage() != null && t.getMessage().contains("another producer with this writer's transactional id"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Fenced: another attempt of this writer took over its transactional id and is writing the batch.
+   * Wait for it (up to the transaction timeout, after which the broker aborts it) and report whether
+   * it committed the batch.
+   */
+  private boolean awaitOtherAttempt(BatchContext batch) {
+    long deadline = System.currentTimeMillis() + Math.min(options.transactionTimeoutMs(), 120_000);
+    while (System.currentTimeMillis() < deadline) {
+      if (isCommitted(batch.session(), batch.writer(), batch.batchId())) {
+        LOG.info("sink={} batch={}: fenced by another attempt of this writer, which committed the batch", name(), batch.batchId());
+        return true;
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return false;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <E extends Exception> E rethrow(Exception e) throws E {
+    throw (E) e;
+  }
+
+  /** The batch as Kafka records: key and value as JSON text (value null for a delete in upsert mode). */
+  private Dataset<Row> records(Dataset<Row> rows) {
+    Dataset<Row> chosen = spec.mode() == WriteMode.UPSERT && !spec.keysUniquePerBatch()
+        ? BatchReducer.greatestPerKey(rows, spec.keyColumns(), spec.orderColumns()) : rows;
+    Column[] all = java.util.Arrays.stream(rows.columns()).map(c -> col(Identifiers.quoteSpark(c))).toArray(Column[]::new);
+    Column key;
+    List<String> keys = spec.keyColumns();
+    if (keys.isEmpty()) {
+      key = lit(null).cast("string");
+    } else if (keys.size() == 1) {
+      key = col(Identifiers.quoteSpark(keys.get(0))).cast("string");
+    } else {
+      key = to_json(struct(keys.stream().map(k -> col(Identifiers.quoteSpark(k))).toArray(Column[]::new)));
+    }
+    Column value = to_json(struct(all));
+    if (spec.deleteCondition() != null) {
+      value = when(coalesce(expr(spec.deleteCondition()), lit(false)), lit(null).cast("string")).otherwise(value);
+    }
+    return chosen.select(key.as(KEY), value.as(VALUE));
+  }
+
+  /** A transaction longer than the broker allows cannot even start: say so before the first batch. */
+  private void checkTransactionTimeout() {
+    if (checked) {
+      return;
+    }
+    try {
+      Admin a = admin();
+      Node node = a.describeCluster().nodes().get(30, TimeUnit.SECONDS).iterator().next();
+      ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, String.valueOf(node.id()));
+      Config config = a.describeConfigs(List.of(broker)).all().get(30, TimeUnit.SECONDS).get(broker);
+      ConfigEntry max = config == null ? null : config.get("transaction.max.timeout.ms");
+      if (max != null && max.value() != null && options.transactionTimeoutMs() > Long.parseLong(max.value())) {
+        throw new IllegalStateException("sink " + name() + ": " + options.key(KafkaSinkOptions.PRODUCER) + ".transaction.timeout.ms is "
+            + options.transactionTimeoutMs() + " but the broker allows at most " + max.value() + " (transaction.max.timeout.ms). "
+            + "Lower it, or raise the broker's limit.");
+      }
+      checked = true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      LOG.warn("sink={}: cannot read the broker's transaction.max.timeout.ms ({}); not checked", name(), e.toString());
+      checked = true;
+    }
+  }
+
+  private void ensureTopic() {
+    Admin a = admin();
+    try {
+      if (a.listTopics().names().get(30, TimeUnit.SECONDS).contains(options.topic())) {
+        return;
+      }
+      if (!options.createTopic()) {
+        throw new IllegalStateException("sink " + name() + ": topic " + options.topic() + " does not exist and "
+            + options.key(KafkaSinkOptions.CREATE_TOPIC) + "=false. Create it, or set " + options.key(KafkaSinkOptions.CREATE_TOPIC) + "=true.");
+      }
+      try {
+        a.createTopics(List.of(new NewTopic(options.topic(), java.util.Optional.of(options.topicPartitions()),
+            options.topicReplication() < 0 ? java.util.Optional.empty() : java.util.Optional.of(options.topicReplication()))))
+            .all().get(30, TimeUnit.SECONDS);
+        LOG.info("sink={}: created topic {} with {} partitions", name(), options.topic(), options.topicPartitions());
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw e;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw KafkaErrors.explain(name(), options, e, "find or create its topic");
+    }
+  }
+
+  private Admin admin() {
+    Admin a = admin;
+    if (a == null) {
+      synchronized (this) {
+        if (admin == null) {
+          admin = Admin.create(options.adminProperties());
+        }
+        a = admin;
+      }
+    }
+    return a;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (admin != null) {
+      admin.close();
+      admin = null;
+    }
+  }
+}

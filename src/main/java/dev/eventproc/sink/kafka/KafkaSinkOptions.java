@@ -1,0 +1,193 @@
+package dev.eventproc.sink.kafka;
+
+import dev.eventproc.config.ConfigReader;
+import java.io.Serializable;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * Where and how a Kafka sink produces: the {@code kafka.*} keys of a sink scope. Serializable
+ * (executors build producers from it); producer settings given in config may hold secrets (SASL,
+ * TLS), so {@link #toString()} shows none of them.
+ */
+public final class KafkaSinkOptions implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public static final String BOOTSTRAP_SERVERS = "kafka.bootstrap.servers";
+  public static final String TOPIC = "kafka.topic";
+  public static final String WRITERS = "kafka.writers";
+  public static final String PARTITIONS = "kafka.partitions";
+  public static final int PARTITIONS_DEFAULT = 2;
+  public static final String CREATE_TOPIC = "kafka.create.topic";
+  public static final String TOPIC_PARTITIONS = "kafka.topic.partitions";
+  public static final int TOPIC_PARTITIONS_DEFAULT = 3;
+  public static final String TOPIC_REPLICATION = "kafka.topic.replication.factor";
+  public static final String TRANSACTIONAL_ID_PREFIX = "kafka.transactional.id.prefix";
+  public static final String PRODUCER = "kafka.producer";
+  public static final String ADMIN = "kafka.admin";
+  /** Producer defaults eventproc sets (any can be overridden with {@code kafka.producer.*}). */
+  static final Map<String, String> PRODUCER_DEFAULTS = Map.of(
+      "acks", "all",
+      "enable.idempotence", "true",
+      "linger.ms", "5",
+      "batch.size", "65536",
+      "transaction.timeout.ms", "60000");
+
+  /** How a batch is produced, as written in {@code kafka.writers}. */
+  public enum Writers {
+    /** One transactional producer writes the whole batch in one transaction: batch-atomic for readers. */
+    SINGLE,
+    /** The batch is split by key hash into a fixed number of writer partitions, one transaction each, in parallel. */
+    PARTITIONED
+  }
+
+  private final String bootstrapServers;
+  private final String topic;
+  private final Writers writers;
+  private final int partitions;
+  private final boolean createTopic;
+  private final int topicPartitions;
+  private final short topicReplication;
+  private final String transactionalIdPrefix;
+  private final Map<String, String> producer;
+  private final Map<String, String> admin;
+  private final String keyPrefix;
+
+  private KafkaSinkOptions(String bootstrapServers, String topic, Writers writers, int partitions, boolean createTopic,
+      int topicPartitions, short topicReplication, String transactionalIdPrefix, Map<String, String> producer,
+      Map<String, String> admin, String keyPrefix) {
+    this.bootstrapServers = bootstrapServers;
+    this.topic = topic;
+    this.writers = writers;
+    this.partitions = partitions;
+    this.createTopic = createTopic;
+    this.topicPartitions = topicPartitions;
+    this.topicReplication = topicReplication;
+    this.transactionalIdPrefix = transactionalIdPrefix;
+    this.producer = Map.copyOf(producer);
+    this.admin = Map.copyOf(admin);
+    this.keyPrefix = keyPrefix;
+  }
+
+  /** Reads the {@code kafka.*} keys of a sink scope; null when invalid. */
+  public static KafkaSinkOptions read(ConfigReader scope, String sinkName) {
+    String servers = scope.required(BOOTSTRAP_SERVERS, "Give the brokers as host:port[,host:port].");
+    String topic = scope.required(TOPIC, "Name the topic the records go to.");
+    if (topic != null && !topic.matches("[a-zA-Z0-9._-]{1,249}")) {
+      scope.problem(TOPIC, "'" + topic + "' is not a Kafka topic name. Use letters, digits, '.', '_' and '-' (at most 249).");
+      topic = null;
+    }
+    Writers writers = scope.choice(WRITERS, Writers.class, Writers.SINGLE);
+    int partitions = scope.integer(PARTITIONS, PARTITIONS_DEFAULT, 1, 256);
+    if (writers != Writers.PARTITIONED && scope.has(PARTITIONS)) {
+      scope.problem(PARTITIONS, "is only used with " + scope.key(WRITERS) + "=partitioned. Remove it.");
+    }
+    boolean create = scope.bool(CREATE_TOPIC, true);
+    int topicPartitions = scope.integer(TOPIC_PARTITIONS, TOPIC_PARTITIONS_DEFAULT, 1, 10_000);
+    short replication = (short) scope.integer(TOPIC_REPLICATION, -1, -1, Short.MAX_VALUE);
+    String prefix = scope.string(TRANSACTIONAL_ID_PREFIX, "eventproc-" + sinkName);
+    Map<String, String> producer = new TreeMap<>(scope.prefixed(PRODUCER, "Kafka producer settings"));
+    for (String managed : new String[] {"transactional.id", "key.serializer", "value.serializer", "bootstrap.servers"}) {
+      if (producer.containsKey(managed)) {
+        scope.problem(PRODUCER + "." + managed, "is set by the sink. Remove it"
+            + (managed.equals("transactional.id") ? "; use " + scope.key(TRANSACTIONAL_ID_PREFIX) + " for the prefix." : "."));
+      }
+    }
+    if ("false".equalsIgnoreCase(producer.get("enable.idempotence"))) {
+      scope.problem(PRODUCER + ".enable.idempotence", "'false' cannot work: transactions need an idempotent producer. Remove it.");
+    }
+    String timeout = producer.get("transaction.timeout.ms");
+    if (timeout != null && !timeout.matches("\\d{4,9}")) {
+      scope.problem(PRODUCER + ".transaction.timeout.ms", "'" + timeout + "' is not a number of milliseconds of at least 1000.");
+      return null;
+    }
+    Map<String, String> admin = scope.prefixed(ADMIN, "Kafka admin client settings (default: the producer's security settings)");
+    if (servers == null || topic == null) {
+      return null;
+    }
+    return new KafkaSinkOptions(servers, topic, writers, partitions, create, topicPartitions, replication, prefix, producer, admin,
+        scope.key(""));
+  }
+
+  /** Options from code, with eventproc's producer defaults. */
+  public static KafkaSinkOptions of(String bootstrapServers, String topic, Writers writers, int partitions, String sinkName,
+      Map<String, String> producer) {
+    return new KafkaSinkOptions(bootstrapServers, topic, writers, partitions, true, TOPIC_PARTITIONS_DEFAULT, (short) -1,
+        "eventproc-" + sinkName, producer, Map.of(), "sink.");
+  }
+
+  /** Producer properties for one transactional id. */
+  Properties producerProperties(String transactionalId) {
+    Properties p = new Properties();
+    p.putAll(PRODUCER_DEFAULTS);
+    p.putAll(producer);
+    p.put("bootstrap.servers", bootstrapServers);
+    p.put("transactional.id", transactionalId);
+    p.put("key.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
+    p.put("value.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
+    return p;
+  }
+
+  /** Admin client properties: the producer's connection and security settings, then {@code kafka.admin.*}. */
+  Properties adminProperties() {
+    Properties p = new Properties();
+    for (Map.Entry<String, String> e : producer.entrySet()) {
+      String k = e.getKey();
+      if (k.startsWith("security.") || k.startsWith("sasl.") || k.startsWith("ssl.") || k.equals("client.dns.lookup")) {
+        p.put(k, e.getValue());
+      }
+    }
+    p.putAll(admin);
+    p.put("bootstrap.servers", bootstrapServers);
+    return p;
+  }
+
+  /** The producer's transaction timeout: how long one batch's transaction may stay open. */
+  public long transactionTimeoutMs() {
+    return Long.parseLong(producer.getOrDefault("transaction.timeout.ms", PRODUCER_DEFAULTS.get("transaction.timeout.ms")));
+  }
+
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  public String topic() {
+    return topic;
+  }
+
+  public Writers writers() {
+    return writers;
+  }
+
+  /** Writer partitions of the partitioned mode (1 for single). */
+  public int partitions() {
+    return writers == Writers.PARTITIONED ? partitions : 1;
+  }
+
+  boolean createTopic() {
+    return createTopic;
+  }
+
+  int topicPartitions() {
+    return topicPartitions;
+  }
+
+  short topicReplication() {
+    return topicReplication;
+  }
+
+  String transactionalIdPrefix() {
+    return transactionalIdPrefix;
+  }
+
+  String key(String option) {
+    return keyPrefix + option;
+  }
+
+  @Override
+  public String toString() {
+    return "kafka " + topic + " at " + bootstrapServers + " (" + ConfigReader.configName(writers)
+        + (writers == Writers.PARTITIONED ? " x" + partitions : "") + ")";
+  }
+}

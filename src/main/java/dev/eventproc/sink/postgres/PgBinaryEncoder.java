@@ -1,0 +1,248 @@
+package dev.eventproc.sink.postgres;
+
+import java.io.ByteArrayOutputStream;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.sql.Date;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.BinaryType;
+import org.apache.spark.sql.types.BooleanType;
+import org.apache.spark.sql.types.ByteType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DateType;
+import org.apache.spark.sql.types.DecimalType;
+import org.apache.spark.sql.types.DoubleType;
+import org.apache.spark.sql.types.FloatType;
+import org.apache.spark.sql.types.IntegerType;
+import org.apache.spark.sql.types.LongType;
+import org.apache.spark.sql.types.ShortType;
+import org.apache.spark.sql.types.StringType;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.types.TimestampNTZType;
+import org.apache.spark.sql.types.TimestampType;
+import org.postgresql.util.ByteConverter;
+
+/**
+ * Encodes Spark rows in PostgreSQL's binary COPY format: no text parsing on the server (numerics and
+ * timestamps are costly to parse), and values are data, never SQL. Each column's bytes must match
+ * the staging column's type exactly; {@link PgTypes} maps Spark types to those column types.
+ *
+ * <p>Columns flagged as JSON (nested Spark types, already turned into JSON text) are written as
+ * {@code jsonb} (a version byte, then the text). A NUL in text, which PostgreSQL cannot store, is
+ * written as U+FFFD so the row is kept.
+ */
+final class PgBinaryEncoder {
+  private static final byte[] HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  /** 2000-01-01T00:00:00Z, PostgreSQL's epoch, in seconds and days since 1970. */
+  private static final long PG_EPOCH_SECONDS = 946_684_800L;
+  private static final long PG_EPOCH_DAYS = 10_957L;
+
+  private enum Kind { TEXT, JSONB, INT8, INT4, INT2, FLOAT8, FLOAT4, BOOL, NUMERIC, TIMESTAMP, DATE, BYTEA }
+
+  private final Kind[] kinds;
+  private final int fields;
+  private final int extra;
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 17);
+  private final byte[] scratch = new byte[8];
+  private boolean started;
+
+  /**
+   * @param schema the rows' schema
+   * @param json which columns hold JSON text for a jsonb column
+   * @param extraInt8AndInt4 true when every row is followed by an int8 and an int4 given to {@link #append}
+   */
+  PgBinaryEncoder(StructType schema, boolean[] json, boolean extraInt8AndInt4) {
+    this(schema, json, schema.fields().length, extraInt8AndInt4);
+  }
+
+  /** As above, encoding only the first {@code fields} columns of each row. */
+  PgBinaryEncoder(StructType schema, boolean[] json, int fields, boolean extraInt8AndInt4) {
+    this.fields = fields;
+    kinds = new Kind[fields];
+    for (int i = 0; i < fields; i++) {
+      kinds[i] = json[i] ? Kind.JSONB : kind(schema.fields()[i].dataType());
+    }
+    extra = extraInt8AndInt4 ? 2 : 0;
+  }
+
+  private static Kind kind(DataType t) {
+    if (t instanceof StringType) {
+      return Kind.TEXT;
+    } else if (t instanceof LongType) {
+      return Kind.INT8;
+    } else if (t instanceof IntegerType) {
+      return Kind.INT4;
+    } else if (t instanceof ShortType || t instanceof ByteType) {
+      return Kind.INT2;
+    } else if (t instanceof DoubleType) {
+      return Kind.FLOAT8;
+    } else if (t instanceof FloatType) {
+      return Kind.FLOAT4;
+    } else if (t instanceof BooleanType) {
+      return Kind.BOOL;
+    } else if (t instanceof DecimalType) {
+      return Kind.NUMERIC;
+    } else if (t instanceof TimestampType || t instanceof TimestampNTZType) {
+      return Kind.TIMESTAMP;
+    } else if (t instanceof DateType) {
+      return Kind.DATE;
+    } else if (t instanceof BinaryType) {
+      return Kind.BYTEA;
+    }
+    throw new IllegalArgumentException("no binary COPY encoding for Spark type " + t.sql());
+  }
+
+  /** Appends one row, plus the two trailing integers when the encoder was built for them. */
+  void append(Row row, long int8, int int4) {
+    if (!started) {
+      out.write(HEADER, 0, HEADER.length);
+      started = true;
+    }
+    writeShort(fields + extra);
+    for (int i = 0; i < fields; i++) {
+      if (row.isNullAt(i)) {
+        writeInt(-1);
+      } else {
+        value(kinds[i], row.get(i));
+      }
+    }
+    if (extra > 0) {
+      writeInt(8);
+      writeLong(int8);
+      writeInt(4);
+      writeInt(int4);
+    }
+  }
+
+  private void value(Kind k, Object v) {
+    switch (k) {
+      case TEXT -> bytes(text((String) v), false);
+      case JSONB -> bytes(text((String) v), true);
+      case INT8 -> {
+        writeInt(8);
+        writeLong(((Number) v).longValue());
+      }
+      case INT4 -> {
+        writeInt(4);
+        writeInt(((Number) v).intValue());
+      }
+      case INT2 -> {
+        writeInt(2);
+        writeShort(((Number) v).shortValue());
+      }
+      case FLOAT8 -> {
+        writeInt(8);
+        writeLong(Double.doubleToLongBits((Double) v));
+      }
+      case FLOAT4 -> {
+        writeInt(4);
+        writeInt(Float.floatToIntBits((Float) v));
+      }
+      case BOOL -> {
+        writeInt(1);
+        out.write(((Boolean) v) ? 1 : 0);
+      }
+      case NUMERIC -> {
+        byte[] b = ByteConverter.numeric((BigDecimal) v);
+        writeInt(b.length);
+        out.write(b, 0, b.length);
+      }
+      case TIMESTAMP -> {
+        writeInt(8);
+        writeLong(micros(v));
+      }
+      case DATE -> {
+        writeInt(4);
+        LocalDate d = v instanceof Date date ? date.toLocalDate() : (LocalDate) v;
+        writeInt((int) (d.toEpochDay() - PG_EPOCH_DAYS));
+      }
+      case BYTEA -> {
+        byte[] b = (byte[]) v;
+        writeInt(b.length);
+        out.write(b, 0, b.length);
+      }
+    }
+  }
+
+  /** Microseconds since PostgreSQL's epoch; a TIMESTAMP_NTZ (LocalDateTime) is taken as UTC wall time. */
+  private static long micros(Object v) {
+    long seconds;
+    long nanos;
+    if (v instanceof Timestamp ts) {
+      seconds = Math.floorDiv(ts.getTime(), 1000);
+      nanos = ts.getNanos();
+    } else if (v instanceof Instant i) {
+      seconds = i.getEpochSecond();
+      nanos = i.getNano();
+    } else {
+      Instant i = ((LocalDateTime) v).toInstant(ZoneOffset.UTC);
+      seconds = i.getEpochSecond();
+      nanos = i.getNano();
+    }
+    return (seconds - PG_EPOCH_SECONDS) * 1_000_000L + nanos / 1000;
+  }
+
+  private static byte[] text(String s) {
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    for (byte c : b) {
+      if (c == 0) {
+        return s.replace('\0', '\uFFFD').getBytes(StandardCharsets.UTF_8);
+      }
+    }
+    return b;
+  }
+
+  private void bytes(byte[] b, boolean jsonb) {
+    writeInt(b.length + (jsonb ? 1 : 0));
+    if (jsonb) {
+      out.write(1); // jsonb binary format version
+    }
+    out.write(b, 0, b.length);
+  }
+
+  /** Bytes buffered so far. */
+  int size() {
+    return out.size();
+  }
+
+  /** Hands the buffered bytes to {@code sink} and clears the buffer; with {@code last}, the trailer too. */
+  void drainTo(PgCopyChunks sink, boolean last) throws java.sql.SQLException {
+    if (last) {
+      if (!started) {
+        out.write(HEADER, 0, HEADER.length);
+        started = true;
+      }
+      writeShort(-1);
+    }
+    if (out.size() > 0) {
+      sink.write(out.toByteArray(), out.size());
+      out.reset();
+    }
+  }
+
+  /** Where encoded bytes go (a COPY in progress). */
+  @FunctionalInterface
+  interface PgCopyChunks {
+    void write(byte[] bytes, int length) throws java.sql.SQLException;
+  }
+
+  private void writeShort(int v) {
+    out.write((v >>> 8) & 0xff);
+    out.write(v & 0xff);
+  }
+
+  private void writeInt(int v) {
+    ByteConverter.int4(scratch, 0, v);
+    out.write(scratch, 0, 4);
+  }
+
+  private void writeLong(long v) {
+    ByteConverter.int8(scratch, 0, v);
+    out.write(scratch, 0, 8);
+  }
+}

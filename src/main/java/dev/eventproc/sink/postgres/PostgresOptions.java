@@ -1,0 +1,353 @@
+package dev.eventproc.sink.postgres;
+
+import dev.eventproc.config.ConfigReader;
+import dev.eventproc.config.EventprocConfig;
+import dev.eventproc.config.Identifiers;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Properties;
+
+/**
+ * Connection and table settings of a Postgres sink: the {@code postgres.*} keys of a sink scope.
+ * Immutable and serializable (executors open their own connections with it). The password is held
+ * only here and never printed: {@link #toString()} and {@link #describe()} leave it out.
+ */
+public final class PostgresOptions implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public static final String URL = "postgres.url";
+  public static final String USER = "postgres.user";
+  public static final String PASSWORD = "postgres.password";
+  public static final String SSLMODE = "postgres.sslmode";
+  public static final String SCHEMA = "postgres.schema";
+  public static final String SCHEMA_DEFAULT = "public";
+  public static final String TABLE = "postgres.table";
+  public static final String CREATE_TABLES = "postgres.create.tables";
+  public static final boolean CREATE_TABLES_DEFAULT = true;
+  public static final String LEDGER_TABLE = "postgres.ledger.table";
+  public static final String LEDGER_TABLE_DEFAULT = "eventproc_ledger";
+  public static final String COMMIT = "postgres.commit";
+  public static final String PARTITIONS = "postgres.partitions";
+  public static final int PARTITIONS_DEFAULT = 2;
+  public static final String POOL_SIZE = "postgres.pool.size";
+  /** Default pool: the lock-holding connection, plus one per parallel slice in the partition shape. */
+  public static final int POOL_SIZE_DEFAULT = 2;
+  public static final String DIRECT_MAX_ROWS = "postgres.direct.max.rows";
+  public static final long DIRECT_MAX_ROWS_DEFAULT = 2_000_000L;
+  public static final String FILLFACTOR = "postgres.fillfactor";
+  public static final int FILLFACTOR_UPSERT_DEFAULT = 80;
+  public static final String LOCK_TIMEOUT = "postgres.lock.timeout";
+  public static final Duration LOCK_TIMEOUT_DEFAULT = Duration.ofMinutes(5);
+  public static final String CONNECT_TIMEOUT = "postgres.connect.timeout";
+  public static final Duration CONNECT_TIMEOUT_DEFAULT = Duration.ofSeconds(10);
+  public static final String TOMBSTONE_RETENTION = "postgres.tombstone.retention";
+  public static final Duration TOMBSTONE_RETENTION_DEFAULT = Duration.ofDays(7);
+
+  /** How a batch is committed, as written in {@code postgres.commit}. */
+  public enum CommitShape {
+    /**
+     * Executors COPY the batch into a staging table; the driver applies it in ONE transaction with
+     * its ledger row. Readers see a batch all at once or not at all.
+     */
+    BATCH,
+    /**
+     * The batch is split by a hash of the key into a fixed number of partitions; each partition is
+     * applied by an executor in its own transaction with its own ledger row, in parallel. Readers may
+     * see some partitions of a batch before others.
+     */
+    PARTITION
+  }
+
+  /** {@code sslmode} values pgjdbc accepts. */
+  enum SslMode { DISABLE, ALLOW, PREFER, REQUIRE, VERIFY_CA, VERIFY_FULL }
+
+  private final String url;
+  private final String user;
+  private final String password;
+  private final String sslmode;
+  private final String schema;
+  private final String table;
+  private final boolean createTables;
+  private final String ledgerTable;
+  private final CommitShape commit;
+  private final int partitions;
+  private final int poolSize;
+  private final Duration connectTimeout;
+  private final Duration tombstoneRetention;
+  private final Duration lockTimeout;
+  private final long directMaxRows;
+  private final Integer fillfactor;
+  private final String keyPrefix;
+
+  private PostgresOptions(Builder b) {
+    this.url = b.url;
+    this.user = b.user;
+    this.password = b.password;
+    this.sslmode = b.sslmode;
+    this.schema = b.schema;
+    this.table = b.table;
+    this.createTables = b.createTables;
+    this.ledgerTable = b.ledgerTable;
+    this.commit = b.commit;
+    this.partitions = b.partitions;
+    this.poolSize = b.poolSize;
+    this.connectTimeout = b.connectTimeout;
+    this.tombstoneRetention = b.tombstoneRetention;
+    this.lockTimeout = b.lockTimeout;
+    this.directMaxRows = b.directMaxRows;
+    this.fillfactor = b.fillfactor;
+    this.keyPrefix = b.keyPrefix;
+  }
+
+  /** Reads the {@code postgres.*} keys of a sink scope; problems go to the reader. Null when invalid. */
+  public static PostgresOptions read(ConfigReader scope) {
+    Builder b = builder();
+    b.keyPrefix = scope.key("");
+    b.url = scope.required(URL, "Give a JDBC URL such as jdbc:postgresql://db.example.com:5432/analytics.");
+    if (b.url != null && !b.url.startsWith("jdbc:postgresql://")) {
+      scope.problem(URL, "'" + EventprocConfig.maskUrlPassword(b.url) + "' is not a PostgreSQL JDBC URL. "
+          + "Write it as jdbc:postgresql://HOST:PORT/DATABASE.");
+    }
+    b.user = scope.string(USER, null);
+    b.password = scope.string(PASSWORD, null);
+    SslMode ssl = scope.choice(SSLMODE, SslMode.class, null);
+    b.sslmode = ssl == null ? null : ConfigReader.configName(ssl);
+    b.schema = scope.identifier(SCHEMA);
+    if (b.schema == null) {
+      b.schema = SCHEMA_DEFAULT;
+    }
+    b.table = scope.identifier(TABLE);
+    if (!scope.has(TABLE)) {
+      scope.problem(TABLE, "is required. Name the target table (a plain name; the schema goes in "
+          + scope.key(SCHEMA) + ").");
+    }
+    b.createTables = scope.bool(CREATE_TABLES, CREATE_TABLES_DEFAULT);
+    String ledger = scope.identifier(LEDGER_TABLE);
+    b.ledgerTable = ledger == null ? LEDGER_TABLE_DEFAULT : ledger;
+    b.commit = scope.choice(COMMIT, CommitShape.class, CommitShape.BATCH);
+    b.partitions = scope.integer(PARTITIONS, PARTITIONS_DEFAULT, 1, 1024);
+    if (b.commit != CommitShape.PARTITION && scope.has(PARTITIONS)) {
+      scope.problem(PARTITIONS, "is only used with " + scope.key(COMMIT) + "=partition. Remove it.");
+    }
+    b.poolSize = scope.integer(POOL_SIZE, b.commit == CommitShape.PARTITION ? b.partitions + 1 : POOL_SIZE_DEFAULT, 2, 256);
+    b.lockTimeout = scope.duration(LOCK_TIMEOUT, LOCK_TIMEOUT_DEFAULT);
+    b.directMaxRows = scope.longValue(DIRECT_MAX_ROWS, DIRECT_MAX_ROWS_DEFAULT, 0, Long.MAX_VALUE);
+    if (scope.has(FILLFACTOR)) {
+      b.fillfactor = scope.integer(FILLFACTOR, 100, 10, 100);
+    }
+    b.connectTimeout = scope.duration(CONNECT_TIMEOUT, CONNECT_TIMEOUT_DEFAULT);
+    b.tombstoneRetention = scope.duration(TOMBSTONE_RETENTION, TOMBSTONE_RETENTION_DEFAULT);
+    for (String derived : new String[] {b.table == null ? null : b.table + PostgresTables.TOMBSTONE_SUFFIX}) {
+      if (derived != null && derived.length() > PostgresTables.MAX_IDENTIFIER) {
+        scope.problem(TABLE, "'" + b.table + "' is too long: the tombstone table " + derived + " would exceed PostgreSQL's "
+            + PostgresTables.MAX_IDENTIFIER + " characters. Use a shorter name.");
+      }
+    }
+    return b.url == null || b.table == null ? null : new PostgresOptions(b);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** JDBC connection properties: user, password, sslmode, timeouts, application name. */
+  Properties connectionProperties(String applicationName) {
+    Properties p = new Properties();
+    if (user != null) {
+      p.setProperty("user", user);
+    }
+    if (password != null) {
+      p.setProperty("password", password);
+    }
+    if (sslmode != null) {
+      p.setProperty("sslmode", sslmode);
+    }
+    p.setProperty("connectTimeout", String.valueOf(Math.max(1, connectTimeout.toSeconds())));
+    p.setProperty("tcpKeepAlive", "true");
+    p.setProperty("ApplicationName", applicationName);
+    return p;
+  }
+
+  public String url() {
+    return url;
+  }
+
+  /** The user, or null for the driver's default. */
+  public String user() {
+    return user;
+  }
+
+  boolean hasPassword() {
+    return password != null;
+  }
+
+  String password() {
+    return password;
+  }
+
+  public String schema() {
+    return schema;
+  }
+
+  public String table() {
+    return table;
+  }
+
+  public boolean createTables() {
+    return createTables;
+  }
+
+  public String ledgerTable() {
+    return ledgerTable;
+  }
+
+  public CommitShape commit() {
+    return commit;
+  }
+
+  public int partitions() {
+    return partitions;
+  }
+
+  public int poolSize() {
+    return poolSize;
+  }
+
+  public Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  public Duration tombstoneRetention() {
+    return tombstoneRetention;
+  }
+
+  /** Batches up to this many rows may take the direct COPY path (rows pass through the driver); 0 turns it off. */
+  public long directMaxRows() {
+    return directMaxRows;
+  }
+
+  /** The fillfactor of a target the sink creates, or null for the mode's default. */
+  public Integer fillfactor() {
+    return fillfactor;
+  }
+
+  /** How long a writer waits for another attempt of itself (same sink name) to finish a batch. */
+  public Duration lockTimeout() {
+    return lockTimeout;
+  }
+
+  /** The full config key of an option, for messages. */
+  String key(String option) {
+    return keyPrefix + option;
+  }
+
+  /** Where it connects, for messages: URL (password masked), user, table. Never the password. */
+  public String describe() {
+    return EventprocConfig.maskUrlPassword(url) + (user == null ? "" : " as " + user) + ", table " + schema + "." + table;
+  }
+
+  @Override
+  public String toString() {
+    return "PostgresOptions{" + describe() + ", commit=" + commit.name().toLowerCase(Locale.ROOT) + "}";
+  }
+
+  /** Fluent construction from code. */
+  public static final class Builder {
+    private String url;
+    private String user;
+    private String password;
+    private String sslmode;
+    private String schema = SCHEMA_DEFAULT;
+    private String table;
+    private boolean createTables = CREATE_TABLES_DEFAULT;
+    private String ledgerTable = LEDGER_TABLE_DEFAULT;
+    private CommitShape commit = CommitShape.BATCH;
+    private int partitions = PARTITIONS_DEFAULT;
+    private int poolSize = POOL_SIZE_DEFAULT;
+    private Duration connectTimeout = CONNECT_TIMEOUT_DEFAULT;
+    private Duration tombstoneRetention = TOMBSTONE_RETENTION_DEFAULT;
+    private Duration lockTimeout = LOCK_TIMEOUT_DEFAULT;
+    private long directMaxRows = DIRECT_MAX_ROWS_DEFAULT;
+    private Integer fillfactor;
+    private Integer explicitPoolSize;
+    private String keyPrefix = "sink.";
+
+    public Builder url(String url) {
+      this.url = url;
+      return this;
+    }
+
+    public Builder user(String user) {
+      this.user = user;
+      return this;
+    }
+
+    public Builder password(String password) {
+      this.password = password;
+      return this;
+    }
+
+    public Builder schema(String schema) {
+      this.schema = Identifiers.requirePlain(keyPrefix + SCHEMA, schema);
+      return this;
+    }
+
+    public Builder table(String table) {
+      this.table = Identifiers.requirePlain(keyPrefix + TABLE, table);
+      return this;
+    }
+
+    public Builder createTables(boolean create) {
+      this.createTables = create;
+      return this;
+    }
+
+    public Builder ledgerTable(String table) {
+      this.ledgerTable = Identifiers.requirePlain(keyPrefix + LEDGER_TABLE, table);
+      return this;
+    }
+
+    public Builder commit(CommitShape shape) {
+      this.commit = shape;
+      return this;
+    }
+
+    public Builder poolSize(int n) {
+      this.explicitPoolSize = n;
+      return this;
+    }
+
+    public Builder directMaxRows(long rows) {
+      this.directMaxRows = rows;
+      return this;
+    }
+
+    public Builder fillfactor(int percent) {
+      this.fillfactor = percent;
+      return this;
+    }
+
+    public Builder lockTimeout(Duration timeout) {
+      this.lockTimeout = timeout;
+      return this;
+    }
+
+    public Builder partitions(int n) {
+      if (n < 1 || n > 1024) {
+        throw new dev.eventproc.config.ConfigException(keyPrefix + PARTITIONS + ": '" + n + "' is out of range. Use 1 to 1024.");
+      }
+      this.partitions = n;
+      return this;
+    }
+
+    public PostgresOptions build() {
+      poolSize = explicitPoolSize != null ? explicitPoolSize : commit == CommitShape.PARTITION ? partitions + 1 : POOL_SIZE_DEFAULT;
+      if (url == null || !url.startsWith("jdbc:postgresql://") || table == null) {
+        throw new dev.eventproc.config.ConfigException(keyPrefix + URL + " and " + keyPrefix + TABLE
+            + " are required; the URL looks like jdbc:postgresql://HOST:PORT/DATABASE.");
+      }
+      return new PostgresOptions(this);
+    }
+  }
+}

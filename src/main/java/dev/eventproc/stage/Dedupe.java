@@ -1,0 +1,57 @@
+package dev.eventproc.stage;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat_ws;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
+
+import dev.eventproc.config.Durations;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/** Streaming duplicate removal under a watermark. */
+public final class Dedupe {
+  private Dedupe() {}
+
+  /**
+   * Keeps the first row seen of each key and drops later duplicates, remembering a key until the
+   * watermark passes its event time plus {@code delay} ({@code dropDuplicatesWithinWatermark}, Spark
+   * 3.5). Rows older than the watermark are dropped as late (Spark counts them in the state
+   * operator's {@code numRowsDroppedByWatermark}). Beyond the watermark, a sink in
+   * {@code insert-if-absent} mode still keeps the target free of duplicate keys.
+   */
+  public static Dataset<Row> firstSeen(Dataset<Row> events, List<String> keys, String eventTimeColumn, Duration delay) {
+    return events.withWatermark(eventTimeColumn, Durations.toSparkInterval(delay))
+        .dropDuplicatesWithinWatermark(keys.toArray(String[]::new));
+  }
+
+  /**
+   * {@link #firstSeen(Dataset, List, String, Duration)} over parsed events, with quarantined rows
+   * passing through in the same pass. They get a unique {@link ParsedEvents#PASS_THROUGH_ID} (source
+   * position plus a random UUID, since a file's lines share one position), so they are never
+   * duplicates of anything; and a null event time, so a wild clock in a bad row cannot move the
+   * watermark and their state entry expires at the next batch. Valid rows have a null id and dedupe
+   * by key as usual.
+   */
+  public static Dataset<Row> firstSeen(ParsedEvents events, Duration delay) {
+    String eventTime = events.eventTimeColumn();
+    Column quarantined = col(EventStream.REASON).isNotNull();
+    Dataset<Row> rows = events.all()
+        .withColumn(ParsedEvents.PASS_THROUGH_ID, when(quarantined,
+            concat_ws("#", col(EventStream.POSITION), expr("uuid()")))
+            .otherwise(lit(null).cast("string")))
+        .withColumn(eventTime, when(quarantined, lit(null).cast("timestamp")).otherwise(col(quote(eventTime))));
+    List<String> keys = new ArrayList<>(events.keyColumns());
+    keys.add(ParsedEvents.PASS_THROUGH_ID);
+    return firstSeen(rows, keys, eventTime, delay);
+  }
+
+  private static String quote(String name) {
+    return "`" + name.replace("`", "``") + "`";
+  }
+}

@@ -1,0 +1,154 @@
+package dev.eventproc.stage;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.current_timestamp;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.from_json;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.trim;
+import static org.apache.spark.sql.functions.when;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.DataFrameReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.DataStreamReader;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StringType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Reads events from Kafka or a directory of JSON-lines files and parses them, keeping every input
+ * row: rows that cannot be used are marked for quarantine (with the raw bytes, the reason and the
+ * source position), never dropped.
+ *
+ * <pre>{@code
+ * ParsedEvents events = EventStream.read(spark, sourceOptions);
+ * Dataset<Row> clean = Dedupe.firstSeen(events.valid(), keys, "event_time", Duration.ofMinutes(10));
+ * events.withQuarantine(clean).writeStream().foreachBatch(router)...
+ * }</pre>
+ *
+ * <p>Quarantine reasons: {@code malformed-json} (not JSON, not an object, or a field of the wrong
+ * type), {@code missing-key} (a key column null or blank), {@code missing-event-time}, and
+ * {@code event-time-in-future} (further ahead of the batch time than {@code source.max.future.skew};
+ * the batch time is fixed per batch in Spark's offset log, so a replay classifies rows the same).
+ */
+public final class EventStream {
+  /** Why a row is quarantined; null for a valid row. */
+  public static final String REASON = "quarantine_reason";
+  /** The payload exactly as read (Kafka value bytes, or the file line as UTF-8). */
+  public static final String RAW = "raw_value";
+  /** Where the row came from: {@code topic/partition@offset} or the file path. */
+  public static final String POSITION = "source_position";
+  static final Set<String> RESERVED = Set.of(REASON, RAW, POSITION);
+  private static final String CORRUPT = "_eventproc_corrupt";
+  private static final String PARSED = "_eventproc_parsed";
+
+  private EventStream() {}
+
+  /** Reads and parses the configured source as a stream. */
+  public static ParsedEvents read(SparkSession spark, SourceOptions options) {
+    Dataset<Row> raw = switch (options.type()) {
+      case KAFKA -> readKafka(spark.readStream(), options);
+      case FILES -> readFiles(spark.readStream(), options);
+    };
+    return parse(raw, options);
+  }
+
+  /**
+   * Reads the configured source once, as a batch (everything there now): for reconciliation and
+   * tests that compare a sink with what the source holds.
+   */
+  public static ParsedEvents readBatch(SparkSession spark, SourceOptions options) {
+    DataFrameReader reader = spark.read();
+    Dataset<Row> raw;
+    if (options.type() == SourceOptions.Type.KAFKA) {
+      reader = reader.format("kafka").option("kafka.bootstrap.servers", options.bootstrapServers())
+          .option("subscribe", options.topics()).option("startingOffsets", "earliest")
+          .option("endingOffsets", "latest");
+      for (Map.Entry<String, String> e : options.kafkaOptions().entrySet()) {
+        reader = reader.option(e.getKey(), e.getValue());
+      }
+      raw = kafkaRows(reader.load());
+    } else {
+      raw = fileRows(reader.text(options.filesPath()));
+    }
+    return parse(raw, options);
+  }
+
+  private static Dataset<Row> readKafka(DataStreamReader reader, SourceOptions o) {
+    DataStreamReader r = reader.format("kafka")
+        .option("kafka.bootstrap.servers", o.bootstrapServers())
+        .option("subscribe", o.topics())
+        .option("startingOffsets", o.startingOffsets());
+    if (o.maxOffsetsPerTrigger() != null) {
+      r = r.option("maxOffsetsPerTrigger", o.maxOffsetsPerTrigger());
+    }
+    for (Map.Entry<String, String> e : o.kafkaOptions().entrySet()) {
+      r = r.option(e.getKey(), e.getValue());
+    }
+    return kafkaRows(r.load());
+  }
+
+  private static Dataset<Row> kafkaRows(Dataset<Row> kafka) {
+    return kafka.select(
+        col("value").as(RAW),
+        concat(col("topic"), lit("/"), col("partition").cast("string"), lit("@"), col("offset").cast("string")).as(POSITION));
+  }
+
+  private static Dataset<Row> readFiles(DataStreamReader reader, SourceOptions o) {
+    DataStreamReader r = reader.format("text");
+    if (o.maxFilesPerTrigger() != null) {
+      r = r.option("maxFilesPerTrigger", o.maxFilesPerTrigger());
+    }
+    return fileRows(r.load(o.filesPath()));
+  }
+
+  private static Dataset<Row> fileRows(Dataset<Row> text) {
+    return text.select(col("value").cast(DataTypes.BinaryType).as(RAW), col("_metadata.file_path").as(POSITION));
+  }
+
+  /** Parses raw rows ({@link #RAW}, {@link #POSITION}) into the schema's columns plus the three quarantine columns. */
+  static ParsedEvents parse(Dataset<Row> raw, SourceOptions o) {
+    StructType schema = o.schema();
+    StructType withCorrupt = schema.add(CORRUPT, DataTypes.StringType, true);
+    Column parsed = from_json(col(RAW).cast(DataTypes.StringType), withCorrupt,
+        Map.of("mode", "PERMISSIVE", "columnNameOfCorruptRecord", CORRUPT));
+    Dataset<Row> p = raw.withColumn(PARSED, parsed);
+
+    List<Column> out = new ArrayList<>();
+    for (StructField f : schema.fields()) {
+      out.add(col(PARSED).getField(f.name()).as(f.name()));
+    }
+    Column reason = when(col(RAW).isNull(), lit("malformed-json"))
+        .when(col(PARSED).isNull().or(col(PARSED).getField(CORRUPT).isNotNull()), lit("malformed-json"));
+    for (String k : o.keyColumns()) {
+      Column v = col(PARSED).getField(k);
+      Column missing = v.isNull();
+      if (schema.apply(k).dataType() instanceof StringType) {
+        missing = missing.or(trim(v).equalTo(""));
+      }
+      reason = reason.when(missing, lit("missing-key"));
+    }
+    if (o.eventTimeColumn() != null) {
+      Column ts = col(PARSED).getField(o.eventTimeColumn());
+      reason = reason.when(ts.isNull(), lit("missing-event-time"))
+          .when(ts.gt(current_timestamp().plus(expr("INTERVAL " + o.maxFutureSkew().toSeconds() + " SECONDS"))),
+              lit("event-time-in-future"));
+    }
+    out.add(reason.as(REASON));
+    out.add(col(RAW));
+    out.add(col(POSITION));
+    // Valid rows do not carry their raw bytes further: only quarantined rows keep them.
+    Dataset<Row> all = p.select(out.toArray(Column[]::new))
+        .withColumn(RAW, when(col(REASON).isNull(), lit(null).cast(DataTypes.BinaryType)).otherwise(col(RAW)));
+    return new ParsedEvents(all, schema, o.keyColumns(), o.eventTimeColumn());
+  }
+}

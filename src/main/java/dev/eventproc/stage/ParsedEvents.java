@@ -1,0 +1,87 @@
+package dev.eventproc.stage;
+
+import static org.apache.spark.sql.functions.col;
+
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Parsed events, valid and quarantined together, so one query (one checkpoint, one batch id) carries
+ * both and a batch's accounting closes: input = written + duplicates dropped + late dropped +
+ * quarantined.
+ *
+ * <p>Stages take {@link #all()} and let quarantined rows pass through them untouched (see
+ * {@link Dedupe#firstSeen(ParsedEvents, java.time.Duration)}): the source is read once per batch.
+ * {@link #withQuarantine(Dataset)} is the fallback for a stage that cannot pass rows through (it
+ * unions the quarantined rows back, which makes Spark read the source twice per batch).
+ */
+public final class ParsedEvents {
+  /** Set on quarantined rows inside a stage: a unique id (the source position), so they never dedupe. */
+  public static final String PASS_THROUGH_ID = "_eventproc_pass_through";
+
+  private final Dataset<Row> all;
+  private final StructType schema;
+  private final List<String> keyColumns;
+  private final String eventTimeColumn;
+
+  ParsedEvents(Dataset<Row> all, StructType schema, List<String> keyColumns, String eventTimeColumn) {
+    this.all = all;
+    this.schema = schema;
+    this.keyColumns = List.copyOf(keyColumns);
+    this.eventTimeColumn = eventTimeColumn;
+  }
+
+  /** Every input row: the schema's columns plus {@code quarantine_reason}, {@code raw_value}, {@code source_position}. */
+  public Dataset<Row> all() {
+    return all;
+  }
+
+  /** Rows that parsed, with a key and (when configured) a usable event time: the schema's columns only. */
+  public Dataset<Row> valid() {
+    return all.filter(col(EventStream.REASON).isNull()).select(schemaColumns());
+  }
+
+  /** Rows that did not: {@code quarantine_reason}, {@code raw_value}, {@code source_position}. */
+  public Dataset<Row> quarantined() {
+    return quarantineColumns(all.filter(col(EventStream.REASON).isNotNull()));
+  }
+
+  /** The stage's output with the quarantined rows added (their other columns null). */
+  public Dataset<Row> withQuarantine(Dataset<Row> staged) {
+    return staged.unionByName(quarantined(), true);
+  }
+
+  public StructType schema() {
+    return schema;
+  }
+
+  public List<String> keyColumns() {
+    return keyColumns;
+  }
+
+  public String eventTimeColumn() {
+    return eventTimeColumn;
+  }
+
+  private org.apache.spark.sql.Column[] schemaColumns() {
+    return java.util.Arrays.stream(schema.fieldNames()).map(n -> col("`" + n.replace("`", "``") + "`"))
+        .toArray(org.apache.spark.sql.Column[]::new);
+  }
+
+  /** Of a batch that went through {@link #withQuarantine}: the rows for the main sink, without quarantine columns. */
+  public static Dataset<Row> mainRows(Dataset<Row> batch) {
+    return batch.filter(col(EventStream.REASON).isNull())
+        .drop(EventStream.REASON, EventStream.RAW, EventStream.POSITION, PASS_THROUGH_ID);
+  }
+
+  /** Of a batch that went through {@link #withQuarantine}: the quarantined rows. */
+  public static Dataset<Row> quarantineRows(Dataset<Row> batch) {
+    return quarantineColumns(batch.filter(col(EventStream.REASON).isNotNull()));
+  }
+
+  private static Dataset<Row> quarantineColumns(Dataset<Row> rows) {
+    return rows.select(col(EventStream.REASON), col(EventStream.RAW), col(EventStream.POSITION));
+  }
+}

@@ -1,0 +1,108 @@
+package dev.eventproc.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.eventproc.sink.BatchOutcome.Status;
+import dev.eventproc.testutils.TestSpark;
+import java.util.HashSet;
+import java.util.Set;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.junit.jupiter.api.Test;
+
+/** The shared machinery of every adapter, driven through a small in-memory adapter. */
+class AbstractBatchSinkTest {
+  private final SparkSession spark = TestSpark.session();
+
+  /** Commits into a set of (writer, batch); can be told to fail after "someone else" committed. */
+  static class InMemorySink extends AbstractBatchSink {
+    final Set<String> committed = new HashSet<>();
+    boolean raceOnNextCommit;
+    int commits;
+
+    InMemorySink() {
+      super(SinkSpec.builder().name("mem").mode(WriteMode.APPEND).build());
+    }
+
+    @Override
+    protected boolean isCommitted(SparkSession session, WriterId writer, long batchId) {
+      return committed.contains(writer.appId() + "#" + batchId);
+    }
+
+    @Override
+    protected CommitResult commit(BatchContext batch) {
+      if (raceOnNextCommit) {
+        raceOnNextCommit = false;
+        committed.add(batch.writer().appId() + "#" + batch.batchId()); // a zombie of this writer won
+        throw new IllegalStateException("conflict");
+      }
+      commits++;
+      committed.add(batch.writer().appId() + "#" + batch.batchId());
+      return CommitResult.written(batch.rowsIn());
+    }
+
+    @Override
+    public String target() {
+      return "memory";
+    }
+  }
+
+  @Test
+  void replayIsSkippedAndCountedAndOtherQueriesAreOtherWriters() {
+    InMemorySink sink = new InMemorySink();
+    Dataset<Row> batch = spark.range(5).toDF();
+    assertThat(sink.write(batch, 0, "q").status()).isEqualTo(Status.COMMITTED);
+    BatchOutcome replay = sink.write(batch, 0, "q");
+    assertThat(replay.status()).isEqualTo(Status.SKIPPED_REPLAY);
+    assertThat(replay.rowsIn()).isEqualTo(5);
+    assertThat(sink.write(batch, 0, "other-query").status()).isEqualTo(Status.COMMITTED);
+    assertThat(sink.commits).isEqualTo(2);
+    assertThat(sink.metrics().replaysSkipped()).isEqualTo(1);
+    assertThat(sink.metrics().rowsWritten()).isEqualTo(10);
+  }
+
+  @Test
+  void aFailedCommitThatAnotherAttemptWonCountsAsAReplay() {
+    InMemorySink sink = new InMemorySink();
+    sink.raceOnNextCommit = true;
+    assertThat(sink.write(spark.range(3).toDF(), 4, "q").status()).isEqualTo(Status.SKIPPED_REPLAY);
+  }
+
+  @Test
+  void aFailedCommitThatNobodyWonFailsTheBatch() {
+    InMemorySink sink = new InMemorySink() {
+      @Override
+      protected CommitResult commit(BatchContext batch) {
+        throw new IllegalStateException("disk full");
+      }
+    };
+    assertThatThrownBy(() -> sink.write(spark.range(3).toDF(), 4, "q")).hasMessage("disk full");
+  }
+
+  @Test
+  void emptyBatchesAreNotCommittedUnlessTheAdapterAsks() {
+    InMemorySink sink = new InMemorySink();
+    assertThat(sink.write(spark.range(0).toDF(), 0, "q").status()).isEqualTo(Status.EMPTY);
+    assertThat(sink.commits).isZero();
+  }
+
+  @Test
+  void outsideAStreamingQueryTheCallSaysWhatToDo() {
+    assertThatThrownBy(() -> new InMemorySink().call(spark.range(1).toDF(), 0L))
+        .hasMessageContaining("called outside a streaming query").hasMessageContaining("write(batch, batchId, queryId)");
+  }
+
+  @Test
+  void aBatchTheCallerCachedStaysCachedAndCachedViewsAreNotCachedTwice() {
+    Dataset<Row> cached = spark.range(100).toDF().persist(StorageLevel.MEMORY_ONLY());
+    cached.count();
+    new InMemorySink().write(cached, 0, "q");
+    assertThat(cached.storageLevel()).isEqualTo(StorageLevel.MEMORY_ONLY());
+    assertThat(AbstractBatchSink.servedFromCache(cached.filter("id > 10"))).isTrue();
+    assertThat(AbstractBatchSink.servedFromCache(spark.range(10).toDF())).isFalse();
+    cached.unpersist();
+  }
+}

@@ -1,0 +1,230 @@
+package dev.eventproc.sink.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.eventproc.config.ConfigException;
+import dev.eventproc.sink.BatchOutcome;
+import dev.eventproc.sink.BatchOutcome.Status;
+import dev.eventproc.sink.FaultInjection;
+import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.Sinks;
+import dev.eventproc.sink.WriteMode;
+import dev.eventproc.sink.WriterId;
+import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
+import dev.eventproc.testutils.TestKafka;
+import dev.eventproc.testutils.TestSpark;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The Kafka sink against a real broker, read back by read_committed (and read_uncommitted) consumers. */
+class KafkaSinkTest {
+  private static final AtomicInteger TOPICS = new AtomicInteger();
+  private final SparkSession spark = TestSpark.session();
+  private final String topic = "t" + TOPICS.incrementAndGet() + "-" + Long.toHexString(System.nanoTime());
+
+  private Dataset<Row> batch(long from, long to) {
+    return spark.range(from, to).selectExpr("concat('k', CAST(id AS STRING)) AS id", "id AS version", "CAST(id % 2 AS STRING) AS op");
+  }
+
+  private KafkaSink sink(String name, WriteMode mode, Writers writers, int partitions) {
+    SinkSpec.Builder b = SinkSpec.builder().name(name).mode(mode);
+    if (mode == WriteMode.UPSERT) {
+      b.keyColumns("id").versionColumn("version").deleteCondition("op = 'd'");
+    }
+    return KafkaSink.create(b.build(), KafkaSinkOptions.of(TestKafka.servers(), topic, writers, partitions, name, Map.of()));
+  }
+
+  private Map<String, Integer> committedValues() {
+    Map<String, Integer> out = new TreeMap<>();
+    for (ConsumerRecord<String, String> r : TestKafka.read(topic, true)) {
+      out.merge(r.value(), 1, Integer::sum);
+    }
+    return out;
+  }
+
+  @ParameterizedTest
+  @EnumSource(Writers.class)
+  void replayedBatchesAreSkippedAndEveryRecordIsReadOnce(Writers writers) {
+    KafkaSink sink = sink("replay_" + writers.name().toLowerCase(), WriteMode.APPEND, writers, 3);
+    assertThat(sink.write(batch(0, 100), 0, "q").status()).isEqualTo(Status.COMMITTED);
+    assertThat(sink.write(batch(100, 150), 1, "q").status()).isEqualTo(Status.COMMITTED);
+    BatchOutcome replay = sink.write(batch(100, 150), 1, "q");
+    assertThat(replay.status()).isEqualTo(Status.SKIPPED_REPLAY);
+
+    List<ConsumerRecord<String, String>> records = TestKafka.read(topic, true);
+    assertThat(records).hasSize(150);
+    assertThat(committedValues().values()).allMatch(n -> n == 1);
+    ConsumerRecord<String, String> first = records.get(0);
+    assertThat(new String(first.headers().lastHeader(ProduceTask.WRITER_HEADER).value(), StandardCharsets.UTF_8))
+        .isEqualTo(new WriterId(sink.name(), "q").appId());
+    assertThat(first.value()).startsWith("{\"id\":\"k");
+    sink.close();
+  }
+
+  @Test
+  void upsertSendsTheNewestRowPerKeyWithTheKeyAndTombstonesForDeletes() {
+    KafkaSink sink = sink("upsert", WriteMode.UPSERT, Writers.SINGLE, 1);
+    Dataset<Row> rows = spark.sql("SELECT * FROM VALUES ('a', 1L, 'u'), ('a', 3L, 'u'), ('a', 2L, 'u'), ('b', 1L, 'u'), ('b', 2L, 'd') "
+        + "AS t(id, version, op)");
+    sink.write(rows, 0, "q");
+    Map<String, String> byKey = new TreeMap<>();
+    for (ConsumerRecord<String, String> r : TestKafka.read(topic, true)) {
+      assertThat(byKey.put(r.key(), r.value())).as("one record per key").isNull();
+    }
+    assertThat(byKey).containsEntry("a", "{\"id\":\"a\",\"version\":3,\"op\":\"u\"}").containsEntry("b", null);
+    sink.close();
+  }
+
+  @Test
+  void aZombieProducerOfTheWriterIsFencedAndItsRecordsStayInvisible() throws Exception {
+    KafkaSink sink = sink("zombie", WriteMode.APPEND, Writers.SINGLE, 1);
+    sink.write(batch(0, 10), 0, "q"); // creates the topic
+    Properties p = sink.options().producerProperties(KafkaSink.transactionalId(sink.options(), new WriterId("zombie", "q"), 0));
+    p.put("key.serializer", StringSerializer.class.getName());
+    p.put("value.serializer", StringSerializer.class.getName());
+    try (KafkaProducer<String, String> zombie = new KafkaProducer<>(p)) {
+      zombie.initTransactions();
+      zombie.beginTransaction();
+      zombie.send(new ProducerRecord<>(topic, "zombie", "from a zombie")).get();
+
+      assertThat(sink.write(batch(10, 20), 1, "q").status()).isEqualTo(Status.COMMITTED);
+
+      assertThatThrownBy(zombie::commitTransaction).isInstanceOf(ProducerFencedException.class);
+    }
+    assertThat(committedValues()).hasSize(20).doesNotContainKey("from a zombie");
+    assertThat(TestKafka.read(topic, false)).extracting(ConsumerRecord::value).contains("from a zombie");
+    sink.close();
+  }
+
+  @Test
+  void anAbortedTransactionIsInvisibleAndTheRetryWritesTheBatchOnce() {
+    KafkaSink sink = sink("aborted", WriteMode.APPEND, Writers.SINGLE, 1);
+    System.setProperty(FaultInjection.PROPERTY, "after-staging@0/aborted:throw");
+    try {
+      assertThatThrownBy(() -> sink.write(batch(0, 40), 0, "q")).hasStackTraceContaining("injected fault");
+    } finally {
+      System.clearProperty(FaultInjection.PROPERTY);
+    }
+    assertThat(TestKafka.read(topic, false)).as("sent, uncommitted").hasSize(40);
+    assertThat(TestKafka.read(topic, true)).as("invisible to read_committed").isEmpty();
+
+    assertThat(sink.write(batch(0, 40), 0, "q").status()).isEqualTo(Status.COMMITTED);
+    assertThat(committedValues()).hasSize(40).allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
+    sink.close();
+  }
+
+  @Test
+  void twoWritersRacingOnOneBatchCommitItOnce() throws Exception {
+    KafkaSink one = sink("race", WriteMode.APPEND, Writers.SINGLE, 1);
+    KafkaSink two = sink("race", WriteMode.APPEND, Writers.SINGLE, 1);
+    one.write(batch(0, 1), 0, "q");
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<Status>> both = new ArrayList<>();
+      for (KafkaSink s : List.of(one, two)) {
+        both.add(pool.submit(() -> {
+          return s.write(batch(1, 301), 1, "q").status(); // a fenced loser finds the batch committed: a replay
+        }));
+      }
+      List<Status> statuses = new ArrayList<>();
+      for (Future<Status> f : both) {
+        statuses.add(f.get());
+      }
+      assertThat(statuses).containsExactlyInAnyOrder(Status.COMMITTED, Status.SKIPPED_REPLAY);
+    } finally {
+      pool.shutdown();
+    }
+    assertThat(one.write(batch(1, 301), 1, "q").status()).isEqualTo(Status.SKIPPED_REPLAY);
+    assertThat(committedValues()).hasSize(301).allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
+    one.close();
+    two.close();
+  }
+
+  @Test
+  void aBrokerThatRestartsMidBatchNeitherLosesNorDoublesRecords() throws Exception {
+    KafkaSink sink = sink("restart", WriteMode.APPEND, Writers.SINGLE, 1);
+    sink.write(batch(0, 10), 0, "q");
+    Dataset<Row> big = batch(10, 150_010).cache();
+    big.count();
+    java.util.concurrent.atomic.AtomicLong restartedAt = new java.util.concurrent.atomic.AtomicLong();
+    Thread restarter = new Thread(() -> {
+      try {
+        Thread.sleep(300);
+        restartedAt.set(System.nanoTime());
+        TestKafka.broker().restart();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    restarter.start();
+    long firstAttemptEnd = 0;
+    int attempts = 0;
+    while (true) { // what Spark does: the failed batch runs again after restart
+      attempts++;
+      try {
+        sink.write(big, 1, "q");
+        firstAttemptEnd = firstAttemptEnd == 0 ? System.nanoTime() : firstAttemptEnd;
+        break;
+      } catch (Exception e) {
+        firstAttemptEnd = firstAttemptEnd == 0 ? System.nanoTime() : firstAttemptEnd;
+        assertThat(attempts).as("attempts; last failure: %s", e).isLessThan(5);
+      }
+    }
+    restarter.join();
+    assertThat(restartedAt.get()).as("the broker restarted while the first attempt was writing").isLessThan(firstAttemptEnd);
+    assertThat(committedValues()).hasSize(150_010).allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
+    big.unpersist();
+    sink.close();
+  }
+
+  @Test
+  void changingThePartitionCountOnAUsedWriterIsRefused() {
+    sink("parts", WriteMode.APPEND, Writers.PARTITIONED, 2).write(batch(0, 10), 0, "q");
+    KafkaSink three = sink("parts", WriteMode.APPEND, Writers.PARTITIONED, 3);
+    assertThatThrownBy(() -> three.write(batch(0, 10), 0, "q"))
+        .hasMessageContaining("sink.kafka.partitions is 3 but this writer wrote its batches with 2 partitions");
+  }
+
+  @Test
+  void configThatCannotWorkIsRefused() {
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("sink.type", "kafka");
+    c.put("sink.name", "k");
+    c.put("sink.mode", "insert-if-absent");
+    c.put("sink.key.columns", "id");
+    c.put("sink.kafka.bootstrap.servers", "127.0.0.1:1");
+    c.put("sink.kafka.topic", "bad topic!");
+    c.put("sink.kafka.producer.transactional.id", "mine");
+    c.put("sink.kafka.producer.enable.idempotence", "false");
+    assertThatThrownBy(() -> Sinks.fromConfig(c)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("sink.kafka.topic: 'bad topic!' is not a Kafka topic name")
+        .hasMessageContaining("sink.kafka.producer.transactional.id is set by the sink")
+        .hasMessageContaining("sink.kafka.producer.enable.idempotence: 'false' cannot work");
+
+    KafkaSink tooLong = KafkaSink.create(SinkSpec.builder().name("tx").mode(WriteMode.APPEND).build(),
+        KafkaSinkOptions.of(TestKafka.servers(), topic, Writers.SINGLE, 1, "tx", Map.of("transaction.timeout.ms", "3600000")));
+    assertThatThrownBy(() -> tooLong.write(batch(0, 1), 0, "q"))
+        .hasMessageContaining("transaction.timeout.ms is 3600000 but the broker allows at most 900000");
+  }
+}

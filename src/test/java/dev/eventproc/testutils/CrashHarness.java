@@ -1,0 +1,120 @@
+package dev.eventproc.testutils;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.eventproc.cli.EventGenerator;
+import dev.eventproc.cli.EventGenerator.Event;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * The crash scenarios every sink goes through: a files source holding a generated feed (several
+ * versions per key in any order, deletes, duplicates, malformed rows), a pipeline in a child JVM
+ * killed at a fault point or with {@code kill -9}, restarted on the same checkpoint, and the sink
+ * compared with the oracle. A sink test supplies its {@code sink.*} keys and a reader of its table.
+ */
+public final class CrashHarness {
+  public static final Duration RUN_TIMEOUT = Duration.ofMinutes(4);
+  public static final String PIPELINE = "orders";
+
+  private final EventGenerator.Output feed;
+  private final Path input;
+
+  /** Writes the input: 400 payments x 3 versions, 20% end deleted, 5% duplicates, 1% malformed, in {@code files} files. */
+  public CrashHarness(String name, int files) {
+    this.feed = EventGenerator.generate(EventGenerator.Spec.payments(400, 7).withVersions(3, 0.2).withMalformedRate(0.01));
+    this.input = TestSpark.newDir(name + "-input");
+    JsonFiles.write(input, feed.messages(), files);
+  }
+
+  public EventGenerator.Oracle oracle() {
+    return feed.oracle();
+  }
+
+  /** Pipeline and source keys (files, one file per batch, no stage); the caller adds the sinks. */
+  public Map<String, String> config(Path dir, String trigger) {
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("pipeline.name", PIPELINE);
+    c.put("checkpoint.location", dir.resolve("checkpoint").toString());
+    c.put("trigger", trigger);
+    c.put("source.type", "files");
+    c.put("source.files.path", input.toString());
+    c.put("source.files.max.files.per.trigger", "1");
+    c.put("source.schema", EventGenerator.SCHEMA);
+    c.put("source.key.columns", "payment_id");
+    c.put("source.event.time.column", "event_time");
+    c.put("spark.master", "local[2]");
+    c.put("spark.sql.shuffle.partitions", "2");
+    return c;
+  }
+
+  /** The upsert keys of a sink scope ({@code sink.} or {@code sink.<name>.}): by payment, newest version, deletes. */
+  public static Map<String, String> upsert(Map<String, String> c, String scope) {
+    c.put(scope + "mode", "upsert");
+    c.put(scope + "key.columns", "payment_id");
+    c.put(scope + "version.column", "version");
+    c.put(scope + "delete.condition", "op = 'd'");
+    return c;
+  }
+
+  /** Quarantine to Parquet files (fast) where the quarantine's format is not what a test is about. */
+  public static Map<String, String> filesQuarantine(Map<String, String> c, Path dir) {
+    c.put("quarantine.type", "files");
+    c.put("quarantine.files.path", dir.resolve("quarantine").toString());
+    return c;
+  }
+
+  /** Every valid message as {@code id:version:amount}, with how many times it was sent (what an append keeps). */
+  public Map<String, Long> expectedAppended() {
+    Map<String, Long> out = new TreeMap<>();
+    for (EventGenerator.Message m : feed.messages()) {
+      if (!m.malformed()) {
+        Event e = m.event();
+        out.merge(e.paymentId() + ":" + e.version() + ":" + e.amount().toPlainString(), 1L, Long::sum);
+      }
+    }
+    return out;
+  }
+
+  /** Halts the child at {@code fault}, restarts it to the end, and checks that the restart skipped a replay. */
+  public ChildPipeline crashThenRestart(Path dir, Map<String, String> config, String fault) {
+    ChildPipeline child = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("job.properties"), config));
+    child.runUntilFault(fault, RUN_TIMEOUT);
+    child.runToEnd(RUN_TIMEOUT);
+    return child;
+  }
+
+  /**
+   * Runs the pipeline (processing-time trigger) and kills it with SIGKILL at random moments,
+   * {@code kills} times, then drains it with available-now. {@code config} maps a trigger to a config.
+   */
+  public void killRandomlyThenDrain(Path dir, Function<String, Map<String, String>> config, int kills) throws InterruptedException {
+    long seed = System.nanoTime();
+    Random rnd = new Random(seed);
+    ChildPipeline endless = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("endless.properties"), config.apply("processing-time")));
+    for (int i = 0; i < kills; i++) {
+      Process p = endless.start(null);
+      long delayMs = 8_000 + rnd.nextInt(17_000);
+      Thread.sleep(delayMs);
+      assertThat(p.isAlive()).as("child %d still running before its kill -9 at %d ms (seed %d); log:\n%s", i, delayMs, seed,
+          endless.tail()).isTrue();
+      ChildPipeline.kill9(p);
+    }
+    ChildPipeline drain = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("drain.properties"), config.apply("available-now")));
+    drain.runToEnd(RUN_TIMEOUT);
+  }
+
+  /** Expected final state: per key, {@code version:amount} of the newest version, deleted keys absent. */
+  public Map<String, String> expectedLatest() {
+    Map<String, String> expected = new TreeMap<>();
+    for (Event e : feed.oracle().latest().values()) {
+      expected.put(e.paymentId(), e.version() + ":" + e.amount().toPlainString());
+    }
+    return expected;
+  }
+}
