@@ -21,6 +21,7 @@ import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -67,7 +68,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaSink.class);
   static final String KEY = "key";
   static final String VALUE = "value";
-  static final String PARTITIONS_TAG = "partitions=";
+  private static final long PROGRESS_VISIBLE_MILLIS = 30_000;
 
   private final KafkaSinkOptions options;
   private transient volatile Admin admin;
@@ -149,10 +150,10 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
         OffsetAndMetadata o = offsets.get(progressPartition());
         if (o != null) {
           out.put(p, o);
-          String metadata = o.metadata() == null ? "" : o.metadata();
-          if (metadata.startsWith(PARTITIONS_TAG) && !metadata.equals(PARTITIONS_TAG + partitions)) {
+          int recorded = ProgressTag.parse(o.metadata()).partitions();
+          if (recorded >= 0 && recorded != partitions) {
             throw new IllegalStateException("sink " + name() + ": " + options.key(KafkaSinkOptions.PARTITIONS) + " is " + partitions
-                + " but this writer wrote its batches with " + metadata.substring(PARTITIONS_TAG.length()) + " partitions "
+                + " but this writer wrote its batches with " + recorded + " partitions "
                 + "(a replay must split a batch the same way). Set it back, or reset the checkpoint.");
           }
         }
@@ -173,30 +174,74 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     int partitions = options.partitions();
     Dataset<Row> split = options.writers() == Writers.PARTITIONED
         ? records.repartition(partitions, col(KEY)) : records.coalesce(1);
-    ProduceTask task = new ProduceTask(options, name(), batch.writer(), batch.batchId(), partitions);
-    long sent = 0;
-    int skipped = 0;
-    List<Long> results;
+    String attempt = UUID.randomUUID().toString();
+    ProduceTask task = new ProduceTask(options, name(), batch.writer(), batch.batchId(), partitions, attempt);
     try {
-      results = split.mapPartitions(task, Encoders.LONG()).collectAsList();
+      split.mapPartitions(task, Encoders.LONG()).collectAsList();
     } catch (Exception e) { // SparkException is checked, thrown through Scala
-      if (fenced(e) && awaitOtherAttempt(batch)) {
-        return CommitResult.skipped();
+      if (!fenced(e) || !awaitOtherAttempt(batch)) {
+        throw KafkaSink.<RuntimeException>rethrow(e);
       }
-      throw KafkaSink.<RuntimeException>rethrow(e);
+      LOG.warn("sink={} batch={}: a producer of this attempt was fenced ({}); the batch is committed", name(), batch.batchId(),
+          e.getMessage());
     }
-    for (Long n : results) {
-      if (n < 0) {
-        skipped++;
-      } else {
-        sent += n;
+    return outcome(batch, attempt);
+  }
+
+  /**
+   * What this attempt did, read from the committed progress rather than from task results: a task
+   * whose commit went through but whose answer was lost (fenced on a retried request, a lost
+   * connection) still counts as ours, and partitions another attempt committed do not.
+   */
+  private CommitResult outcome(BatchContext batch, String attempt) {
+    Map<Integer, OffsetAndMetadata> progress = awaitProgress(batch);
+    long sent = 0;
+    int ours = 0;
+    for (OffsetAndMetadata o : progress.values()) {
+      ProgressTag tag = ProgressTag.parse(o.metadata());
+      if (o.offset() - 1 == batch.batchId() && attempt.equals(tag.attempt())) {
+        ours++;
+        sent += tag.rows();
       }
     }
-    if (!isCommitted(batch.session(), batch.writer(), batch.batchId())) {
-      throw new IllegalStateException("sink " + name() + " batch " + batch.batchId() + ": not every writer partition committed "
-          + "its progress. Spark will retry the batch; partitions already committed skip.");
+    return ours == 0 ? CommitResult.skipped() : CommitResult.written(sent);
+  }
+
+  /**
+   * The progress of every writer partition once it shows the batch. {@code commitTransaction()}
+   * returns when the commit is decided; the offsets become readable when the coordinator has written
+   * its markers, a moment later (a group's first offsets can read as absent until then).
+   */
+  private Map<Integer, OffsetAndMetadata> awaitProgress(BatchContext batch) {
+    long deadline = System.currentTimeMillis() + PROGRESS_VISIBLE_MILLIS;
+    while (true) {
+      Map<Integer, OffsetAndMetadata> progress = progress(admin(), batch.writer(), options.partitions());
+      int missing = -1;
+      for (int p = 0; p < options.partitions() && missing < 0; p++) {
+        OffsetAndMetadata o = progress.get(p);
+        if (o == null || o.offset() - 1 < batch.batchId()) {
+          missing = p;
+        }
+      }
+      if (missing < 0) {
+        return progress;
+      }
+      if (System.currentTimeMillis() > deadline) {
+        throw new IllegalStateException("sink " + name() + " batch " + batch.batchId() + ": writer partition " + missing
+            + " shows no committed progress " + PROGRESS_VISIBLE_MILLIS / 1000 + " s after its transaction. Spark will retry the "
+            + "batch; partitions already committed skip.");
+      }
+      sleep(100);
     }
-    return skipped == partitions ? CommitResult.skipped() : CommitResult.written(sent);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
   }
 
   private static boolean fenced(Throwable e) {

@@ -40,13 +40,15 @@ final class ProduceTask implements MapPartitionsFunction<Row, Long> {
   private final WriterId writer;
   private final long batchId;
   private final int partitions;
+  private final String attempt;
 
-  ProduceTask(KafkaSinkOptions options, String sinkName, WriterId writer, long batchId, int partitions) {
+  ProduceTask(KafkaSinkOptions options, String sinkName, WriterId writer, long batchId, int partitions, String attempt) {
     this.options = options;
     this.sinkName = sinkName;
     this.writer = writer;
     this.batchId = batchId;
     this.partitions = partitions;
+    this.attempt = attempt;
   }
 
   @Override
@@ -82,7 +84,8 @@ final class ProduceTask implements MapPartitionsFunction<Row, Long> {
         throw KafkaErrors.explain(sinkName, options, failure.get(), "send batch " + batchId);
       }
       FaultInjection.at(FaultInjection.Point.AFTER_STAGING, sinkName, batchId);
-      producer.sendOffsetsToTransaction(Map.of(progress, new OffsetAndMetadata(batchId + 1, KafkaSink.PARTITIONS_TAG + partitions)),
+      producer.sendOffsetsToTransaction(Map.of(progress, new OffsetAndMetadata(batchId + 1,
+          new ProgressTag(partitions, attempt, n).encode())),
           new ConsumerGroupMetadata(group));
       producer.commitTransaction();
       return List.of(n).iterator();
