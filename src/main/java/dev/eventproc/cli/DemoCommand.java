@@ -97,7 +97,7 @@ final class DemoCommand implements Callable<Integer> {
       PipelineConfig pipeline = PipelineConfig.from(EventprocConfig.load(config));
       SparkSession spark = Sessions.getOrCreate("eventproc-demo", pipeline.sparkConf(), pipeline.sinkTypes());
       spark.sparkContext().setLogLevel("ERROR");
-      ProgressListener totals = new ProgressListener(pipeline.name(), null);
+      ProgressListener totals = new ProgressListener(pipeline.name(), null, null);
       spark.streams().addListener(totals);
 
       say("[3/5] Running the pipeline (" + work.relativize(config) + "); it will crash on purpose after batch "

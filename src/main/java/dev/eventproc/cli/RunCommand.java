@@ -1,6 +1,7 @@
 package dev.eventproc.cli;
 
 import dev.eventproc.config.EventprocConfig;
+import dev.eventproc.pipeline.CheckpointGuard;
 import dev.eventproc.pipeline.Pipeline;
 import dev.eventproc.pipeline.PipelineConfig;
 import dev.eventproc.pipeline.PipelineRunner;
@@ -22,12 +23,20 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "Java properties file; README lists every key.")
   Path config;
 
+  @Option(names = "--reset-checkpoint", description = "Delete the checkpoint first (also one written for a different source, "
+      + "schema, key or stage) and read the source again from its starting offsets.")
+  boolean resetCheckpoint;
+
   @Override
   public Integer call() {
     EventprocConfig raw = EventprocConfig.load(config);
     PipelineConfig pipeline = PipelineConfig.from(raw);
     LOG.info("config {}: {}", config, raw.masked());
     SparkSession spark = Sessions.getOrCreate(pipeline.name(), pipeline.sparkConf(), pipeline.sinkTypes());
+    if (resetCheckpoint) {
+      LOG.warn("pipeline={}: deleting checkpoint {} (--reset-checkpoint)", pipeline.name(), pipeline.checkpoint());
+      CheckpointGuard.reset(spark, pipeline);
+    }
     Pipeline done = PipelineRunner.run(spark, pipeline, stats -> System.out.println(Progress.line(pipeline.name(), stats)));
     System.out.println(Progress.summary(done));
     return 0;

@@ -2,8 +2,12 @@ package dev.eventproc.pipeline;
 
 import dev.eventproc.stage.Dedupe;
 import dev.eventproc.stage.EventStream;
+import dev.eventproc.stage.LatestVersion;
 import dev.eventproc.stage.ParsedEvents;
+import dev.eventproc.stage.StageOptions;
+import dev.eventproc.stage.WindowAggregate;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -16,22 +20,36 @@ import org.slf4j.LoggerFactory;
 /** Wires source, stage and sink of a {@link PipelineConfig} into one streaming query and starts it. */
 public final class Pipeline {
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
+  private static final String STATE_PROVIDER = "spark.sql.streaming.stateStore.providerClass";
 
   private final PipelineConfig config;
   private final QuarantineSplit split;
   private final StreamingQuery query;
+  private final ProgressListener listener;
 
-  private Pipeline(PipelineConfig config, QuarantineSplit split, StreamingQuery query) {
+  private Pipeline(PipelineConfig config, QuarantineSplit split, StreamingQuery query, ProgressListener listener) {
     this.config = config;
     this.split = split;
     this.query = query;
+    this.listener = listener;
   }
 
   /** Builds the query on {@code spark} and starts it. */
   public static Pipeline start(SparkSession spark, PipelineConfig config) {
+    return start(spark, config, null);
+  }
+
+  /**
+   * Builds the query on {@code spark} and starts it, with a {@link ProgressListener} registered on
+   * the session that calls {@code onBatch} (may be null) after each batch. {@link #stop()} or
+   * {@link #removeListener()} unregisters it.
+   */
+  public static Pipeline start(SparkSession spark, PipelineConfig config, Consumer<ProgressListener.BatchStats> onBatch) {
+    CheckpointGuard.check(spark, config);
     ParsedEvents events = EventStream.read(spark, config.source());
     Dataset<Row> staged = stage(events, config);
     QuarantineSplit split = new QuarantineSplit(config.sink(), config.quarantine());
+    ProgressListener listener = new ProgressListener(config.name(), split, onBatch);
     DataStreamWriter<Row> writer = staged.writeStream()
         .queryName(config.name())
         .option("checkpointLocation", config.checkpoint())
@@ -39,10 +57,33 @@ public final class Pipeline {
         .trigger(trigger(config));
     LOG.info("pipeline={}: starting {} -> {} -> {} (quarantine -> {}), checkpoint {}", config.name(),
         config.source().describe(), config.stage().type(), config.sink(), config.quarantine(), config.checkpoint());
+    spark.streams().addListener(listener);
+    // The provider is read when the query starts (and kept in its checkpoint); the session keeps its own.
+    String provider = config.stage().stateStore().providerClass();
+    String before = spark.conf().get(STATE_PROVIDER, null);
     try {
-      return new Pipeline(config, split, writer.start());
+      if (provider != null) {
+        spark.conf().set(STATE_PROVIDER, provider);
+      }
+      return new Pipeline(config, split, writer.start(), listener);
     } catch (TimeoutException e) {
+      spark.streams().removeListener(listener);
       throw new IllegalStateException("pipeline " + config.name() + ": the query did not start: " + e.getMessage(), e);
+    } catch (Exception e) { // AnalysisException is checked, thrown through Scala
+      spark.streams().removeListener(listener);
+      if (e instanceof org.apache.spark.sql.AnalysisException) {
+        throw new dev.eventproc.config.ConfigException("pipeline " + config.name() + ": Spark refuses this " + StageOptions.TYPE
+            + "=" + dev.eventproc.config.ConfigReader.configName(config.stage().type()) + " query: " + e.getMessage());
+      }
+      throw Pipeline.<RuntimeException>rethrow(e);
+    } finally {
+      if (provider != null) {
+        if (before == null) {
+          spark.conf().unset(STATE_PROVIDER);
+        } else {
+          spark.conf().set(STATE_PROVIDER, before);
+        }
+      }
     }
   }
 
@@ -51,7 +92,15 @@ public final class Pipeline {
     return switch (config.stage().type()) {
       case NONE -> events.all();
       case DEDUPE_FIRST_SEEN -> Dedupe.firstSeen(events, config.stage().watermarkDelay());
+      case DEDUPE_LATEST -> LatestVersion.apply(events, config.stage().versionColumn(), config.stage().tiebreakColumn(),
+          config.stage().watermarkDelay());
+      case AGGREGATE -> WindowAggregate.apply(events, config.stage().aggregation(), config.stage().watermarkDelay());
     };
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <E extends Exception> E rethrow(Exception e) throws E {
+    throw (E) e;
   }
 
   private static Trigger trigger(PipelineConfig config) {
@@ -68,6 +117,16 @@ public final class Pipeline {
 
   public StreamingQuery query() {
     return query;
+  }
+
+  /** The listener reporting this pipeline's batches. */
+  public ProgressListener listener() {
+    return listener;
+  }
+
+  /** Unregisters the progress listener (the query may still run). */
+  public void removeListener() {
+    query.sparkSession().streams().removeListener(listener);
   }
 
   /** The foreachBatch function, with both sinks and their metrics. */

@@ -21,7 +21,8 @@ import java.util.TreeMap;
  * {@code checkpoint.location} (required), {@code trigger} ({@code processing-time} (default),
  * {@code available-now} to drain what is there and stop, or {@code once}), {@code trigger.interval}
  * (for processing-time; default 0: start the next batch as soon as the last one ends), and
- * {@code spark.*} (set on the Spark session when eventproc creates it).
+ * {@code spark.*} (set on the Spark session when eventproc creates it), {@code metrics.file} (a local
+ * file that gets one JSON line of {@link ProgressListener.BatchStats} per batch).
  *
  * <p>Quarantine keys: a sink scope {@code quarantine.*} with the same keys as {@code sink.*}. By
  * default a Delta table in append mode at {@code <checkpoint.location>-quarantine}, named
@@ -34,6 +35,7 @@ public final class PipelineConfig {
   public static final String TRIGGER_INTERVAL = "trigger.interval";
   public static final Duration TRIGGER_INTERVAL_DEFAULT = Duration.ZERO;
   public static final String SPARK = "spark";
+  public static final String METRICS_FILE = "metrics.file";
   public static final String QUARANTINE = "quarantine.";
   public static final String QUARANTINE_SUFFIX = "-quarantine";
 
@@ -50,9 +52,11 @@ public final class PipelineConfig {
   private final StageOptions stage;
   private final BatchSink sink;
   private final BatchSink quarantine;
+  private final String metricsFile;
 
   private PipelineConfig(EventprocConfig raw, String name, String checkpoint, Trigger trigger, Duration triggerInterval,
-      Map<String, String> sparkConf, SourceOptions source, StageOptions stage, BatchSink sink, BatchSink quarantine) {
+      Map<String, String> sparkConf, SourceOptions source, StageOptions stage, BatchSink sink, BatchSink quarantine,
+      String metricsFile) {
     this.raw = raw;
     this.name = name;
     this.checkpoint = checkpoint;
@@ -63,6 +67,7 @@ public final class PipelineConfig {
     this.stage = stage;
     this.sink = sink;
     this.quarantine = quarantine;
+    this.metricsFile = metricsFile;
   }
 
   /** Validates a config; throws one {@link ConfigException} listing every problem. */
@@ -100,7 +105,7 @@ public final class PipelineConfig {
     SourceOptions source = SourceOptions.read(r);
     StageOptions stage = StageOptions.read(r, source);
     // A dedupe stage leaves at most one row per key in each batch: sinks keyed on those columns need not reduce.
-    java.util.List<String> uniqueKeys = source != null && stage.type() == StageOptions.Type.DEDUPE_FIRST_SEEN
+    java.util.List<String> uniqueKeys = source != null && stage.keysUniquePerBatch()
         ? source.keyColumns() : java.util.List.of();
     BatchSink sink = Sinks.readAll(r, name, uniqueKeys);
     BatchSink quarantine = Sinks.read(r.scope(QUARANTINE), name == null ? null : name + "_quarantine");
@@ -116,7 +121,8 @@ public final class PipelineConfig {
     if (sink != null && quarantine != null && sinkNames(sink).contains(quarantine.name())) {
       r.problem(QUARANTINE + "name", "'" + quarantine.name() + "' is also the sink's name. Give each sink its own name.");
     }
-    return new PipelineConfig(config, name, checkpoint, trigger, interval, spark, source, stage, sink, quarantine);
+    String metricsFile = r.string(METRICS_FILE, null);
+    return new PipelineConfig(config, name, checkpoint, trigger, interval, spark, source, stage, sink, quarantine, metricsFile);
   }
 
   private static java.util.List<BatchSink> sinks(BatchSink sink) {
@@ -205,5 +211,10 @@ public final class PipelineConfig {
 
   public BatchSink quarantine() {
     return quarantine;
+  }
+
+  /** Local file that gets one JSON line per batch ({@code metrics.file}), or null. */
+  public String metricsFile() {
+    return metricsFile;
   }
 }

@@ -24,12 +24,10 @@ public final class PipelineRunner {
    * @throws PipelineFailedException when the query fails; the cause is Spark's, unchanged
    */
   public static Pipeline run(SparkSession spark, PipelineConfig config, Consumer<ProgressListener.BatchStats> onBatch) {
-    ProgressListener listener = new ProgressListener(config.name(), onBatch);
-    spark.streams().addListener(listener);
     Pipeline pipeline = null;
     Thread stopper = null;
     try {
-      pipeline = Pipeline.start(spark, config);
+      pipeline = Pipeline.start(spark, config, report(config, onBatch));
       Pipeline started = pipeline;
       stopper = new Thread(() -> {
         if (started.query().isActive()) {
@@ -47,7 +45,9 @@ public final class PipelineRunner {
     } catch (StreamingQueryException e) {
       throw new PipelineFailedException(config.name(), e.getCause() == null ? e : e.getCause());
     } finally {
-      spark.streams().removeListener(listener);
+      if (pipeline != null) {
+        pipeline.removeListener();
+      }
       if (stopper != null) {
         try {
           Runtime.getRuntime().removeShutdownHook(stopper);
@@ -56,6 +56,25 @@ public final class PipelineRunner {
         }
       }
     }
+  }
+
+  /** The caller's callback, the metrics file and a warning when a batch's accounting does not close. */
+  private static Consumer<ProgressListener.BatchStats> report(PipelineConfig config, Consumer<ProgressListener.BatchStats> onBatch) {
+    MetricsFile file = config.metricsFile() == null ? null : new MetricsFile(config.name(), java.nio.file.Path.of(config.metricsFile()));
+    boolean closes = config.stage().type() != dev.eventproc.stage.StageOptions.Type.AGGREGATE;
+    return stats -> {
+      if (closes && !stats.closes()) {
+        LOG.warn("pipeline={} batch={}: accounting does not close: {} in != {} to the sink + {} duplicates + {} late + {} "
+            + "quarantined", config.name(), stats.batchId(), stats.inputRows(), stats.written(), stats.duplicatesDropped(),
+            stats.lateDropped(), stats.quarantined());
+      }
+      if (file != null) {
+        file.accept(stats);
+      }
+      if (onBatch != null) {
+        onBatch.accept(stats);
+      }
+    };
   }
 
   /** The streaming query of a pipeline failed. */

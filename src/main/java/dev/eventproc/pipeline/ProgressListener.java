@@ -1,5 +1,7 @@
 package dev.eventproc.pipeline;
 
+import dev.eventproc.sink.BatchOutcome;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -9,36 +11,56 @@ import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.apache.spark.sql.streaming.StreamingQueryProgress;
 
 /**
- * Listens to one query's progress and turns each completed batch into {@link BatchStats}: input
- * rows, duplicates and late rows dropped by the stateful stage, state size, watermark. Keeps totals.
- * A batch that fails reports nothing; its replay after restart reports once.
+ * Listens to one query's progress and turns each completed batch into {@link BatchStats}, joining
+ * Spark's figures (input rows, rows dropped by stateful operators, state size, watermark, Kafka lag)
+ * with what the pipeline's sinks did with the batch. Keeps totals. A batch that fails reports
+ * nothing; its replay after restart reports once.
  */
 public final class ProgressListener extends StreamingQueryListener {
   private final String queryName;
+  private final QuarantineSplit split;
   private final Consumer<BatchStats> onBatch;
   private final AtomicLong batches = new AtomicLong();
   private final AtomicLong inputRows = new AtomicLong();
+  private final AtomicLong written = new AtomicLong();
   private final AtomicLong duplicatesDropped = new AtomicLong();
   private final AtomicLong lateDropped = new AtomicLong();
+  private final AtomicLong quarantined = new AtomicLong();
+  private final AtomicLong unbalanced = new AtomicLong();
 
   /**
-   * One completed batch.
+   * One completed batch. Accounting closes when {@code inputRows = written + duplicatesDropped +
+   * lateDropped + quarantined} (see {@link #closes()}); an aggregate stage's {@code written} counts
+   * windows, not events, so its batches do not close this way.
    *
    * @param batchId Spark's batch id
    * @param inputRows rows read from the source
-   * @param duplicatesDropped rows dropped by a dedupe operator as duplicates
+   * @param written rows handed to the main sink (its batch, before the sink's own per-key reduction)
+   * @param duplicatesDropped rows dropped by the stage as duplicates (or older versions)
    * @param lateDropped rows dropped by stateful operators as older than the watermark
+   * @param quarantined rows written to the quarantine sink
    * @param stateRows keys held in state after the batch
    * @param stateMemoryBytes memory used by state after the batch
    * @param watermark the watermark after the batch (ISO-8601), or null
+   * @param watermarkLagMillis wall-clock time of the batch minus the watermark, or -1 without one
    * @param durationMillis wall time of the batch
+   * @param commitMillis time the sinks spent committing
+   * @param replaysSkipped sinks (main, quarantine) that skipped the batch as already committed
+   * @param kafkaOffsetsBehind the most offsets any Kafka source partition is behind the latest, or -1
    */
-  public record BatchStats(long batchId, long inputRows, long duplicatesDropped, long lateDropped, long stateRows,
-      long stateMemoryBytes, String watermark, long durationMillis) {}
+  public record BatchStats(long batchId, long inputRows, long written, long duplicatesDropped, long lateDropped,
+      long quarantined, long stateRows, long stateMemoryBytes, String watermark, long watermarkLagMillis, long durationMillis,
+      long commitMillis, int replaysSkipped, long kafkaOffsetsBehind) {
+    /** Whether every input row is accounted for. */
+    public boolean closes() {
+      return inputRows == written + duplicatesDropped + lateDropped + quarantined;
+    }
+  }
 
   /** Listens to the queries with this name (other queries of the session are ignored). */
-  public ProgressListener(String queryName, Consumer<BatchStats> onBatch) {
+  public ProgressListener(String queryName, QuarantineSplit split, Consumer<BatchStats> onBatch) {
     this.queryName = queryName;
+    this.split = split;
     this.onBatch = onBatch;
   }
 
@@ -52,8 +74,13 @@ public final class ProgressListener extends StreamingQueryListener {
       return;
     }
     long input = 0;
+    long behind = -1;
     for (SourceProgress s : p.sources()) {
       input += s.numInputRows();
+      String max = s.metrics() == null ? null : s.metrics().get("maxOffsetsBehindLatest");
+      if (max != null) {
+        behind = Math.max(behind, (long) Double.parseDouble(max));
+      }
     }
     long dups = 0;
     long late = 0;
@@ -67,14 +94,36 @@ public final class ProgressListener extends StreamingQueryListener {
       stateRows += op.numRowsTotal();
       stateMem += op.memoryUsedBytes();
     }
+    long main = 0;
+    long quarantine = 0;
+    long commit = 0;
+    int skipped = 0;
+    QuarantineSplit.Split s = split == null ? null : split.outcome(p.batchId());
+    if (s != null) {
+      main = s.main().rowsIn();
+      quarantine = s.quarantine().rowsIn();
+      commit = s.main().commitMillis() + s.quarantine().commitMillis();
+      skipped = (s.main().status() == BatchOutcome.Status.SKIPPED_REPLAY ? 1 : 0)
+          + (s.quarantine().status() == BatchOutcome.Status.SKIPPED_REPLAY ? 1 : 0);
+      dups += s.duplicatesDropped();
+    }
     Long total = p.durationMs().get("triggerExecution");
     String watermark = p.eventTime().get("watermark");
-    BatchStats stats = new BatchStats(p.batchId(), input, dups, late, stateRows, stateMem, watermark,
-        total == null ? 0 : total);
+    long lag = -1;
+    if (watermark != null && !watermark.startsWith("1970-01-01")) {
+      lag = Instant.parse(p.timestamp()).toEpochMilli() - Instant.parse(watermark).toEpochMilli();
+    }
+    BatchStats stats = new BatchStats(p.batchId(), input, main, dups, late, quarantine, stateRows, stateMem, watermark, lag,
+        total == null ? 0 : total, commit, skipped, behind);
     batches.incrementAndGet();
     inputRows.addAndGet(input);
+    written.addAndGet(main);
     duplicatesDropped.addAndGet(dups);
     lateDropped.addAndGet(late);
+    quarantined.addAndGet(quarantine);
+    if (!stats.closes()) {
+      unbalanced.incrementAndGet();
+    }
     if (onBatch != null) {
       onBatch.accept(stats);
     }
@@ -91,11 +140,24 @@ public final class ProgressListener extends StreamingQueryListener {
     return inputRows.get();
   }
 
+  public long written() {
+    return written.get();
+  }
+
   public long duplicatesDropped() {
     return duplicatesDropped.get();
   }
 
   public long lateDropped() {
     return lateDropped.get();
+  }
+
+  public long quarantined() {
+    return quarantined.get();
+  }
+
+  /** Batches whose accounting did not close. */
+  public long unbalancedBatches() {
+    return unbalanced.get();
   }
 }

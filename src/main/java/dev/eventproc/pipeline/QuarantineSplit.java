@@ -5,6 +5,8 @@ import static org.apache.spark.sql.functions.lit;
 import dev.eventproc.sink.BatchOutcome;
 import dev.eventproc.sink.BatchSink;
 import dev.eventproc.stage.ParsedEvents;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
@@ -24,10 +26,17 @@ public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> 
 
   private final BatchSink main;
   private final BatchSink quarantine;
+  private static final int KEPT = 64;
   private final AtomicReference<Split> last = new AtomicReference<>();
+  private final Map<Long, Split> recent = new ConcurrentHashMap<>();
 
-  /** What the latest batch did in each sink. */
-  public record Split(BatchOutcome main, BatchOutcome quarantine) {}
+  /**
+   * What a batch did in each sink.
+   *
+   * @param duplicatesDropped rows the stage dropped as duplicates, counted in the batch itself
+   *     ({@link ParsedEvents#DROPPED}); 0 for stages whose operator reports them to Spark instead
+   */
+  public record Split(long batchId, BatchOutcome main, BatchOutcome quarantine, long duplicatesDropped) {}
 
   public QuarantineSplit(BatchSink main, BatchSink quarantine) {
     this.main = main;
@@ -41,7 +50,10 @@ public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> 
     try {
       BatchOutcome q = quarantine.write(ParsedEvents.quarantineRows(rows).withColumn(BATCH_ID, lit(batchId)), batchId, queryId);
       BatchOutcome m = main.write(ParsedEvents.mainRows(rows), batchId, queryId);
-      last.set(new Split(m, q));
+      Split split = new Split(batchId, m, q, ParsedEvents.droppedCount(rows));
+      last.set(split);
+      recent.put(batchId, split);
+      recent.keySet().removeIf(b -> b < batchId - KEPT);
     } finally {
       rows.unpersist(false);
     }
@@ -53,6 +65,11 @@ public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> 
 
   public BatchSink quarantine() {
     return quarantine;
+  }
+
+  /** The outcomes of a recent batch of this run, or null. */
+  public Split outcome(long batchId) {
+    return recent.get(batchId);
   }
 
   /** The outcomes of the latest batch, or null before the first. */

@@ -39,16 +39,23 @@ public final class Dedupe {
    * by key as usual.
    */
   public static Dataset<Row> firstSeen(ParsedEvents events, Duration delay) {
+    List<String> keys = new ArrayList<>(events.keyColumns());
+    keys.add(ParsedEvents.PASS_THROUGH_ID);
+    return firstSeen(withPassThroughIds(events), keys, events.eventTimeColumn(), delay);
+  }
+
+  /**
+   * All parsed rows, quarantined ones marked to pass through a stateful stage: a unique
+   * {@link ParsedEvents#PASS_THROUGH_ID} and a null event time (see {@link #firstSeen(ParsedEvents, Duration)}).
+   */
+  static Dataset<Row> withPassThroughIds(ParsedEvents events) {
     String eventTime = events.eventTimeColumn();
     Column quarantined = col(EventStream.REASON).isNotNull();
-    Dataset<Row> rows = events.all()
+    return events.all()
         .withColumn(ParsedEvents.PASS_THROUGH_ID, when(quarantined,
             concat_ws("#", col(EventStream.POSITION), expr("uuid()")))
             .otherwise(lit(null).cast("string")))
         .withColumn(eventTime, when(quarantined, lit(null).cast("timestamp")).otherwise(col(quote(eventTime))));
-    List<String> keys = new ArrayList<>(events.keyColumns());
-    keys.add(ParsedEvents.PASS_THROUGH_ID);
-    return firstSeen(rows, keys, eventTime, delay);
   }
 
   private static String quote(String name) {

@@ -20,6 +20,11 @@ import org.apache.spark.sql.types.StructType;
 public final class ParsedEvents {
   /** Set on quarantined rows inside a stage: a unique id (the source position), so they never dedupe. */
   public static final String PASS_THROUGH_ID = "_eventproc_pass_through";
+  /**
+   * Set by a stage on accounting rows only (all other columns null): how many input rows it dropped
+   * as duplicates in that spot. Such rows are counted and removed before any sink sees the batch.
+   */
+  public static final String DROPPED = "_eventproc_dropped";
 
   private final Dataset<Row> all;
   private final StructType schema;
@@ -72,8 +77,25 @@ public final class ParsedEvents {
 
   /** Of a batch that went through {@link #withQuarantine}: the rows for the main sink, without quarantine columns. */
   public static Dataset<Row> mainRows(Dataset<Row> batch) {
-    return batch.filter(col(EventStream.REASON).isNull())
-        .drop(EventStream.REASON, EventStream.RAW, EventStream.POSITION, PASS_THROUGH_ID);
+    Dataset<Row> valid = batch.filter(col(EventStream.REASON).isNull());
+    if (hasDropCounts(batch)) {
+      valid = valid.filter(col(DROPPED).isNull());
+    }
+    return valid.drop(EventStream.REASON, EventStream.RAW, EventStream.POSITION, PASS_THROUGH_ID, DROPPED);
+  }
+
+  /** Whether the batch carries a stage's accounting rows ({@link #DROPPED}). */
+  public static boolean hasDropCounts(Dataset<Row> batch) {
+    return java.util.Arrays.asList(batch.columns()).contains(DROPPED);
+  }
+
+  /** Rows the stage dropped as duplicates in this batch, from its accounting rows (0 when it has none). */
+  public static long droppedCount(Dataset<Row> batch) {
+    if (!hasDropCounts(batch)) {
+      return 0;
+    }
+    Row r = batch.agg(org.apache.spark.sql.functions.sum(col(DROPPED))).first();
+    return r.isNullAt(0) ? 0 : r.getLong(0);
   }
 
   /** Of a batch that went through {@link #withQuarantine}: the quarantined rows. */

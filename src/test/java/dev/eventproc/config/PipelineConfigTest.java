@@ -239,4 +239,29 @@ class PipelineConfigTest {
     assertThat(Identifiers.parseQualified("db..t")).isNull();
     assertThatThrownBy(() -> Identifiers.quoteSparkPath("/tmp/a`b")).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void stageKeysAreCheckedAgainstTheStageAndTheSchema() {
+    Map<String, String> latest = with("stage.type", "dedupe-latest");
+    assertThat(invalid(latest)).hasMessageContaining("stage.version.column is required by dedupe-latest");
+    latest.put("stage.version.column", "versoin");
+    assertThat(invalid(latest)).hasMessageContaining("stage.version.column: 'versoin' is not a column of source.schema");
+    latest.put("stage.version.column", "amount");
+    assertThat(invalid(latest)).hasMessageContaining("'amount' is decimal(12,2); use an integer, timestamp, date or string column");
+    latest.put("stage.version.column", "version");
+    PipelineConfig ok = PipelineConfig.from(EventprocConfig.of(latest));
+    assertThat(ok.stage().versionColumn()).isEqualTo("version");
+    assertThat(((dev.eventproc.sink.AbstractBatchSink) ok.sink()).spec().keysUniquePerBatch()).isTrue();
+
+    assertThat(invalid(with("stage.window.duration", "1 minute")))
+        .hasMessageContaining("stage.window.duration is only used with stage.type=aggregate");
+    Map<String, String> agg = with("stage.type", "aggregate");
+    agg.put("stage.window.duration", "1 minute");
+    agg.put("stage.window.slide", "2 minutes");
+    agg.put("stage.group.columns", "currency");
+    assertThat(invalid(agg)).hasMessageContaining("stage.window.slide").hasMessageContaining("at most stage.window.duration")
+        .hasMessageContaining("stage.group.columns: 'currency' is not a column of source.schema")
+        .hasMessageContaining("stage.aggregates is required");
+    assertThat(invalid(with("stage.state.store", "hbase"))).hasMessageContaining("'hbase' is not one of default, rocksdb");
+  }
 }

@@ -1,0 +1,286 @@
+package dev.eventproc.stage;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.to_json;
+
+import dev.eventproc.config.Durations;
+import dev.eventproc.config.Identifiers;
+import java.io.Serializable;
+import java.sql.Date;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.function.FlatMapGroupsWithStateFunction;
+import org.apache.spark.api.java.function.MapFunction;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.streaming.GroupState;
+import org.apache.spark.sql.streaming.GroupStateTimeout;
+import org.apache.spark.sql.streaming.OutputMode;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Latest-version dedupe: per key, emit a row only when its (version, tie-break) is higher than any
+ * seen for that key so far; equal or older rows are dropped, whether they arrive in the same batch
+ * or later. State per key holds the highest (version, tie-break) and expires when the watermark
+ * passes the key's newest event time, so state is bounded by rate times {@code stage.watermark.delay};
+ * rows older than the watermark are dropped as late by Spark.
+ *
+ * <p>Null versions rank below every version (as in the sinks' MERGE): a null-version row is emitted
+ * only for a key not in state, any versioned row replaces it, and a second null-version row is a
+ * duplicate. A delete marker (for example {@code op = 'd'}) is an ordinary version here: it is
+ * emitted when newest, the sink's {@code delete.condition} removes the row, and the state keeps its
+ * version so an older update arriving later is dropped.
+ *
+ * <p>Each group call that drops rows also emits one accounting row (all columns null except
+ * {@link ParsedEvents#DROPPED}), so the batch itself carries its exact count of dropped duplicates,
+ * replay-safe unlike an accumulator. Quarantined rows pass through untouched.
+ */
+public final class LatestVersion {
+  private static final String GROUP = "_eventproc_group";
+
+  private LatestVersion() {}
+
+  /** Whether a column of this type can be a version or tie-break column. */
+  public static boolean isOrderable(DataType t) {
+    return StageOptions.isIntegral(t) || t.equals(DataTypes.StringType);
+  }
+
+  /** The stage over parsed events: output has the input's columns plus {@link ParsedEvents#DROPPED}. */
+  public static Dataset<Row> apply(ParsedEvents events, String versionColumn, String tiebreakColumn, Duration delay) {
+    String eventTime = events.eventTimeColumn();
+    Dataset<Row> rows = Dedupe.withPassThroughIds(events)
+        .withWatermark(eventTime, Durations.toSparkInterval(delay));
+    List<Column> keys = new ArrayList<>();
+    for (String k : events.keyColumns()) {
+      keys.add(col(Identifiers.quoteSpark(k)));
+    }
+    // One group per key; a quarantined row is a group of its own (its pass-through id is unique).
+    Dataset<Row> grouped = rows.withColumn(GROUP, coalesce(col(ParsedEvents.PASS_THROUGH_ID),
+        to_json(struct(keys.toArray(Column[]::new)))));
+    StructType in = grouped.schema();
+    StructType out = nullable(rows.schema()).add(ParsedEvents.DROPPED, DataTypes.LongType, true);
+    Keep keep = new Keep(in, out, versionColumn, tiebreakColumn, eventTime);
+    int group = in.fieldIndex(GROUP);
+    return grouped
+        .groupByKey((MapFunction<Row, String>) r -> r.getString(group), Encoders.STRING())
+        .flatMapGroupsWithState(keep, OutputMode.Append(), Encoders.bean(KeyState.class), Encoders.row(out),
+            GroupStateTimeout.EventTimeTimeout());
+  }
+
+  /** Accounting rows hold nulls in every column. */
+  private static StructType nullable(StructType schema) {
+    StructType out = new StructType();
+    for (org.apache.spark.sql.types.StructField f : schema.fields()) {
+      out = out.add(f.name(), f.dataType(), true, f.metadata());
+    }
+    return out;
+  }
+
+  /** What state holds per key: the highest order seen, and the newest event time (for expiry). */
+  public static final class KeyState implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private Long versionNumber;
+    private String versionText;
+    private Long tiebreakNumber;
+    private String tiebreakText;
+    private long eventTimeMillis;
+
+    public Long getVersionNumber() {
+      return versionNumber;
+    }
+
+    public void setVersionNumber(Long v) {
+      versionNumber = v;
+    }
+
+    public String getVersionText() {
+      return versionText;
+    }
+
+    public void setVersionText(String v) {
+      versionText = v;
+    }
+
+    public Long getTiebreakNumber() {
+      return tiebreakNumber;
+    }
+
+    public void setTiebreakNumber(Long v) {
+      tiebreakNumber = v;
+    }
+
+    public String getTiebreakText() {
+      return tiebreakText;
+    }
+
+    public void setTiebreakText(String v) {
+      tiebreakText = v;
+    }
+
+    public long getEventTimeMillis() {
+      return eventTimeMillis;
+    }
+
+    public void setEventTimeMillis(long v) {
+      eventTimeMillis = v;
+    }
+  }
+
+  /** A row's order as comparable values: numbers for integral/time types, text for strings, null for null. */
+  record Order(Object version, Object tiebreak) implements Comparable<Order> {
+    static Order of(KeyState s) {
+      return new Order(s.versionNumber != null ? s.versionNumber : s.versionText,
+          s.tiebreakNumber != null ? s.tiebreakNumber : s.tiebreakText);
+    }
+
+    void store(KeyState s) {
+      s.versionNumber = version instanceof Long l ? l : null;
+      s.versionText = version instanceof String t ? t : null;
+      s.tiebreakNumber = tiebreak instanceof Long l ? l : null;
+      s.tiebreakText = tiebreak instanceof String t ? t : null;
+    }
+
+    @Override
+    public int compareTo(Order o) {
+      int c = compare(version, o.version);
+      return c != 0 ? c : compare(tiebreak, o.tiebreak);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static int compare(Object a, Object b) {
+      if (a == null || b == null) {
+        return a == null ? (b == null ? 0 : -1) : 1; // nulls first
+      }
+      return ((Comparable) a).compareTo(b);
+    }
+  }
+
+  /** The group function: keeps the newest row of a key's rows in this batch if it beats the state. */
+  static final class Keep implements FlatMapGroupsWithStateFunction<String, Row, KeyState, Row> {
+    private static final long serialVersionUID = 1L;
+    private final int width;
+    private final int version;
+    private final int tiebreak;
+    private final int eventTime;
+    private final int passThrough;
+
+    Keep(StructType in, StructType out, String versionColumn, String tiebreakColumn, String eventTimeColumn) {
+      this.width = out.size() - 1;
+      this.version = in.fieldIndex(versionColumn);
+      this.tiebreak = tiebreakColumn == null ? -1 : in.fieldIndex(tiebreakColumn);
+      this.eventTime = in.fieldIndex(eventTimeColumn);
+      this.passThrough = in.fieldIndex(ParsedEvents.PASS_THROUGH_ID);
+    }
+
+    @Override
+    public Iterator<Row> call(String key, Iterator<Row> rows, GroupState<KeyState> state) {
+      if (state.hasTimedOut()) {
+        state.remove();
+        return List.<Row>of().iterator();
+      }
+      List<Row> out = new ArrayList<>(1);
+      Row best = null;
+      Order bestOrder = state.exists() ? Order.of(state.get()) : null;
+      boolean beatState = false;
+      long newest = state.exists() ? state.get().getEventTimeMillis() : Long.MIN_VALUE;
+      long dropped = 0;
+      while (rows.hasNext()) {
+        Row r = rows.next();
+        if (!r.isNullAt(passThrough)) {
+          out.add(withoutGroup(r, null));
+          continue;
+        }
+        newest = Math.max(newest, millis(r.get(eventTime)));
+        Order o = new Order(comparable(r.get(version)), tiebreak < 0 ? null : comparable(r.get(tiebreak)));
+        if (bestOrder == null && best == null || bestOrder != null && o.compareTo(bestOrder) > 0) {
+          if (best != null) {
+            dropped++;
+          }
+          best = r;
+          bestOrder = o;
+          beatState = true;
+        } else {
+          dropped++;
+        }
+      }
+      if (best != null && beatState) {
+        out.add(withoutGroup(best, null));
+        KeyState s = state.exists() ? state.get() : new KeyState();
+        bestOrder.store(s);
+        s.setEventTimeMillis(newest);
+        state.update(s);
+      } else if (state.exists() && newest > state.get().getEventTimeMillis()) {
+        KeyState s = state.get();
+        s.setEventTimeMillis(newest);
+        state.update(s);
+      }
+      if (state.exists()) {
+        // Spark refuses a timeout before the watermark (or at/below 0 for pre-1970 event times).
+        state.setTimeoutTimestamp(Math.max(state.get().getEventTimeMillis(), Math.max(state.getCurrentWatermarkMs(), 1)));
+      }
+      if (dropped > 0) {
+        Object[] values = new Object[width + 1];
+        values[width] = dropped;
+        out.add(RowFactory.create(values));
+      }
+      return out.iterator();
+    }
+
+    /** The row's columns without the group column (always last), plus the dropped-count column. */
+    private Row withoutGroup(Row r, Long dropped) {
+      Object[] values = new Object[width + 1];
+      for (int i = 0; i < width; i++) {
+        values[i] = r.get(i);
+      }
+      values[width] = dropped;
+      return RowFactory.create(values);
+    }
+  }
+
+  static Object comparable(Object v) {
+    if (v == null || v instanceof String) {
+      return v;
+    }
+    if (v instanceof Number n) {
+      return n.longValue();
+    }
+    if (v instanceof Timestamp t) {
+      return t.getTime() * 1000 + (t.getNanos() / 1000) % 1000;
+    }
+    if (v instanceof java.time.Instant i) {
+      return i.getEpochSecond() * 1_000_000 + i.getNano() / 1000;
+    }
+    if (v instanceof LocalDateTime t) {
+      return comparable(t.toInstant(ZoneOffset.UTC));
+    }
+    if (v instanceof Date d) {
+      return d.toLocalDate().toEpochDay();
+    }
+    if (v instanceof java.time.LocalDate d) {
+      return d.toEpochDay();
+    }
+    throw new IllegalArgumentException("cannot order by a value of " + v.getClass().getName());
+  }
+
+  private static long millis(Object eventTime) {
+    if (eventTime instanceof Timestamp t) {
+      return t.getTime();
+    }
+    if (eventTime instanceof java.time.Instant i) {
+      return i.toEpochMilli();
+    }
+    throw new IllegalStateException("event time must be a TIMESTAMP, got " + eventTime);
+  }
+}
