@@ -1,0 +1,103 @@
+package dev.eventproc.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.eventproc.testutils.TestKafka;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code eventproc generate} into files and a real broker, with its oracle checked against what was sent. */
+class GenerateCommandTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir
+  Path tmp;
+
+  private static int run(StringWriter err, String... args) {
+    CommandLine cl = Main.commandLine();
+    cl.setErr(new PrintWriter(err, true));
+    return cl.execute(args);
+  }
+
+  @Test
+  void filesAndTheirOracleAgree() throws Exception {
+    Path dir = tmp.resolve("in");
+    Path oracle = tmp.resolve("oracle");
+    assertThat(run(new StringWriter(), "generate", "--to", "files", "--dir", dir.toString(), "--files", "3", "--oracle",
+        oracle.toString(), "--keys", "400", "--versions", "3", "--deletes", "0.2", "--duplicates", "0.1", "--malformed", "0.05",
+        "--seed", "7")).isZero();
+
+    List<String> lines;
+    try (Stream<Path> files = Files.list(dir)) {
+      lines = files.sorted().flatMap(f -> {
+        try {
+          return Files.readAllLines(f).stream();
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }).toList();
+    }
+    JsonNode summary = JSON.readTree(oracle.resolve("summary.json").toFile());
+    assertThat(lines).hasSize(summary.get("messages").asInt());
+    assertThat(summary.get("malformed").asInt()).isPositive();
+    assertThat(summary.get("duplicates").asInt()).isPositive();
+
+    // The oracle's latest state, recomputed from the valid lines: highest version per key, deletes removed.
+    Map<String, JsonNode> newest = new HashMap<>();
+    for (String l : lines) {
+      JsonNode n;
+      try {
+        n = JSON.readTree(l);
+      } catch (Exception e) {
+        continue;
+      }
+      if (n == null || !n.hasNonNull("payment_id") || !n.hasNonNull("event_time") || !n.get("amount").isNumber()
+          || n.get("payment_id").asText().startsWith("bad-")) {
+        continue;
+      }
+      newest.merge(n.get("payment_id").asText(), n, (a, b) -> b.get("version").asLong() > a.get("version").asLong() ? b : a);
+    }
+    newest.values().removeIf(n -> "d".equals(n.get("op").asText()));
+    Map<String, String> expected = new HashMap<>();
+    newest.forEach((k, n) -> expected.put(k, n.toString()));
+    Map<String, String> oracleLatest = new HashMap<>();
+    for (String l : Files.readAllLines(oracle.resolve("latest.jsonl"))) {
+      oracleLatest.put(JSON.readTree(l).get("payment_id").asText(), JSON.readTree(l).toString());
+    }
+    assertThat(oracleLatest).isEqualTo(expected).hasSize(summary.get("latest_keys").asInt());
+    assertThat(Files.readAllLines(oracle.resolve("first-seen.jsonl"))).hasSize(400);
+  }
+
+  @Test
+  void kafkaReceivesEveryMessage() throws Exception {
+    String topic = "gen-" + Long.toHexString(System.nanoTime());
+    Path oracle = tmp.resolve("oracle");
+    assertThat(run(new StringWriter(), "generate", "--to", "kafka", "--kafka-servers", TestKafka.servers(), "--topic", topic,
+        "--oracle", oracle.toString(), "--keys", "300", "--rate", "20000")).isZero();
+    List<ConsumerRecord<String, String>> records = TestKafka.read(topic, true);
+    assertThat(records).hasSize(JSON.readTree(oracle.resolve("summary.json").toFile()).get("messages").asInt());
+  }
+
+  @Test
+  void badOptionsNameTheOptionAndTheValue() {
+    StringWriter err = new StringWriter();
+    assertThat(run(err, "generate", "--to", "files", "--dir", tmp.toString(), "--oracle", tmp.toString(), "--duplicates", "1.5"))
+        .isNotZero();
+    assertThat(err.toString()).contains("--duplicates: 1.5 is not a fraction");
+    StringWriter err2 = new StringWriter();
+    assertThat(run(err2, "generate", "--to", "kafka", "--oracle", tmp.toString())).isNotZero();
+    assertThat(err2.toString()).contains("--to kafka needs --kafka-servers");
+  }
+}
