@@ -4,6 +4,7 @@ import dev.eventproc.bench.BenchReport;
 import dev.eventproc.bench.KafkaBench;
 import dev.eventproc.bench.LakehouseBench;
 import dev.eventproc.bench.PostgresBench;
+import dev.eventproc.bench.StageBench;
 import dev.eventproc.pipeline.Sessions;
 import dev.eventproc.sink.SinkType;
 import java.io.IOException;
@@ -29,7 +30,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--rows", defaultValue = "1000000", description = "Rows per variant (default ${DEFAULT-VALUE}).")
   long rows;
 
-  @Option(names = "--cases", split = ",", defaultValue = "postgres,delta,iceberg,kafka", description = "Cases to run (default ${DEFAULT-VALUE}).")
+  @Option(names = "--cases", split = ",", defaultValue = "postgres,delta,iceberg,kafka,stage", description = "Cases to run (default ${DEFAULT-VALUE}).")
   List<String> cases;
 
   @Option(names = "--pg-url", defaultValue = "${env:EVENTPROC_BENCH_PG_URL:-jdbc:postgresql://127.0.0.1:5432/postgres}",
@@ -130,7 +131,20 @@ final class BenchCommand implements Callable<Integer> {
             report.note("kafka: failed: " + Failures.describe(e));
           }
         }
-        default -> report.note(c + ": unknown case (cases: postgres, delta, iceberg, kafka)");
+        case "stage" -> {
+          if (say) {
+            System.out.println("  stage: Spark's dropDuplicatesWithinWatermark vs eventproc dedupe-latest; state size over the run");
+          }
+          Path work = Files.createTempDirectory("eventproc-bench-stage");
+          try {
+            StageBench.run(spark, n, work, report);
+          } catch (Exception e) {
+            report.note("stage: failed: " + Failures.describe(e));
+          } finally {
+            deleteQuietly(work);
+          }
+        }
+        default -> report.note(c + ": unknown case (cases: postgres, delta, iceberg, kafka, stage)");
       }
     }
   }

@@ -57,18 +57,38 @@ public final class LatestVersion {
     return StageOptions.isIntegral(t) || t.equals(DataTypes.StringType);
   }
 
+  /**
+   * Latest-version dedupe of a plain stream of valid rows, for use in your own query: the output has
+   * the input's columns, one row per key and batch at most, only when newer than what came before.
+   *
+   * @param tiebreakColumn may be null
+   */
+  public static Dataset<Row> apply(Dataset<Row> events, List<String> keyColumns, String versionColumn, String tiebreakColumn,
+      String eventTimeColumn, Duration delay) {
+    Dataset<Row> rows = events.withColumn(ParsedEvents.PASS_THROUGH_ID, org.apache.spark.sql.functions.lit(null).cast("string"));
+    return latest(rows, keyColumns, versionColumn, tiebreakColumn, eventTimeColumn, delay)
+        .filter(col(ParsedEvents.DROPPED).isNull())
+        .drop(ParsedEvents.PASS_THROUGH_ID, ParsedEvents.DROPPED);
+  }
+
   /** The stage over parsed events: output has the input's columns plus {@link ParsedEvents#DROPPED}. */
   public static Dataset<Row> apply(ParsedEvents events, String versionColumn, String tiebreakColumn, Duration delay) {
-    String eventTime = events.eventTimeColumn();
-    Dataset<Row> rows = Dedupe.withPassThroughIds(events)
-        .withWatermark(eventTime, Durations.toSparkInterval(delay));
+    return latest(Dedupe.withPassThroughIds(events), events.keyColumns(), versionColumn, tiebreakColumn,
+        events.eventTimeColumn(), delay);
+  }
+
+  private static Dataset<Row> latest(Dataset<Row> input, List<String> keyColumns, String versionColumn, String tiebreakColumn,
+      String eventTime, Duration delay) {
+    Dataset<Row> rows = input.withWatermark(eventTime, Durations.toSparkInterval(delay));
     List<Column> keys = new ArrayList<>();
-    for (String k : events.keyColumns()) {
+    for (String k : keyColumns) {
       keys.add(col(Identifiers.quoteSpark(k)));
     }
-    // One group per key; a quarantined row is a group of its own (its pass-through id is unique).
-    Dataset<Row> grouped = rows.withColumn(GROUP, coalesce(col(ParsedEvents.PASS_THROUGH_ID),
-        to_json(struct(keys.toArray(Column[]::new)))));
+    // One group per key; a quarantined row is a group of its own (its pass-through id holds a random
+    // UUID). A single string key is its own group text: no JSON to build per row.
+    boolean plainKey = keyColumns.size() == 1 && rows.schema().apply(keyColumns.get(0)).dataType().equals(DataTypes.StringType);
+    Column groupText = plainKey ? keys.get(0) : to_json(struct(keys.toArray(Column[]::new)));
+    Dataset<Row> grouped = rows.withColumn(GROUP, coalesce(col(ParsedEvents.PASS_THROUGH_ID), groupText));
     StructType in = grouped.schema();
     StructType out = nullable(rows.schema()).add(ParsedEvents.DROPPED, DataTypes.LongType, true);
     Keep keep = new Keep(in, out, versionColumn, tiebreakColumn, eventTime);

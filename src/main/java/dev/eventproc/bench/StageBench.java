@@ -1,0 +1,109 @@
+package dev.eventproc.bench;
+
+import dev.eventproc.config.Durations;
+import dev.eventproc.stage.LatestVersion;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeoutException;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryProgress;
+import org.apache.spark.sql.streaming.StateOperatorProgress;
+import org.apache.spark.sql.streaming.Trigger;
+
+/**
+ * The streaming stages on identical input: latest-version dedupe (ours, {@code flatMapGroupsWithState})
+ * against Spark's {@code dropDuplicatesWithinWatermark}, and the state size of latest-version dedupe
+ * over a long run. Input is Spark's {@code rate-micro-batch} source: {@code rowsPerBatch} rows per
+ * batch, event time advancing one second per batch, each key seen twice per batch (a duplicate with
+ * a higher version) and again five batches later; with a 3 s watermark delay a key leaves state
+ * before it returns, so state should plateau near rows per batch times (delay + 1 s) / 2 keys.
+ */
+public final class StageBench {
+  static final String SUITE = "stage";
+  private static final Duration DELAY = Duration.ofSeconds(3);
+
+  private StageBench() {}
+
+  public static void run(SparkSession spark, long rows, Path work, BenchReport report) throws Exception {
+    int batches = 24;
+    long perBatch = Math.max(1000, rows / batches);
+    Measured baseline = measure(spark, work.resolve("first-seen"), perBatch, batches, false);
+    Measured latest = measure(spark, work.resolve("latest"), perBatch, batches, true);
+    report.add(new BenchResult(SUITE, "dropDuplicatesWithinWatermark", baseline.rows, baseline.seconds,
+        "Spark's first-seen dedupe, same input"));
+    report.add(new BenchResult(SUITE, "eventproc dedupe-latest", latest.rows, latest.seconds,
+        "flatMapGroupsWithState, event-time timeout"));
+    report.goal(new BenchGoal(SUITE, "eventproc dedupe-latest", "dropDuplicatesWithinWatermark", 0.7,
+        "latest-version dedupe >= 0.7x Spark's dedupe"));
+    long bound = perBatch * (DELAY.toSeconds() + 2) / 2;
+    report.note(String.format(Locale.ROOT, "stage: dedupe-latest state rows per batch %s; bound (rate x watermark) %,d keys: %s",
+        latest.stateRows, bound, latest.plateau(bound) ? "flat, within the bound" : "NOT FLAT or above the bound"));
+  }
+
+  /** Timed batches (the first two, with class loading and state setup, are excluded) and state rows per batch. */
+  record Measured(long rows, double seconds, List<Long> stateRows) {
+    boolean plateau(long bound) {
+      List<Long> tail = stateRows.subList(stateRows.size() / 2, stateRows.size());
+      return tail.stream().allMatch(n -> n <= bound * 1.1);
+    }
+  }
+
+  private static Measured measure(SparkSession spark, Path dir, long perBatch, int batches, boolean latest)
+      throws TimeoutException, java.util.concurrent.TimeoutException {
+    long keys = perBatch * 5 / 2;
+    Dataset<Row> input = spark.readStream().format("rate-micro-batch")
+        .option("rowsPerBatch", perBatch)
+        .option("numPartitions", 2)
+        .option("advanceMillisPerBatch", 1000)
+        .option("startTimestamp", 1_767_225_600_000L)
+        .load()
+        .selectExpr("CAST((value DIV 2) % " + keys + " AS STRING) AS id", "value AS version", "timestamp AS event_time",
+            "CAST(value % 1000 AS INT) AS amount");
+    Dataset<Row> staged = latest
+        ? LatestVersion.apply(input, List.of("id"), "version", null, "event_time", DELAY)
+        : input.withWatermark("event_time", Durations.toSparkInterval(DELAY)).dropDuplicatesWithinWatermark("id");
+    StreamingQuery q = staged.writeStream()
+        .option("checkpointLocation", dir.resolve("checkpoint").toString())
+        .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (batch, id) -> batch.count())
+        .trigger(Trigger.ProcessingTime(0))
+        .start();
+    try {
+      while (q.lastProgress() == null || q.lastProgress().batchId() < batches - 1) {
+        if (q.exception().isDefined()) {
+          throw new IllegalStateException("stage bench query failed", q.exception().get());
+        }
+        Thread.sleep(20);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } finally {
+      q.stop();
+    }
+    List<Long> state = new ArrayList<>();
+    long measuredRows = 0;
+    double millis = 0;
+    for (StreamingQueryProgress p : q.recentProgress()) {
+      if (p.numInputRows() == 0) {
+        continue;
+      }
+      long s = 0;
+      for (StateOperatorProgress op : p.stateOperators()) {
+        s += op.numRowsTotal();
+      }
+      state.add(s);
+      if (p.batchId() >= 2) {
+        measuredRows += p.numInputRows();
+        millis += p.durationMs().get("triggerExecution");
+      }
+    }
+    return new Measured(measuredRows, millis / 1000.0, state);
+  }
+}
