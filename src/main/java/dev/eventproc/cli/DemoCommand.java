@@ -80,7 +80,7 @@ final class DemoCommand implements Callable<Integer> {
     say("eventproc demo: Kafka -> first-seen dedupe -> Delta, exactly once, with a crash in the middle");
     say("  work directory: " + work);
 
-    say("[1/5] Starting an in-process Kafka broker (KRaft, no ZooKeeper)");
+    say("[1/6] Starting an in-process Kafka broker (KRaft, no ZooKeeper)");
     long t0 = System.nanoTime();
     try (LocalKafkaBroker broker = LocalKafkaBroker.start(work.resolve("kafka"))) {
       broker.createTopic(TOPIC, 2);
@@ -88,7 +88,7 @@ final class DemoCommand implements Callable<Integer> {
 
       EventGenerator.Output feed = EventGenerator.generate(EventGenerator.Spec.payments(events, seed));
       Oracle oracle = feed.oracle();
-      say(String.format(Locale.ROOT, "[2/5] Producing %,d messages to topic '%s': %,d payments, %,d duplicates, "
+      say(String.format(Locale.ROOT, "[2/6] Producing %,d messages to topic '%s': %,d payments, %,d duplicates, "
           + "%,d out of order, %,d malformed", feed.messages().size(), TOPIC, oracle.firstSeen().size(),
           oracle.duplicates(), oracle.outOfOrder(), oracle.malformed()));
       produce(broker.bootstrapServers(), feed.messages());
@@ -100,7 +100,7 @@ final class DemoCommand implements Callable<Integer> {
       ProgressListener totals = new ProgressListener(pipeline.name(), null, null);
       spark.streams().addListener(totals);
 
-      say("[3/5] Running the pipeline (" + work.relativize(config) + "); it will crash on purpose after batch "
+      say("[3/6] Running the pipeline (" + work.relativize(config) + "); it will crash on purpose after batch "
           + CRASH_BATCH + " is committed to Delta, before Spark records the batch in its checkpoint");
       String fault = FaultInjection.Point.AFTER_COMMIT.spec() + "@" + CRASH_BATCH + "/" + pipeline.name() + ":throw";
       System.setProperty(FaultInjection.PROPERTY, fault);
@@ -117,18 +117,24 @@ final class DemoCommand implements Callable<Integer> {
         System.clearProperty(FaultInjection.PROPERTY);
       }
 
-      say("[4/5] Restarting on the same checkpoint: Spark replays batch " + CRASH_BATCH
+      say("[4/6] Restarting on the same checkpoint: Spark replays batch " + CRASH_BATCH
           + "; the sink finds it in the Delta log and skips it");
       PipelineConfig again = PipelineConfig.from(EventprocConfig.load(config));
       Pipeline done = PipelineRunner.run(spark, again, stats -> say("      " + Progress.line(pipeline.name(), stats)));
       SinkMetrics main = done.split().main().metrics();
       say(String.format(Locale.ROOT, "      replayed batches skipped by the sink: %d", main.replaysSkipped()));
 
-      say("[5/5] Checking the Delta table against the oracle (computed from the produced events)");
+      say("[5/6] Checking the Delta table against the oracle (computed from the produced events)");
       boolean pass = report(spark, work, oracle, totals, crashed, main);
       spark.streams().removeListener(totals);
+
+      say("[6/6] Reconciling the sink with the checks of sql/ (what `bin/eventproc reconcile --config " + work.relativize(config)
+          + "` runs)");
+      dev.eventproc.reconcile.ReconcileReport reconciled = ReconcileCommand.run(spark, again, work.resolve("reconcile"));
+      reconciled.table().lines().forEach(l -> say("      " + l));
+      pass = pass && reconciled.passed();
       spark.stop();
-      say(pass ? "PASS: every payment exactly once, totals match." : "FAIL: see the lines marked x above.");
+      say(pass ? "PASS: every payment exactly once, totals match, reconciliation passes." : "FAIL: see the lines marked x above.");
       say("  Delta table: " + work.resolve("tables/payments") + "   config: " + config);
       return pass ? 0 : 1;
     }

@@ -53,10 +53,11 @@ public final class PipelineConfig {
   private final BatchSink sink;
   private final BatchSink quarantine;
   private final String metricsFile;
+  private final dev.eventproc.reconcile.ReconcileOptions reconcile;
 
   private PipelineConfig(EventprocConfig raw, String name, String checkpoint, Trigger trigger, Duration triggerInterval,
       Map<String, String> sparkConf, SourceOptions source, StageOptions stage, BatchSink sink, BatchSink quarantine,
-      String metricsFile) {
+      String metricsFile, dev.eventproc.reconcile.ReconcileOptions reconcile) {
     this.raw = raw;
     this.name = name;
     this.checkpoint = checkpoint;
@@ -68,6 +69,7 @@ public final class PipelineConfig {
     this.sink = sink;
     this.quarantine = quarantine;
     this.metricsFile = metricsFile;
+    this.reconcile = reconcile;
   }
 
   /** Validates a config; throws one {@link ConfigException} listing every problem. */
@@ -122,7 +124,9 @@ public final class PipelineConfig {
       r.problem(QUARANTINE + "name", "'" + quarantine.name() + "' is also the sink's name. Give each sink its own name.");
     }
     String metricsFile = r.string(METRICS_FILE, null);
-    return new PipelineConfig(config, name, checkpoint, trigger, interval, spark, source, stage, sink, quarantine, metricsFile);
+    dev.eventproc.reconcile.ReconcileOptions reconcile = dev.eventproc.reconcile.ReconcileOptions.read(r);
+    return new PipelineConfig(config, name, checkpoint, trigger, interval, spark, source, stage, sink, quarantine, metricsFile,
+        reconcile);
   }
 
   private static java.util.List<BatchSink> sinks(BatchSink sink) {
@@ -211,6 +215,11 @@ public final class PipelineConfig {
 
   public BatchSink quarantine() {
     return quarantine;
+  }
+
+  /** What {@code eventproc reconcile} compares the sinks with ({@code reconcile.*}). */
+  public dev.eventproc.reconcile.ReconcileOptions reconcile() {
+    return reconcile;
   }
 
   /** Local file that gets one JSON line per batch ({@code metrics.file}), or null. */

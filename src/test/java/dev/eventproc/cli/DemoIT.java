@@ -39,7 +39,8 @@ class DemoIT {
     assertThat(p.exitValue()).as("demo exit status; output:\n%s", out).isZero();
     assertThat(out).contains("crashed as planned: injected fault after-commit@2/payments:throw")
         .contains("replayed batches skipped by the sink: 1")
-        .contains("PASS: every payment exactly once, totals match.")
+        .contains("PASS: every payment exactly once, totals match, reconciliation passes.")
+        .containsPattern("PASS +payments +duplicate_keys").containsPattern("PASS +payments +delta_txn_duplicates")
         .doesNotContain(" x ");
   }
 }

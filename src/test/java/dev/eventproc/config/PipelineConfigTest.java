@@ -264,4 +264,19 @@ class PipelineConfigTest {
         .hasMessageContaining("stage.aggregates is required");
     assertThat(invalid(with("stage.state.store", "hbase"))).hasMessageContaining("'hbase' is not one of default, rocksdb");
   }
+
+  @Test
+  void reconcileKeysNameWhatIsMissingOrMalformed() {
+    assertThat(invalid(with("reconcile.from", "yesterday"))).hasMessageContaining("reconcile.from")
+        .hasMessageContaining("'yesterday' is not a date. Write YYYY-MM-DD");
+    Map<String, String> daily = with("reconcile.time.column", "event_time");
+    daily.put("reconcile.from", "2026-01-02");
+    daily.put("reconcile.to", "2026-01-01");
+    daily.put("reconcile.amount.column", "amount");
+    assertThat(invalid(daily)).hasMessageContaining("reconcile.source.table is required")
+        .hasMessageContaining("2026-01-01 must be after reconcile.from (2026-01-02)");
+    daily.put("reconcile.to", "2026-01-03");
+    daily.put("reconcile.source.table", "staging.payments");
+    assertThat(PipelineConfig.from(EventprocConfig.of(daily)).reconcile().dailyTotals()).isTrue();
+  }
 }

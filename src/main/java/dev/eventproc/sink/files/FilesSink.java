@@ -75,6 +75,10 @@ public final class FilesSink extends AbstractBatchSink {
     return new FilesSink(spec, path, format);
   }
 
+  public Format format() {
+    return format;
+  }
+
   @Override
   public String target() {
     return path;

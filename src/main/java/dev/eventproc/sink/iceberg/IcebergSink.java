@@ -85,6 +85,11 @@ public final class IcebergSink extends SparkTableSink {
     session.conf().set(key + ".warehouse", warehouse);
   }
 
+  /** Makes the table's catalog usable in {@code session} (as a write would), for reading it outside a batch. */
+  public void useCatalog(SparkSession session) {
+    checkSession(session);
+  }
+
   @Override
   protected void checkSession(SparkSession session) {
     if (!session.conf().get("spark.sql.extensions", "").contains(EXTENSION)) {

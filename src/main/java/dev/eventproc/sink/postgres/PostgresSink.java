@@ -98,6 +98,11 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
     return new PostgresSink(spec, options);
   }
 
+  /** A new connection to the sink's database (autocommit off), for tools such as reconciliation; the caller closes it. */
+  public java.sql.Connection openConnection() {
+    return PgConnections.open(options, name());
+  }
+
   public PostgresOptions options() {
     return options;
   }

@@ -1,0 +1,51 @@
+package dev.eventproc.cli;
+
+import dev.eventproc.config.EventprocConfig;
+import dev.eventproc.pipeline.PipelineConfig;
+import dev.eventproc.pipeline.Sessions;
+import dev.eventproc.reconcile.ReconcileReport;
+import dev.eventproc.reconcile.Reconciler;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code eventproc reconcile --config FILE}: the checks of sql/ against the configured sinks; exit 1 on any FAIL. */
+@Command(name = "reconcile", mixinStandardHelpOptions = true,
+    description = "Run the reconciliation checks of sql/ that fit the configured sinks, print them, write JSON and Markdown "
+        + "reports, and exit 1 if any check fails.")
+final class ReconcileCommand implements Callable<Integer> {
+  @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The pipeline's config file.")
+  Path config;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Directory for reconcile.json and reconcile.md "
+      + "(default: <checkpoint.location>-reconcile for a local checkpoint, else target/reconcile).")
+  Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    PipelineConfig pipeline = PipelineConfig.from(EventprocConfig.load(config));
+    SparkSession spark = Sessions.getOrCreate(pipeline.name() + "-reconcile", pipeline.sparkConf(), pipeline.sinkTypes());
+    ReconcileReport report = run(spark, pipeline, out);
+    System.out.print(report.table());
+    return report.passed() ? 0 : 1;
+  }
+
+  /** Runs the checks and writes the report files; shared with the demo. */
+  static ReconcileReport run(SparkSession spark, PipelineConfig pipeline, Path out) throws java.io.IOException {
+    ReconcileReport report = new ReconcileReport(pipeline.name(), Instant.now(), Reconciler.run(spark, pipeline));
+    Path dir = out != null ? out : defaultDir(pipeline);
+    report.writeJson(dir.resolve("reconcile.json"));
+    report.writeMarkdown(dir.resolve("reconcile.md"));
+    System.out.println("reports: " + dir.resolve("reconcile.json") + ", " + dir.resolve("reconcile.md"));
+    return report;
+  }
+
+  private static Path defaultDir(PipelineConfig p) {
+    String cp = p.checkpoint();
+    boolean local = !cp.contains("://") || cp.startsWith("file:");
+    return local ? Path.of(cp.replaceFirst("^file:(//)?", "").replaceAll("/+$", "") + "-reconcile") : Path.of("target", "reconcile");
+  }
+}
