@@ -1,5 +1,6 @@
 package dev.eventproc.cli;
 
+import dev.eventproc.bench.BenchChart;
 import dev.eventproc.bench.BenchReport;
 import dev.eventproc.bench.KafkaBench;
 import dev.eventproc.bench.LakehouseBench;
@@ -59,7 +60,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--repeat", defaultValue = "1", description = "Runs of every case; each variant reports its median (default ${DEFAULT-VALUE}).")
   int repeat;
 
-  @Option(names = "--out", defaultValue = "target/bench", description = "Directory for results.csv and results.json.")
+  @Option(names = "--out", defaultValue = "target/bench", description = "Directory for results.csv, results.json and ratios.png.")
   Path out;
 
   @Override
@@ -87,7 +88,9 @@ final class BenchCommand implements Callable<Integer> {
     Files.createDirectories(out);
     report.writeCsv(out.resolve("results.csv"));
     report.writeJson(out.resolve("results.json"), machine);
-    System.out.println("\nwrote " + out.resolve("results.csv") + " and " + out.resolve("results.json"));
+    boolean chart = BenchChart.write(report, out.resolve("ratios.png"), "eventproc bench: ratios on " + machine);
+    System.out.println("\nwrote " + out.resolve("results.csv") + ", " + out.resolve("results.json")
+        + (chart ? " and " + out.resolve("ratios.png") : ""));
     spark.stop();
     return 0;
   }
