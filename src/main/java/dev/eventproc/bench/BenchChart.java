@@ -35,10 +35,11 @@ public final class BenchChart {
       return false;
     }
     System.setProperty("java.awt.headless", "true");
-    CategoryChart chart = new CategoryChartBuilder().width(1200).height(220 + 60 * labels.size()).title(title)
+    int longest = labels.stream().mapToInt(String::length).max().orElse(10);
+    CategoryChart chart = new CategoryChartBuilder().width(Math.max(900, 110 * labels.size())).height(520 + 7 * longest).title(title)
         .xAxisTitle("").yAxisTitle("ratio to the baseline (same run; higher is better)").build();
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-    chart.getStyler().setXAxisLabelRotation(20);
+    chart.getStyler().setXAxisLabelRotation(90); // long labels stay under their own bars
     chart.getStyler().setLabelsVisible(true);
     chart.getStyler().setDecimalPattern("0.00");
     chart.getStyler().setOverlapped(false);

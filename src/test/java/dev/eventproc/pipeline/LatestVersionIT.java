@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.iceberg.IcebergSink;
+import dev.eventproc.testutils.SinkConfigs;
 import dev.eventproc.testutils.TestKafka;
 import dev.eventproc.testutils.TestPostgres;
 import dev.eventproc.testutils.TestSpark;
@@ -106,27 +107,8 @@ class LatestVersionIT {
       c.put("sink.tiebreak.column", "lsn");
       c.put("sink.delete.condition", "op = 'd'");
     }
-    String pgSchema = null;
-    switch (type) {
-      case DELTA -> c.put("sink.delta.path", dir.resolve("table").toString());
-      case ICEBERG -> {
-        c.put("sink.iceberg.table", "lv.db.t");
-        c.put("sink.iceberg.warehouse", dir.resolve("iceberg").toString());
-      }
-      case POSTGRES -> {
-        pgSchema = TestPostgres.newSchema("lv");
-        c.put("sink.postgres.url", TestPostgres.url());
-        c.put("sink.postgres.user", TestPostgres.user());
-        c.put("sink.postgres.schema", pgSchema);
-        c.put("sink.postgres.table", "t");
-      }
-      case FILES -> c.put("sink.files.path", dir.resolve("files").toString());
-      case KAFKA -> {
-        c.put("sink.kafka.bootstrap.servers", TestKafka.servers());
-        c.put("sink.kafka.topic", "lv-" + Long.toHexString(System.nanoTime()));
-      }
-      default -> throw new IllegalStateException(type.name());
-    }
+    SinkConfigs.target(type, c, dir, "lv", "t");
+    String pgSchema = c.get("sink.postgres.schema");
     List<ProgressListener.BatchStats> batches = new ArrayList<>();
     Pipeline p = PipelineRunner.run(spark, PipelineConfig.from(EventprocConfig.of(c)), batches::add);
 

@@ -10,6 +10,7 @@ import dev.eventproc.pipeline.PipelineRunner;
 import dev.eventproc.reconcile.Reconciler.Result;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.testutils.JsonFiles;
+import dev.eventproc.testutils.SinkConfigs;
 import dev.eventproc.testutils.TestKafka;
 import dev.eventproc.testutils.TestPostgres;
 import dev.eventproc.testutils.TestSpark;
@@ -72,28 +73,11 @@ class ReconcileIT {
       c.put("reconcile.from", "2025-12-31"); // late events reach back before the first minute
       c.put("reconcile.to", "2026-01-02");
     }
-    String schema = null;
-    switch (type) {
-      case DELTA -> c.put("sink.delta.path", dir.resolve("table").toString());
-      case ICEBERG -> {
-        c.put("sink.iceberg.table", "rec.db.payments");
-        c.put("sink.iceberg.warehouse", dir.resolve("iceberg").toString());
-      }
-      case POSTGRES -> {
-        schema = TestPostgres.newSchema("rec");
-        c.put("sink.postgres.url", TestPostgres.url());
-        c.put("sink.postgres.user", TestPostgres.user());
-        c.put("sink.postgres.schema", schema);
-        c.put("sink.postgres.table", "payments");
-        c.put("reconcile.source.table", schema + ".expected");
-        writePostgresSource(schema, latest);
-      }
-      case FILES -> c.put("sink.files.path", dir.resolve("files").toString());
-      case KAFKA -> {
-        c.put("sink.kafka.bootstrap.servers", TestKafka.servers());
-        c.put("sink.kafka.topic", "rec-" + Long.toHexString(System.nanoTime()));
-      }
-      default -> throw new IllegalStateException(type.name());
+    SinkConfigs.target(type, c, dir, "rec", "payments");
+    String schema = c.get("sink.postgres.schema");
+    if (type == SinkType.POSTGRES) {
+      c.put("reconcile.source.table", schema + ".expected");
+      writePostgresSource(schema, latest);
     }
     if (keyed && type != SinkType.POSTGRES) {
       spark.read().schema(EventGenerator.SCHEMA).json(spark.createDataset(latest.stream().map(Event::json).toList(), Encoders.STRING()))

@@ -27,9 +27,19 @@ public final class CrashHarness {
 
   /** Writes the input: 400 payments x 3 versions, 20% end deleted, 5% duplicates, 1% malformed, in {@code files} files. */
   public CrashHarness(String name, int files) {
-    this.feed = EventGenerator.generate(EventGenerator.Spec.payments(400, 7).withVersions(3, 0.2).withMalformedRate(0.01));
+    this(name, files, 400);
+  }
+
+  /** As {@link #CrashHarness(String, int)} with {@code keys} payments (3 versions each). */
+  public CrashHarness(String name, int files, int keys) {
+    this.feed = EventGenerator.generate(EventGenerator.Spec.payments(keys, 7).withVersions(3, 0.2).withMalformedRate(0.01));
     this.input = TestSpark.newDir(name + "-input");
     JsonFiles.write(input, feed.messages(), files);
+  }
+
+  /** Messages written to the input (valid and malformed). */
+  public int messages() {
+    return feed.messages().size();
   }
 
   public EventGenerator.Oracle oracle() {
@@ -94,19 +104,25 @@ public final class CrashHarness {
    * {@code kills} times, then drains it with available-now. {@code config} maps a trigger to a config.
    */
   public void killRandomlyThenDrain(Path dir, Function<String, Map<String, String>> config, int kills) throws InterruptedException {
+    killRandomlyThenDrain(dir, config, kills, 8_000, 25_000, RUN_TIMEOUT);
+  }
+
+  /** As above, each run killed after a random time from {@code minMillis} to {@code maxMillis}. */
+  public void killRandomlyThenDrain(Path dir, Function<String, Map<String, String>> config, int kills, int minMillis, int maxMillis,
+      Duration drainTimeout) throws InterruptedException {
     long seed = System.nanoTime();
     Random rnd = new Random(seed);
     ChildPipeline endless = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("endless.properties"), config.apply("processing-time")));
     for (int i = 0; i < kills; i++) {
       Process p = endless.start(null);
-      long delayMs = 8_000 + rnd.nextInt(17_000);
+      long delayMs = minMillis + rnd.nextInt(maxMillis - minMillis);
       Thread.sleep(delayMs);
       assertThat(p.isAlive()).as("child %d still running before its kill -9 at %d ms (seed %d); log:\n%s", i, delayMs, seed,
           endless.tail()).isTrue();
       ChildPipeline.kill9(p);
     }
     ChildPipeline drain = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("drain.properties"), config.apply("available-now")));
-    drain.runToEnd(RUN_TIMEOUT);
+    drain.runToEnd(drainTimeout);
   }
 
   /** Expected final state: per key, {@code version:amount} of the newest version, deleted keys absent. */
