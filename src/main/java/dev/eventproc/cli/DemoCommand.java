@@ -65,11 +65,20 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--dir", defaultValue = "eventproc-demo", description = "Work directory, recreated on each run (default ${DEFAULT-VALUE}).")
   Path dir;
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--seed", defaultValue = "42", description = "Random seed of the event generator (default ${DEFAULT-VALUE}).")
   long seed;
 
   @Override
   public Integer call() throws Exception {
+    if (events <= CRASH_BATCH * batchSize) {
+      // Batch 2 would never exist, so the planned crash after it would never happen.
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--events " + events + " with --batch-size " + batchSize
+          + " gives fewer than " + (CRASH_BATCH + 1) + " batches, and the demo crashes after batch " + CRASH_BATCH
+          + ". Raise --events above " + CRASH_BATCH * batchSize + " or lower --batch-size.");
+    }
     Configurator.setLevel("dev.eventproc", Level.ERROR);
     // The crash is planned: keep Spark's report of it (and the broker's shutdown chatter) off the screen.
     Configurator.setLevel("org.apache.spark.sql.execution.streaming.MicroBatchExecution", Level.OFF);
