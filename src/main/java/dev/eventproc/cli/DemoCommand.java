@@ -25,16 +25,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
 import org.apache.spark.sql.Dataset;
@@ -194,21 +189,10 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private static void produce(String servers, List<Message> messages) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     ProgressBarBuilder bar = new ProgressBarBuilder().setTaskName("      producing").setInitialMax(messages.size())
         .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).continuousUpdate();
-    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p); ProgressBar pb = bar.build()) {
-      for (Message m : messages) {
-        producer.send(new ProducerRecord<>(TOPIC, m.key(), m.payload()));
-        pb.step();
-      }
-      producer.flush();
+    try (ProgressBar pb = bar.build()) {
+      MessageProducer.send(servers, TOPIC, messages, sent -> pb.step());
     }
   }
 

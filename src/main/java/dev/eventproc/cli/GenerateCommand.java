@@ -17,12 +17,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -144,28 +139,15 @@ final class GenerateCommand implements Callable<Integer> {
     }
   }
 
-  private void toKafka(List<Message> messages) throws Exception {
+  private void toKafka(List<Message> messages) {
     if (kafkaServers == null) {
       throw new ParameterException(command.commandLine(), "--to kafka needs --kafka-servers host:port.");
     }
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaServers);
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
-      long begin = System.nanoTime();
-      for (int i = 0; i < messages.size(); i++) {
-        Message m = messages.get(i);
-        producer.send(new ProducerRecord<>(topic, m.key(), m.payload()));
-        pace(begin, i + 1);
-      }
-      producer.flush();
-    }
+    long begin = System.nanoTime();
+    MessageProducer.send(kafkaServers, topic, messages, sent -> pace(begin, sent));
   }
 
-  private void toFiles(List<Message> messages) throws IOException, InterruptedException {
+  private void toFiles(List<Message> messages) throws IOException {
     if (dir == null) {
       throw new ParameterException(command.commandLine(), "--to files needs --dir DIRECTORY.");
     }
@@ -188,14 +170,19 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   /** Sleeps so that {@code sent} messages take at least {@code sent / rate} seconds. */
-  private void pace(long beginNanos, long sent) throws InterruptedException {
+  private void pace(long beginNanos, long sent) {
     if (rate <= 0) {
       return;
     }
     long due = beginNanos + (long) (sent / rate * 1e9);
     long wait = due - System.nanoTime();
     if (wait > 1_000_000) {
-      Thread.sleep(wait / 1_000_000);
+      try {
+        Thread.sleep(wait / 1_000_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while pacing", e);
+      }
     }
   }
 

@@ -91,6 +91,14 @@ class GenerateCommandTest {
   }
 
   @Test
+  void aFailedSendFailsTheCommandInsteadOfLosingMessages() {
+    StringWriter err = new StringWriter();
+    assertThat(run(err, "generate", "--to", "kafka", "--kafka-servers", TestKafka.servers(), "--topic", "not a valid topic!",
+        "--oracle", tmp.resolve("o").toString(), "--keys", "20")).isNotZero();
+    assertThat(err.toString()).contains("not a valid topic!");
+  }
+
+  @Test
   void badOptionsNameTheOptionAndTheValue() {
     StringWriter err = new StringWriter();
     assertThat(run(err, "generate", "--to", "files", "--dir", tmp.toString(), "--oracle", tmp.toString(), "--duplicates", "1.5"))

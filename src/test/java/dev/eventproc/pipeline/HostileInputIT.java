@@ -3,12 +3,11 @@ package dev.eventproc.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.eventproc.config.EventprocConfig;
+import dev.eventproc.testutils.JsonFiles;
 import dev.eventproc.testutils.TestSpark;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,7 +34,6 @@ class HostileInputIT {
   void theStreamKeepsRunningAndEveryRecordIsAccountedFor() throws Exception {
     Path dir = TestSpark.newDir("hostile");
     Path in = dir.resolve("in");
-    Files.createDirectories(in);
     String huge = "x".repeat(2_000_000);
     Map<String, String> expectedReasons = new TreeMap<>();
     List<byte[]> first = new ArrayList<>();
@@ -64,15 +62,15 @@ class HostileInputIT {
     nonUtf8.write(bytes("\",\"version\":1,\"amount\":1.0,\"event_time\":\"2026-03-01T10:00:05Z\"}"));
     first.add(nonUtf8.toByteArray());
     first.add(new byte[] {(byte) 0xff, (byte) 0x00, (byte) 0x81, '{'});
-    write(in.resolve("part-0000.json"), first, 0);
+
     // Spark drops as late what is older than the previous batch's watermark: in the second batch that
     // is still the initial one, so a February event counts; in the third the watermark stands at
     // 09:55:05 (the first batch's newest event minus 5 minutes) and a February event is late.
     List<byte[]> second = List.of(bytes(ok("a", 1, "2026-03-01T10:00:00Z")), bytes(ok("i", 1, "2026-02-01T00:00:00Z")),
         bytes(ok("j", 1, "2026-03-01T10:30:00Z")));
-    write(in.resolve("part-0001.json"), second, 1);
+
     List<byte[]> third = List.of(bytes(ok("k", 1, "2026-02-01T00:00:00Z")), bytes(ok("l", 1, "2026-03-01T10:31:00Z")));
-    write(in.resolve("part-0002.json"), third, 2);
+    JsonFiles.writeFiles(in, List.of(first, second, third));
 
     Map<String, String> c = new LinkedHashMap<>();
     c.put("pipeline.name", "hostile");
@@ -119,15 +117,5 @@ class HostileInputIT {
 
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static void write(Path file, List<byte[]> lines, int order) throws Exception {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    for (byte[] l : lines) {
-      out.write(l);
-      out.write('\n');
-    }
-    Files.write(file, out.toByteArray());
-    Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis() - 3_600_000 + order * 1000L));
   }
 }

@@ -5,15 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.iceberg.IcebergSink;
+import dev.eventproc.testutils.JsonFiles;
 import dev.eventproc.testutils.SinkConfigs;
 import dev.eventproc.testutils.TestKafka;
 import dev.eventproc.testutils.TestPostgres;
 import dev.eventproc.testutils.TestSpark;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -70,21 +68,11 @@ class LatestVersionIT {
         + ",\"event_time\":\"2026-03-01T10:00:0" + lsn % 10 + "Z\"}";
   }
 
-  static void writeFiles(Path dir, List<List<String>> files) throws IOException {
-    Files.createDirectories(dir);
-    long base = System.currentTimeMillis() - 3_600_000;
-    for (int f = 0; f < files.size(); f++) {
-      Path file = dir.resolve(String.format("part-%04d.json", f));
-      Files.writeString(file, String.join("\n", files.get(f)) + "\n", StandardCharsets.UTF_8);
-      Files.setLastModifiedTime(file, FileTime.fromMillis(base + f * 1000L));
-    }
-  }
-
   @ParameterizedTest
   @EnumSource(SinkType.class)
   void outOfOrderVersionsEndWithTheNewestInEverySinkType(SinkType type) throws Exception {
     Path dir = TestSpark.newDir("latest-" + type.name().toLowerCase());
-    writeFiles(dir.resolve("in"), FILES);
+    JsonFiles.writeTextFiles(dir.resolve("in"), FILES);
     Map<String, String> c = new LinkedHashMap<>();
     String name = "latest_" + type.name().toLowerCase();
     c.put("pipeline.name", name);

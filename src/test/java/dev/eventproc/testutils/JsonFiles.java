@@ -32,4 +32,29 @@ public final class JsonFiles {
       throw new UncheckedIOException(e);
     }
   }
+
+  /** One file per list of lines (bytes as given, newline-terminated), each file dated after the one before. */
+  public static void writeFiles(Path dir, List<List<byte[]>> files) {
+    try {
+      Files.createDirectories(dir);
+      long base = System.currentTimeMillis() - 3_600_000;
+      for (int f = 0; f < files.size(); f++) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] line : files.get(f)) {
+          out.write(line);
+          out.write('\n');
+        }
+        Path file = dir.resolve(String.format("part-%04d.json", f));
+        Files.write(file, out.toByteArray());
+        Files.setLastModifiedTime(file, FileTime.fromMillis(base + f * 1000L));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** {@link #writeFiles} for text lines (UTF-8). */
+  public static void writeTextFiles(Path dir, List<List<String>> files) {
+    writeFiles(dir, files.stream().map(f -> f.stream().map(l -> l.getBytes(StandardCharsets.UTF_8)).toList()).toList());
+  }
 }

@@ -130,14 +130,18 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   @Override
   protected boolean isCommitted(SparkSession session, WriterId writer, long batchId) {
     ensureTopic();
-    Map<Integer, OffsetAndMetadata> progress = progress(admin(), writer, options.partitions());
+    return firstWithout(progress(admin(), writer, options.partitions()), batchId) < 0;
+  }
+
+  /** The first writer partition whose progress does not include the batch, or -1 when all do. */
+  private int firstWithout(Map<Integer, OffsetAndMetadata> progress, long batchId) {
     for (int p = 0; p < options.partitions(); p++) {
       OffsetAndMetadata o = progress.get(p);
       if (o == null || o.offset() - 1 < batchId) {
-        return false;
+        return p;
       }
     }
-    return true;
+    return -1;
   }
 
   /** Committed progress of each writer partition (absent when none), checking the recorded partition count. */
@@ -216,13 +220,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     long deadline = System.currentTimeMillis() + PROGRESS_VISIBLE_MILLIS;
     while (true) {
       Map<Integer, OffsetAndMetadata> progress = progress(admin(), batch.writer(), options.partitions());
-      int missing = -1;
-      for (int p = 0; p < options.partitions() && missing < 0; p++) {
-        OffsetAndMetadata o = progress.get(p);
-        if (o == null || o.offset() - 1 < batch.batchId()) {
-          missing = p;
-        }
-      }
+      int missing = firstWithout(progress, batch.batchId());
       if (missing < 0) {
         return progress;
       }
