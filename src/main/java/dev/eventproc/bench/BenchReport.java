@@ -13,6 +13,7 @@ import java.util.Optional;
 public final class BenchReport {
   private final List<BenchResult> results = new ArrayList<>();
   private final List<BenchGoal> goals = new ArrayList<>();
+  private final List<BenchTarget> targets = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
 
   public void add(BenchResult r) {
@@ -21,6 +22,15 @@ public final class BenchReport {
 
   public void goal(BenchGoal g) {
     goals.add(g);
+  }
+
+  /** An absolute goal, with its measured value. */
+  public void target(BenchTarget t) {
+    targets.add(t);
+  }
+
+  public List<BenchTarget> targets() {
+    return List.copyOf(targets);
   }
 
   /** A line printed under the table (e.g. why a case did not run). */
@@ -62,19 +72,31 @@ public final class BenchReport {
       for (BenchReport run : runs) {
         run.find(r.suite(), r.variant()).ifPresent(x -> times.add(x.seconds()));
       }
-      times.sort(null);
-      double median = times.size() % 2 == 1 ? times.get(times.size() / 2)
-          : (times.get(times.size() / 2 - 1) + times.get(times.size() / 2)) / 2;
-      out.add(new BenchResult(r.suite(), r.variant(), r.rows(), median,
+      out.add(new BenchResult(r.suite(), r.variant(), r.rows(), middle(times),
           r.note() + (runs.size() > 1 ? " (median of " + times.size() + ")" : "")));
     }
     first.goals.forEach(out::goal);
+    for (BenchTarget t : first.targets) {
+      List<Double> values = new ArrayList<>();
+      for (BenchReport run : runs) {
+        run.targets.stream().filter(x -> x.suite().equals(t.suite()) && x.what().equals(t.what()))
+            .forEach(x -> values.add(x.measured()));
+      }
+      out.target(t.withMeasured(middle(values)));
+    }
     runs.forEach(run -> run.notes.forEach(n -> {
       if (!out.notes.contains(n)) {
         out.notes.add(n);
       }
     }));
     return out;
+  }
+
+  private static double middle(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    int n = sorted.size();
+    return n == 0 ? Double.NaN : n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 
   public String table() {
@@ -91,6 +113,14 @@ public final class BenchReport {
         String verdict = Double.isNaN(ratio) ? "not run" : ratio >= g.min() ? "meets" : "MISSES";
         sb.append(String.format(Locale.ROOT, "  %-10s %-34s / %-30s = %5.2fx  goal >= %.2fx  %-7s %s%n", g.suite(), g.variant(),
             g.baseline(), ratio, g.min(), verdict, g.meaning()));
+      }
+    }
+    if (!targets.isEmpty()) {
+      sb.append(String.format(Locale.ROOT, "%ntargets (absolute):%n"));
+      for (BenchTarget t : targets) {
+        String verdict = Double.isNaN(t.measured()) ? "not run" : t.met() ? "meets" : "MISSES";
+        sb.append(String.format(Locale.ROOT, "  %-10s %-58s %,14.0f %-9s goal %s %,.0f  %s%n", t.suite(), t.what(), t.measured(),
+            t.unit(), t.atMost() ? "<=" : ">=", t.bound(), verdict));
       }
     }
     for (String n : notes) {
@@ -122,6 +152,14 @@ public final class BenchReport {
       sb.append(String.format(Locale.ROOT, "    {\"suite\": \"%s\", \"variant\": \"%s\", \"baseline\": \"%s\", \"ratio\": %s, \"goal\": %.2f}%s%n",
           escape(g.suite()), escape(g.variant()), escape(g.baseline()), Double.isNaN(ratio) ? "null" : String.format(Locale.ROOT, "%.3f", ratio),
           g.min(), i < goals.size() - 1 ? "," : ""));
+    }
+    sb.append("  ],\n  \"targets\": [\n");
+    for (int i = 0; i < targets.size(); i++) {
+      BenchTarget t = targets.get(i);
+      sb.append(String.format(Locale.ROOT, "    {\"suite\": \"%s\", \"what\": \"%s\", \"measured\": %s, \"unit\": \"%s\", "
+          + "\"bound\": %.1f, \"at_most\": %s, \"met\": %s}%s%n", escape(t.suite()), escape(t.what()),
+          Double.isNaN(t.measured()) ? "null" : String.format(Locale.ROOT, "%.1f", t.measured()), escape(t.unit()), t.bound(),
+          t.atMost(), t.met(), i < targets.size() - 1 ? "," : ""));
     }
     sb.append("  ]\n}\n");
     Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);

@@ -2,6 +2,7 @@ package dev.eventproc.cli;
 
 import dev.eventproc.bench.BenchChart;
 import dev.eventproc.bench.BenchReport;
+import dev.eventproc.bench.EndToEndBench;
 import dev.eventproc.bench.KafkaBench;
 import dev.eventproc.bench.LakehouseBench;
 import dev.eventproc.bench.PostgresBench;
@@ -31,7 +32,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--rows", defaultValue = "1000000", description = "Rows per variant (default ${DEFAULT-VALUE}).")
   long rows;
 
-  @Option(names = "--cases", split = ",", defaultValue = "postgres,delta,iceberg,kafka,stage", description = "Cases to run (default ${DEFAULT-VALUE}).")
+  @Option(names = "--cases", split = ",", defaultValue = "postgres,delta,iceberg,kafka,stage,e2e", description = "Cases to run (default ${DEFAULT-VALUE}).")
   List<String> cases;
 
   @Option(names = "--pg-url", defaultValue = "${env:EVENTPROC_BENCH_PG_URL:-jdbc:postgresql://127.0.0.1:5432/postgres}",
@@ -53,8 +54,21 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--kafka-servers", description = "Kafka brokers for the kafka case (default: an in-process broker).")
   String kafkaServers;
 
-  @Option(names = "--warmup", defaultValue = "true", negatable = true,
-      description = "Run every case once on a tenth of the rows first, unmeasured, so JIT warm-up does not favour later cases.")
+  @Option(names = "--e2e-batch", defaultValue = "100000",
+      description = "e2e case: Kafka offsets per batch while draining the backlog (default ${DEFAULT-VALUE}).")
+  int e2eBatch;
+
+  @Option(names = "--e2e-rate", defaultValue = "20000", description = "e2e case: events/s of the latency run (default ${DEFAULT-VALUE}).")
+  int e2eRate;
+
+  @Option(names = "--e2e-seconds", defaultValue = "30",
+      description = "e2e case: seconds the latency run produces, after 5 s of warm-up; 0 skips it (default ${DEFAULT-VALUE}).")
+  int e2eSeconds;
+
+  // On by default: picocli sets a negatable option named in its negative form to false when given.
+  @Option(names = "--no-warmup", defaultValue = "true", negatable = true,
+      description = "Skip the unmeasured warm-up (by default every case runs once on a tenth of the rows first, so JIT warm-up "
+          + "does not favour later cases).")
   boolean warmup;
 
   @Option(names = "--repeat", defaultValue = "1", description = "Runs of every case; each variant reports its median (default ${DEFAULT-VALUE}).")
@@ -74,12 +88,12 @@ final class BenchCommand implements Callable<Integer> {
     System.out.println("eventproc bench: " + rows + " rows per variant on " + machine);
     if (warmup) {
       System.out.println("  warming up (a tenth of the rows, not measured)");
-      runCases(spark, Math.max(1000, rows / 10), new BenchReport(), false);
+      runCases(spark, Math.max(1000, rows / 10), new BenchReport(), false, true);
     }
     List<BenchReport> runs = new java.util.ArrayList<>();
     for (int i = 0; i < Math.max(1, repeat); i++) {
       BenchReport run = new BenchReport();
-      runCases(spark, rows, run, i == 0);
+      runCases(spark, rows, run, i == 0, false);
       runs.add(run);
     }
     BenchReport report = BenchReport.median(runs);
@@ -95,7 +109,7 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  private void runCases(SparkSession spark, long n, BenchReport report, boolean say) throws IOException {
+  private void runCases(SparkSession spark, long n, BenchReport report, boolean say, boolean warmingUp) throws IOException {
     for (String c : cases) {
       String name = c.trim().toLowerCase(Locale.ROOT);
       switch (name) {
@@ -147,7 +161,32 @@ final class BenchCommand implements Callable<Integer> {
             deleteQuietly(work);
           }
         }
-        default -> report.note(c + ": unknown case (cases: postgres, delta, iceberg, kafka, stage)");
+        case "e2e" -> {
+          if (say) {
+            System.out.println("  e2e: Kafka -> dedupe-latest -> PostgreSQL upsert and -> Delta MERGE: sustained rate on a backlog, then "
+                + "p99 event-to-visible latency at " + e2eRate + " events/s");
+          }
+          runEndToEnd(spark, n, report, warmingUp);
+        }
+        default -> report.note(c + ": unknown case (cases: postgres, delta, iceberg, kafka, stage, e2e)");
+      }
+    }
+  }
+
+  private void runEndToEnd(SparkSession spark, long n, BenchReport report, boolean warmingUp) throws IOException {
+    String password = pgPasswordEnv == null ? null : System.getenv(pgPasswordEnv);
+    for (EndToEndBench.Target target : EndToEndBench.Target.values()) {
+      Path work = Files.createTempDirectory("eventproc-bench-e2e");
+      try {
+        // The warm-up drains a small backlog only: the latency run's length does not shrink with --rows.
+        int batch = (int) Math.max(1000, Math.min(e2eBatch, n / 5));
+        EndToEndBench.run(spark, new EndToEndBench.Settings(kafkaServers(), n, batch, e2eRate,
+            java.time.Duration.ofSeconds(warmingUp ? 0 : e2eSeconds), pgUrl, pgUser, password, work), target, report);
+      } catch (Exception e) {
+        String where = target == EndToEndBench.Target.POSTGRES ? " (give --pg-url/--pg-user of a reachable server)" : "";
+        report.note("e2e " + target.name().toLowerCase(Locale.ROOT) + ": failed: " + Failures.describe(e) + where);
+      } finally {
+        deleteQuietly(work);
       }
     }
   }

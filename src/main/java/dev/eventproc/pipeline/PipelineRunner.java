@@ -64,9 +64,13 @@ public final class PipelineRunner {
     boolean closes = config.stage().type() != dev.eventproc.stage.StageOptions.Type.AGGREGATE;
     return stats -> {
       if (closes && !stats.closes()) {
+        long accounted = stats.written() + stats.duplicatesDropped() + stats.lateDropped() + stats.quarantined();
+        // Spark's input count includes rows it read again to recompute work lost with an executor.
+        String hint = stats.inputRows() > accounted ? " (expected after an executor was lost: Spark counts the input it read "
+            + "again; the sinks' counts are exact)" : "";
         LOG.warn("pipeline={} batch={}: accounting does not close: {} in != {} to the sink + {} duplicates + {} late + {} "
-            + "quarantined", config.name(), stats.batchId(), stats.inputRows(), stats.written(), stats.duplicatesDropped(),
-            stats.lateDropped(), stats.quarantined());
+            + "quarantined{}", config.name(), stats.batchId(), stats.inputRows(), stats.written(), stats.duplicatesDropped(),
+            stats.lateDropped(), stats.quarantined(), hint);
       }
       if (file != null) {
         file.accept(stats);

@@ -12,7 +12,9 @@ import org.slf4j.LoggerFactory;
  * for example {@code after-commit@2} halts the JVM ({@code Runtime.halt}, no shutdown hooks, like a
  * power cut) right after batch 2 committed and before Spark records it in its checkpoint;
  * {@code before-commit@0/payments:throw} throws {@link InjectedFault} instead, which fails the query
- * like a crashed driver would, without ending the process.
+ * like a crashed driver would, without ending the process; {@code task-written@1:pause} holds the
+ * first attempt of each Spark task that reaches the point (retries run through) for up to ten
+ * minutes, so a test can kill the executor at exactly that moment.
  */
 public final class FaultInjection {
   /** The system property holding the fault spec. */
@@ -21,6 +23,7 @@ public final class FaultInjection {
   public static final int HALT_STATUS = 86;
 
   private static final Logger LOG = LoggerFactory.getLogger(FaultInjection.class);
+  private static final long PAUSE_MILLIS = 10 * 60 * 1000L;
 
   /** The points of the commit protocol. Not every adapter passes every point. */
   public enum Point {
@@ -31,7 +34,12 @@ public final class FaultInjection {
     /** One of several commits of one batch is done (e.g. tombstones before the target table). */
     BETWEEN_COMMITS,
     /** The sink committed the batch; Spark has not yet written its own checkpoint commit. */
-    AFTER_COMMIT;
+    AFTER_COMMIT,
+    /**
+     * In an executor: a task wrote its share (a PostgreSQL staging slice, records in an open Kafka
+     * transaction) and has not committed it.
+     */
+    TASK_WRITTEN;
 
     public String spec() {
       return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -64,7 +72,7 @@ public final class FaultInjection {
     }
     int at = s.indexOf('@');
     if (at < 0) {
-      throw new IllegalArgumentException(PROPERTY + ": '" + spec + "' is not POINT@BATCH[/SINK][:halt|throw]");
+      throw new IllegalArgumentException(PROPERTY + ": '" + spec + "' is not POINT@BATCH[/SINK][:halt|throw|pause]");
     }
     String pointName = s.substring(0, at);
     String rest = s.substring(at + 1);
@@ -83,9 +91,28 @@ public final class FaultInjection {
       LOG.warn("{}: throwing", message);
       throw new InjectedFault(message);
     }
+    if ("pause".equals(action)) {
+      pause(message);
+      return;
+    }
     LOG.warn("{}: halting the JVM", message);
     System.err.println("eventproc: " + message + ": halting the JVM");
     System.err.flush();
     Runtime.getRuntime().halt(HALT_STATUS);
+  }
+
+  private static void pause(String message) {
+    org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+    if (task != null && (task.attemptNumber() > 0 || task.stageAttemptNumber() > 0)) {
+      return; // retries go through: of the task, or of its whole stage after lost shuffle output
+    }
+    LOG.warn("{}: pausing until killed", message);
+    System.err.println("eventproc: " + message + ": pausing until killed");
+    System.err.flush();
+    try {
+      Thread.sleep(PAUSE_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

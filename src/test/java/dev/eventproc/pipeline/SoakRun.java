@@ -7,6 +7,7 @@ import dev.eventproc.reconcile.Reconciler;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.testutils.CrashHarness;
 import dev.eventproc.testutils.SinkConfigs;
+import dev.eventproc.testutils.TestKafka;
 import dev.eventproc.testutils.TestPostgres;
 import dev.eventproc.testutils.TestSpark;
 import java.nio.file.Path;
@@ -17,6 +18,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,16 +32,20 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code -Dsoak.sinks=DELTA,POSTGRES}): over 200k+ generated events (70,000 payments x 3 versions,
  * duplicates, deletes, malformed), the pipeline JVM is killed with SIGKILL at random moments at least
  * 20 times, then drained; the sink must equal the oracle row by row (nothing lost, nothing doubled) and
- * reconciliation must pass. Prints one {@code SOAK} line per sink for README's results table.
+ * reconciliation must pass. Keyed sinks (Delta, PostgreSQL, Iceberg) run latest-version dedupe into
+ * an upsert and must hold each key's newest version; append sinks (Kafka, files) take every message
+ * and must hold each valid message exactly as many times as it was sent. Prints one {@code SOAK} line
+ * per sink for README's results table.
  */
 class SoakRun {
   private static final int KEYS = Integer.getInteger("soak.keys", 70_000);
   private static final int KILLS = Integer.getInteger("soak.kills", 20);
+  private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
   private final SparkSession spark = TestSpark.session();
 
-  /** The sinks of {@code -Dsoak.sinks} (default DELTA,POSTGRES,ICEBERG). */
+  /** The sinks of {@code -Dsoak.sinks} (default all five). */
   static java.util.stream.Stream<SinkType> sinks() {
-    return java.util.Arrays.stream(System.getProperty("soak.sinks", "DELTA,POSTGRES,ICEBERG").split(","))
+    return java.util.Arrays.stream(System.getProperty("soak.sinks", "DELTA,POSTGRES,ICEBERG,KAFKA,FILES").split(","))
         .map(String::trim).map(SinkType::valueOf);
   }
 
@@ -46,25 +55,32 @@ class SoakRun {
     CrashHarness harness = new CrashHarness("soak-" + type.name().toLowerCase(), 60, KEYS);
     Path dir = TestSpark.newDir("soak-" + type.name().toLowerCase());
     Map<String, String> target = SinkConfigs.target(type, new TreeMap<>(), dir, "soak", "orders");
-    String schema = target.get("sink.postgres.schema");
     long start = System.nanoTime();
     harness.killRandomlyThenDrain(dir, trigger -> config(harness, type, dir, target, trigger), KILLS, 6_000, 16_000,
         Duration.ofMinutes(30));
-    Map<String, String> actual = new TreeMap<>();
+    Map<String, Long> actual = new TreeMap<>();
     long rows = 0;
-    for (String[] r : rows(type, dir, schema)) {
-      actual.put(r[0], r[1]);
+    for (String[] r : rows(type, dir, target)) {
+      actual.merge(r[0] + "=" + r[1], 1L, Long::sum);
       rows++;
     }
-    Map<String, String> expected = harness.expectedLatest();
-    long lost = expected.entrySet().stream().filter(e -> !e.getValue().equals(actual.get(e.getKey()))).count();
-    long doubled = rows - actual.size();
-    long extra = actual.keySet().stream().filter(k -> !expected.containsKey(k)).count();
+    Map<String, Long> expected = new TreeMap<>();
+    if (appends(type)) {
+      harness.expectedAppended().forEach((k, n) -> expected.put(k.replaceFirst(":", "="), n));
+    } else {
+      harness.expectedLatest().forEach((k, v) -> expected.put(k + "=" + v, 1L));
+    }
+    // lost: expected rows missing (or too few copies); doubled: copies beyond the expected; extra: rows not expected at all
+    long lost = expected.entrySet().stream().mapToLong(e -> Math.max(0, e.getValue() - actual.getOrDefault(e.getKey(), 0L))).sum();
+    long doubled = actual.entrySet().stream().filter(e -> expected.containsKey(e.getKey()))
+        .mapToLong(e -> Math.max(0, e.getValue() - expected.get(e.getKey()))).sum();
+    long extra = actual.entrySet().stream().filter(e -> !expected.containsKey(e.getKey())).mapToLong(Map.Entry::getValue).sum();
     List<Reconciler.Result> checks = Reconciler.run(spark, PipelineConfig.from(EventprocConfig.of(
         config(harness, type, dir, target, "available-now"))));
     long failed = checks.stream().filter(Reconciler.Result::failed).count();
     System.out.printf("SOAK sink=%s events=%d kills=%d keys=%d rows=%d lost=%d doubled=%d extra=%d reconcile=%d/%d passed minutes=%.1f%n",
-        type.name().toLowerCase(), harness.messages(), KILLS, expected.size(), rows, lost, doubled, extra, checks.size() - failed,
+        type.name().toLowerCase(), harness.messages(), KILLS, harness.expectedLatest().size(), rows, lost, doubled, extra,
+        checks.size() - failed,
         checks.size(), (System.nanoTime() - start) / 6e10);
     assertThat(lost).isZero();
     assertThat(doubled).isZero();
@@ -74,29 +90,56 @@ class SoakRun {
 
   private static Map<String, String> config(CrashHarness harness, SinkType type, Path dir, Map<String, String> target,
       String trigger) {
-    Map<String, String> c = CrashHarness.filesQuarantine(CrashHarness.upsert(harness.config(dir, trigger), "sink."), dir);
-    c.put("stage.type", "dedupe-latest");
-    c.put("stage.version.column", "version");
+    Map<String, String> c = CrashHarness.filesQuarantine(harness.config(dir, trigger), dir);
+    if (appends(type)) {
+      c.put("sink.mode", "append");
+      if (type == SinkType.KAFKA) {
+        c.put("sink.key.columns", "payment_id"); // the message key
+      }
+    } else {
+      CrashHarness.upsert(c, "sink.");
+      c.put("stage.type", "dedupe-latest");
+      c.put("stage.version.column", "version");
+    }
     c.put("sink.type", type.name().toLowerCase());
     c.putAll(target);
     return c;
   }
 
-  private List<String[]> rows(SinkType type, Path dir, String schema) throws Exception {
-    if (type == SinkType.POSTGRES) {
-      List<String[]> out = new java.util.ArrayList<>();
-      try (Connection c = TestPostgres.connect(); Statement s = c.createStatement();
-          ResultSet rs = s.executeQuery("SELECT payment_id, version, amount FROM " + schema + ".orders")) {
-        while (rs.next()) {
-          out.add(new String[] {rs.getString(1), rs.getLong(2) + ":" + rs.getBigDecimal(3).toPlainString()});
+  private static boolean appends(SinkType type) {
+    return type == SinkType.KAFKA || type == SinkType.FILES;
+  }
+
+  /** The sink's rows as {payment_id, version:amount}. */
+  private List<String[]> rows(SinkType type, Path dir, Map<String, String> target) throws Exception {
+    List<String[]> out = new java.util.ArrayList<>();
+    switch (type) {
+      case POSTGRES -> {
+        try (Connection c = TestPostgres.connect(); Statement s = c.createStatement();
+            ResultSet rs = s.executeQuery("SELECT payment_id, version, amount FROM " + target.get("sink.postgres.schema") + ".orders")) {
+          while (rs.next()) {
+            out.add(new String[] {rs.getString(1), rs.getLong(2) + ":" + rs.getBigDecimal(3).toPlainString()});
+          }
         }
       }
-      return out;
+      case KAFKA -> {
+        for (ConsumerRecord<String, String> r : TestKafka.read(target.get("sink.kafka.topic"), true)) {
+          JsonNode v = JSON.readTree(r.value());
+          out.add(new String[] {v.get("payment_id").asText(), v.get("version").asLong() + ":"
+              + v.get("amount").decimalValue().setScale(2).toPlainString()});
+        }
+      }
+      default -> {
+        List<Row> rows = switch (type) {
+          case DELTA -> spark.read().format("delta").load(dir.resolve("table").toString()).select("payment_id", "version", "amount")
+              .collectAsList();
+          case FILES -> spark.read().parquet(dir.resolve("files").toString()).select("payment_id", "version", "amount").collectAsList();
+          default -> icebergRows(dir);
+        };
+        rows.forEach(r -> out.add(new String[] {r.getString(0), r.getLong(1) + ":" + r.getDecimal(2).toPlainString()}));
+      }
     }
-    List<Row> rows = type == SinkType.DELTA
-        ? spark.read().format("delta").load(dir.resolve("table").toString()).select("payment_id", "version", "amount").collectAsList()
-        : icebergRows(dir);
-    return rows.stream().map(r -> new String[] {r.getString(0), r.getLong(1) + ":" + r.getDecimal(2).toPlainString()}).toList();
+    return out;
   }
 
   private List<Row> icebergRows(Path dir) {

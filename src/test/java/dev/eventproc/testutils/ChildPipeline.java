@@ -25,11 +25,18 @@ public final class ChildPipeline {
 
   private final Path config;
   private final Path logDir;
+  private final Map<String, String> environment = new java.util.HashMap<>();
   private int runs;
 
   public ChildPipeline(Path config) {
     this.config = config;
     this.logDir = config.getParent();
+  }
+
+  /** Sets environment variables of the child's later runs (e.g. {@code SPARK_HOME}); returns this. */
+  public ChildPipeline environment(Map<String, String> variables) {
+    environment.putAll(variables);
+    return this;
   }
 
   /** Writes a properties file. */
@@ -59,6 +66,7 @@ public final class ChildPipeline {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(logDir.resolve("child-" + (++runs) + ".log").toFile());
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    pb.environment().putAll(environment);
     try {
       return pb.start();
     } catch (IOException e) {
@@ -120,6 +128,27 @@ public final class ChildPipeline {
   public String tail() {
     String s = log();
     return s.length() > 6000 ? s.substring(s.length() - 6000) : s;
+  }
+
+  /** The classpath of the pipeline's dependencies (Maven's list, without this project's classes). */
+  public static List<Path> dependencyJars() {
+    Path file = ROOT.resolve("target/eventproc.classpath");
+    try {
+      List<Path> out = new ArrayList<>();
+      for (String entry : Files.readString(file).trim().split(java.io.File.pathSeparator)) {
+        if (!entry.isBlank()) {
+          out.add(Path.of(entry));
+        }
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException("target/eventproc.classpath is missing: run the tests through Maven", e);
+    }
+  }
+
+  /** This project's compiled classes. */
+  public static Path classesDir() {
+    return ROOT.resolve("target/classes");
   }
 
   private static String classpath() {

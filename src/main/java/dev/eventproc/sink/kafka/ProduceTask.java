@@ -84,6 +84,7 @@ final class ProduceTask implements MapPartitionsFunction<Row, Long> {
         throw KafkaErrors.explain(sinkName, options, failure.get(), "send batch " + batchId);
       }
       FaultInjection.at(FaultInjection.Point.AFTER_STAGING, sinkName, batchId);
+      FaultInjection.at(FaultInjection.Point.TASK_WRITTEN, sinkName, batchId);
       producer.sendOffsetsToTransaction(Map.of(progress, new OffsetAndMetadata(batchId + 1,
           new ProgressTag(partitions, attempt, n).encode())),
           new ConsumerGroupMetadata(group));

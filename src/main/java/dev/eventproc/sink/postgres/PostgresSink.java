@@ -338,7 +338,7 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
   private long[] stage(BatchContext batch, StructType schema, PgSql sql, long attempt, int slices) {
     boolean[] json = jsonColumns(schema);
     Dataset<Row> rows = copyRows(batch.rows(), schema, slices);
-    StageTask task = new StageTask(options, tables, sql.copyIntoStage(), name(), batch.writer().sinkName(), attempt,
+    StageTask task = new StageTask(options, tables, sql.copyIntoStage(), name(), batch.writer().sinkName(), batch.batchId(), attempt,
         rows.schema(), json, slices);
     long start = System.nanoTime();
     long[] staged = new long[slices + 1];
@@ -358,18 +358,20 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
     private final String copySql;
     private final String sinkName;
     private final String writer;
+    private final long batchId;
     private final long attempt;
     private final StructType schema;
     private final boolean[] json;
     private final int slices;
 
-    StageTask(PostgresOptions options, PostgresTables tables, String copySql, String sinkName, String writer, long attempt,
-        StructType schema, boolean[] json, int slices) {
+    StageTask(PostgresOptions options, PostgresTables tables, String copySql, String sinkName, String writer, long batchId,
+        long attempt, StructType schema, boolean[] json, int slices) {
       this.options = options;
       this.tables = tables;
       this.copySql = copySql;
       this.sinkName = sinkName;
       this.writer = writer;
+      this.batchId = batchId;
       this.attempt = attempt;
       this.schema = schema;
       this.json = json;
@@ -397,6 +399,7 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
             marker.setLong(4, n);
             marker.executeUpdate();
           }
+          FaultInjection.at(FaultInjection.Point.TASK_WRITTEN, sinkName, batchId);
           c.commit();
           List<Long> out = new ArrayList<>(slices + 1);
           out.add(n);

@@ -1,0 +1,31 @@
+package dev.eventproc.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Option parsing of {@code eventproc bench} (no benchmark runs here). */
+class BenchCommandTest {
+  private static BenchCommand parse(String... args) {
+    BenchCommand c = new BenchCommand();
+    new CommandLine(c).parseArgs(args);
+    return c;
+  }
+
+  @Test
+  void warmUpIsOnByDefaultAndNoWarmupTurnsItOff() {
+    assertThat(parse().warmup).isTrue();
+    assertThat(parse("--no-warmup").warmup).isFalse();
+    assertThat(parse("--warmup").warmup).isTrue();
+  }
+
+  @Test
+  void defaultsRunEveryCaseIncludingEndToEnd() {
+    BenchCommand c = parse();
+    assertThat(c.cases).containsExactly("postgres", "delta", "iceberg", "kafka", "stage", "e2e");
+    assertThat(c.e2eRate).isEqualTo(20_000);
+    assertThat(parse("--cases", "e2e", "--e2e-seconds", "0").cases).isEqualTo(List.of("e2e"));
+  }
+}
