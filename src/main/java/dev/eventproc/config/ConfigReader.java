@@ -83,6 +83,23 @@ public final class ConfigReader {
     return v;
   }
 
+  /**
+   * A path (directory, file or URI), or null when absent; with {@code requiredFix} an absent path is
+   * a problem. When {@value PathRoot#KEY} is set the path must lie under it.
+   */
+  public String path(String name, String requiredFix) {
+    String v = requiredFix == null ? string(name, null) : required(name, requiredFix);
+    shared.known.add(PathRoot.KEY);
+    String root = config.get(PathRoot.KEY);
+    if (v != null && root != null && !root.isEmpty()) {
+      String why = PathRoot.check(root, v);
+      if (why != null) {
+        problem(name, why + ". Use a path under it, or change " + PathRoot.KEY + ".");
+      }
+    }
+    return v;
+  }
+
   public Duration duration(String name, Duration defaultValue) {
     String v = string(name, null);
     if (v == null) {

@@ -95,7 +95,7 @@ public final class PipelineConfig {
       r.problem(NAME, "'" + name + "' is not a plain name. " + Identifiers.RULE);
       name = null;
     }
-    String checkpoint = r.required(CHECKPOINT, "Give a directory (or URI) where Spark keeps this query's progress.");
+    String checkpoint = r.path(CHECKPOINT, "Give a directory (or URI) where Spark keeps this query's progress.");
     Trigger trigger = r.choice(TRIGGER, Trigger.class, Trigger.PROCESSING_TIME);
     Duration interval = r.duration(TRIGGER_INTERVAL, TRIGGER_INTERVAL_DEFAULT);
     if (trigger != Trigger.PROCESSING_TIME && r.has(TRIGGER_INTERVAL)) {
@@ -123,7 +123,7 @@ public final class PipelineConfig {
     if (sink != null && quarantine != null && sinkNames(sink).contains(quarantine.name())) {
       r.problem(QUARANTINE + "name", "'" + quarantine.name() + "' is also the sink's name. Give each sink its own name.");
     }
-    String metricsFile = r.string(METRICS_FILE, null);
+    String metricsFile = r.path(METRICS_FILE, null);
     dev.eventproc.reconcile.ReconcileOptions reconcile = dev.eventproc.reconcile.ReconcileOptions.read(r);
     return new PipelineConfig(config, name, checkpoint, trigger, interval, spark, source, stage, sink, quarantine, metricsFile,
         reconcile);

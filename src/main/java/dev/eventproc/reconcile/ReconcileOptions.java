@@ -31,7 +31,7 @@ public record ReconcileOptions(List<String> sourceTable, String sourcePath, Stri
 
   public static ReconcileOptions read(ConfigReader r) {
     List<String> table = r.qualifiedName(SOURCE_TABLE);
-    String path = r.string(SOURCE_PATH, null);
+    String path = r.path(SOURCE_PATH, null);
     String format = r.string(SOURCE_FORMAT, path == null ? null : "parquet");
     if (table != null && path != null) {
       r.problem(SOURCE_PATH, "and " + SOURCE_TABLE + " are both set. Keep one.");

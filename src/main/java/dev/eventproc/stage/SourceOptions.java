@@ -122,7 +122,7 @@ public final class SourceOptions implements Serializable {
       r.explainPrefix("source.kafka.", "kafka keys apply only when source.type=kafka.");
     }
     if (type == Type.FILES) {
-      path = r.required(FILES_PATH, "Give the directory that holds the JSON-lines files.");
+      path = r.path(FILES_PATH, "Give the directory that holds the JSON-lines files.");
       int n = r.integer(FILES_MAX_FILES_PER_TRIGGER, 0, 1, Integer.MAX_VALUE);
       maxFiles = n == 0 ? null : n;
     } else {

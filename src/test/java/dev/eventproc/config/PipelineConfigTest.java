@@ -116,6 +116,48 @@ class PipelineConfigTest {
   }
 
   @Test
+  void pathsMustStayUnderPathsRootWhenItIsSet() throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path outside = Files.createDirectories(tmp.resolve("elsewhere"));
+    Files.createSymbolicLink(root.resolve("link-out"), outside);
+    Map<String, String> c = valid();
+    c.put("paths.root", root.toString());
+    c.put("checkpoint.location", root.resolve("cp").toString());
+    c.put("source.files.path", "file://" + root.resolve("in"));
+    c.put("sink.delta.path", root.resolve("tables/../tables/t").toString());
+    c.put("metrics.file", root.resolve("metrics.jsonl").toString());
+    PipelineConfig ok = PipelineConfig.from(EventprocConfig.of(c));
+    assertThat(ok.quarantine().toString()).as("the default quarantine follows the checkpoint, under the root").contains("cp-quarantine");
+
+    c.put("checkpoint.location", root.resolve("../elsewhere/cp").toString());
+    c.put("source.files.path", root.resolve("link-out/in").toString());
+    c.put("sink.delta.path", "s3a://bucket/t");
+    c.put("metrics.file", "/etc/metrics.jsonl");
+    assertThat(invalid(c).problems()).containsExactlyInAnyOrder(
+        "checkpoint.location: '" + root.resolve("../elsewhere/cp") + "' is outside paths.root=" + root
+            + ". Use a path under it, or change paths.root.",
+        "source.files.path: '" + root.resolve("link-out/in") + "' is outside paths.root=" + root
+            + ". Use a path under it, or change paths.root.",
+        "sink.delta.path: 's3a://bucket/t' is outside paths.root=" + root + " (another file system). Use a path under it, or "
+            + "change paths.root.",
+        "metrics.file: '/etc/metrics.jsonl' is outside paths.root=" + root + ". Use a path under it, or change paths.root.",
+        // the default quarantine table sits beside the checkpoint, so it is outside too
+        "quarantine.delta.path: '" + root.resolve("../elsewhere/cp") + "-quarantine' is outside paths.root=" + root
+            + ". Use a path under it, or change paths.root.");
+  }
+
+  @Test
+  void aUriRootComparesSchemeBucketAndWholeSegments() {
+    assertThat(PathRoot.check("s3a://lake/teams/a", "s3a://lake/teams/a/tables/t")).isNull();
+    assertThat(PathRoot.check("s3a://lake/teams/a", "s3a://lake/teams/a")).isNull();
+    assertThat(PathRoot.check("s3a://lake/teams/a", "s3a://lake/teams/ab/t")).contains("is outside");
+    assertThat(PathRoot.check("s3a://lake/teams/a", "s3a://lake/teams/a/../b/t")).contains("is outside");
+    assertThat(PathRoot.check("s3a://lake/teams/a", "s3a://other/teams/a/t")).contains("is outside");
+    assertThat(PathRoot.check("s3a://lake/teams/a", "hdfs://lake/teams/a/t")).contains("is outside");
+    assertThat(PathRoot.check("s3a://lake/teams/a", "/teams/a/t")).contains("a local path");
+  }
+
+  @Test
   void unknownKeyGetsTheClosestKnownKey() {
     Map<String, String> c = valid();
     c.put("sink.kye.columns", "payment_id");

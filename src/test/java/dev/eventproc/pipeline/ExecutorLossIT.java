@@ -165,6 +165,9 @@ class ExecutorLossIT {
     assertThat(driver.exitValue()).as("exit status after %d executor kills; log:\n%s", kills, child.tail()).isZero();
     assertThat(lostRunningTask(child)).as("Spark lost a running task to a killed executor (%d kills); log:\n%s", kills, child.tail())
         .isTrue();
+    long lostTasks = child.log().lines().filter(l -> l.contains("ExecutorLostFailure")).count();
+    System.out.printf("EXECUTOR-LOSS sink=%s messages=%d executors-killed=%d running-tasks-lost=%d%n", type.name().toLowerCase(),
+        harness.messages(), kills, lostTasks);
     switch (type) {
       case POSTGRES -> assertPostgresEqualsOracle(c.get("sink.postgres.schema"));
       case KAFKA -> assertKafkaReadOnce(c.get("sink.kafka.topic"));

@@ -43,7 +43,7 @@ public final class DeltaSink extends SparkTableSink {
 
   /** Reads the Delta keys of one sink scope ({@code sink.} or {@code sink.<name>.}). */
   public static DeltaSink fromConfig(SinkSpec spec, ConfigReader scope) {
-    String path = scope.string(PATH, null);
+    String path = scope.path(PATH, null);
     List<String> table = scope.qualifiedName(TABLE);
     if ((path == null) == (scope.string(TABLE, null) == null)) {
       scope.problem(PATH, "set exactly one of " + scope.key(PATH) + " (a directory or URI) and "

@@ -57,7 +57,7 @@ public final class FilesSink extends AbstractBatchSink {
 
   /** Reads the {@code files.*} keys of a sink scope. */
   public static FilesSink fromConfig(SinkSpec spec, ConfigReader scope) {
-    String path = scope.required(PATH, "Give the directory (or URI) the batches go to.");
+    String path = scope.path(PATH, "Give the directory (or URI) the batches go to.");
     Format format = scope.choice(FORMAT, Format.class, Format.PARQUET);
     if (spec != null && spec.mode() != WriteMode.APPEND) {
       scope.problem(SinkSpec.MODE, "'" + ConfigReader.configName(spec.mode()) + "' does not apply to files: a files sink only "

@@ -57,7 +57,7 @@ public final class IcebergSink extends SparkTableSink {
       scope.problem(TABLE, "'" + String.join(".", name) + "' has no catalog. Write catalog.namespace.table, e.g. lake.sales.payments.");
       name = null;
     }
-    String warehouse = scope.string(WAREHOUSE, null);
+    String warehouse = scope.path(WAREHOUSE, null);
     MergeMode mode = scope.choice(MERGE_MODE, MergeMode.class, MergeMode.COPY_ON_WRITE);
     TableSettings settings = new TableSettings(scope.bool(CREATE, CREATE_DEFAULT), scope.identifiers(PARTITION_COLUMNS),
         scope.duration(TOMBSTONE_RETENTION, TOMBSTONE_RETENTION_DEFAULT), scope.integer(COMMIT_RETRIES, COMMIT_RETRIES_DEFAULT, 0, 100));
