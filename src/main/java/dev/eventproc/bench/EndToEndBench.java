@@ -106,8 +106,9 @@ public final class EndToEndBench {
       Sustained sustained = sustained(spark, s, target);
       report.add(new BenchResult(SUITE, "kafka -> dedupe-latest -> " + label, sustained.rows, sustained.seconds,
           "backlog drained in batches of " + s.batchEvents() + " offsets, after the first batch"));
-      report.target(new BenchTarget(SUITE, label + ": sustained rate, state flat", sustained.flat ? sustained.rows / sustained.seconds
-          : 0, 100_000, false, "events/s"));
+      // A rate that only holds while state grows is not sustained: it counts as 0.
+      report.target(new BenchTarget(SUITE, label + ": sustained rate, state flat (else 0)",
+          sustained.flat ? sustained.rows / sustained.seconds : 0, 100_000, false, "events/s"));
       report.note(String.format(Locale.ROOT, "e2e %s: sustained %,.0f events/s; state rows per batch %s (bound %,d): %s; sink %s",
           label, sustained.rows / sustained.seconds, sustained.state, sustained.stateBound, sustained.flat ? "flat" : "NOT FLAT",
           sustained.sinkCheck));
