@@ -27,7 +27,7 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Reads events from Kafka or a directory of JSON-lines files and parses them, keeping every input
  * row: rows that cannot be used are marked for quarantine (with the raw bytes, the reason and the
- * source position), never dropped.
+ * source position), never dropped. Valid rows carry neither raw bytes nor position.
  *
  * <pre>{@code
  * ParsedEvents events = EventStream.read(spark, sourceOptions);
@@ -146,9 +146,11 @@ public final class EventStream {
     out.add(reason.as(REASON));
     out.add(col(RAW));
     out.add(col(POSITION));
-    // Valid rows do not carry their raw bytes further: only quarantined rows keep them.
+    // Valid rows do not carry their raw bytes or position further (through shuffles and caches): only
+    // quarantined rows keep them.
     Dataset<Row> all = p.select(out.toArray(Column[]::new))
-        .withColumn(RAW, when(col(REASON).isNull(), lit(null).cast(DataTypes.BinaryType)).otherwise(col(RAW)));
+        .withColumn(RAW, when(col(REASON).isNull(), lit(null).cast(DataTypes.BinaryType)).otherwise(col(RAW)))
+        .withColumn(POSITION, when(col(REASON).isNull(), lit(null).cast(DataTypes.StringType)).otherwise(col(POSITION)));
     return new ParsedEvents(all, schema, o.keyColumns(), o.eventTimeColumn());
   }
 }
