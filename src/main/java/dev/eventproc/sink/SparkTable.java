@@ -32,9 +32,29 @@ public interface SparkTable {
 
   /**
    * Appends rows in a commit that records the batch, in one pass over them, and returns how many rows
-   * that commit added (from the commit's own metadata: the rows are not counted separately).
+   * that commit added (from the commit's own metadata: the rows are not counted separately), or
+   * {@link CommitResult#skipped()} when the format found the batch committed by this writer already
+   * (a racing attempt of the same writer won).
    */
-  long append(Dataset<Row> rows, WriterId writer, long batchId);
+  CommitResult append(Dataset<Row> rows, WriterId writer, long batchId);
+
+  /**
+   * Whether an insert-only MERGE on this format fails when another commit lands while it runs, so
+   * that a racing attempt of the same writer cannot insert the batch twice (Delta: its transaction
+   * ids conflict). When false the sink calls {@link #insertAbsent} instead.
+   */
+  default boolean insertOnlyMergeIsFenced() {
+    return true;
+  }
+
+  /**
+   * Inserts the rows whose key the table lacks, in one commit that records the batch and fails when
+   * any other commit landed after the table state it compared against; {@link CommitResult#skipped()}
+   * when that state already holds the batch of this writer.
+   */
+  default CommitResult insertAbsent(Dataset<Row> rows, List<String> keyColumns, WriterId writer, long batchId) {
+    throw new UnsupportedOperationException(describe() + ": insert-only MERGE is fenced, use it");
+  }
 
   /** Whether {@link #append} creates the table when it does not exist (else it must be created first). */
   default boolean appendCreates() {
@@ -53,5 +73,13 @@ public interface SparkTable {
    */
   default long changedRows(Row mergeResult) {
     return -1;
+  }
+
+  /**
+   * Whether a MERGE's result (null when it returned no row) says the format skipped it because the
+   * batch was recorded already: a racing attempt of the same writer committed it after the sink looked.
+   */
+  default boolean mergeSkipped(Row mergeResult) {
+    return false;
   }
 }

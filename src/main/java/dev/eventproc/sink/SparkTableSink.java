@@ -116,10 +116,12 @@ public abstract class SparkTableSink extends AbstractBatchSink {
   private CommitResult commitOnce(BatchContext batch) {
     switch (spec.mode()) {
       case APPEND:
-        return CommitResult.written(table.append(batch.rows(), batch.writer(), batch.batchId()));
+        return table.append(batch.rows(), batch.writer(), batch.batchId());
       case INSERT_IF_ABSENT:
-        return merge(batch, spec.keysUniquePerBatch() ? batch.rows()
-            : BatchReducer.leastPerKey(batch.rows(), spec.keyColumns(), spec.orderColumns()), false);
+        Dataset<Row> firsts = spec.keysUniquePerBatch() ? batch.rows()
+            : BatchReducer.leastPerKey(batch.rows(), spec.keyColumns(), spec.orderColumns());
+        return table.insertOnlyMergeIsFenced() ? merge(batch, firsts, false)
+            : table.insertAbsent(firsts, spec.keyColumns(), batch.writer(), batch.batchId());
       case UPSERT:
         return upsert(batch);
       default:
@@ -189,6 +191,9 @@ public abstract class SparkTableSink extends AbstractBatchSink {
         ? SparkMergeSql.upsert(table.sqlRef(), view, columns, spec, withDeletes)
         : SparkMergeSql.insertIfAbsent(table.sqlRef(), view, columns, spec.keyColumns());
     Row result = table.withCommitRecord(session, batch.writer(), batch.batchId(), () -> sql(session, statement));
+    if (table.mergeSkipped(result)) {
+      return CommitResult.skipped();
+    }
     long changed = result == null ? -1 : table.changedRows(result);
     // A format that does not report rows changed reports the batch's rows as offered (counting costs a pass).
     return CommitResult.written(changed >= 0 ? changed : batch.rowsIn());
@@ -217,7 +222,16 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     for (StructField f : schema.fields()) {
       nullable = nullable.add(f.name(), f.dataType().sameType(DataTypes.NullType) ? DataTypes.StringType : f.dataType(), true);
     }
-    t.create(session, nullable, t == table ? partitionColumns : List.of());
+    try {
+      t.create(session, nullable, t == table ? partitionColumns : List.of());
+    } catch (RuntimeException e) {
+      if (!t.exists(session)) {
+        throw e;
+      }
+      // Another writer created it at the same moment (Delta reports that as a conflicting commit): it is there.
+      LOG.info("sink={}: table {} was created by another writer meanwhile ({})", name(), t.describe(), e.getClass().getSimpleName());
+      return;
+    }
     LOG.info("sink={}: created table {}", name(), t.describe());
   }
 }

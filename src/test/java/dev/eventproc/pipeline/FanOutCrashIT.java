@@ -57,6 +57,7 @@ class FanOutCrashIT {
         new Object[] {"before-commit", "orders_ice"},
         new Object[] {"between-commits", "orders_ice"},
         new Object[] {"after-commit", "orders_ice"},
+        new Object[] {"before-commit", "orders_raw"},
         new Object[] {"after-commit", "orders_raw"});
   }
 

@@ -88,7 +88,12 @@ public final class DeltaSink extends SparkTableSink {
 
   @Override
   protected boolean isConflict(Throwable failure) {
-    return failure instanceof DeltaConcurrentModificationException;
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof DeltaConcurrentModificationException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override

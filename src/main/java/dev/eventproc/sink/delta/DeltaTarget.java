@@ -1,6 +1,7 @@
 package dev.eventproc.sink.delta;
 
 import dev.eventproc.config.Identifiers;
+import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SparkTable;
 import dev.eventproc.sink.WriterId;
 import io.delta.tables.DeltaTable;
@@ -8,6 +9,7 @@ import io.delta.tables.DeltaTableBuilder;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.function.Supplier;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.DataFrameWriter;
@@ -140,8 +142,10 @@ final class DeltaTarget implements SparkTable, Serializable {
    * commit's {@code operationMetrics}, found among the latest commits by its user metadata.
    */
   @Override
-  public long append(Dataset<Row> rows, WriterId writer, long batchId) {
-    String tag = writer.appId() + "#" + batchId;
+  public CommitResult append(Dataset<Row> rows, WriterId writer, long batchId) {
+    // The tag names this attempt: Delta skips an append whose transaction version is recorded already
+    // (a racing attempt of this writer won), and then no commit carries this tag.
+    String tag = writer.appId() + "#" + batchId + "#" + UUID.randomUUID();
     DataFrameWriter<Row> w = rows.write().format("delta").mode("append")
         .option("txnAppId", writer.appId()).option("txnVersion", batchId).option("userMetadata", tag);
     if (path != null) {
@@ -151,29 +155,35 @@ final class DeltaTarget implements SparkTable, Serializable {
     }
     scala.Tuple2<DeltaLog, Snapshot> t = logAndSnapshot(rows.sparkSession());
     if (t == null) {
-      return 0;
+      return CommitResult.skipped();
     }
     long latest = t._2().version();
     scala.collection.Iterator<scala.Tuple2<Object, scala.collection.immutable.Seq<org.apache.spark.sql.delta.actions.Action>>> changes =
         t._1().getChanges(Math.max(0, latest - 19), false);
-    long rowsAdded = 0;
     while (changes.hasNext()) {
       scala.collection.Iterator<org.apache.spark.sql.delta.actions.Action> actions = changes.next()._2().iterator();
       while (actions.hasNext()) {
         if (actions.next() instanceof org.apache.spark.sql.delta.actions.CommitInfo info && info.userMetadata().isDefined()
-            && tag.equals(info.userMetadata().get()) && info.operationMetrics().isDefined()) {
-          scala.Option<String> n = info.operationMetrics().get().get("numOutputRows");
-          rowsAdded = n.isDefined() ? Long.parseLong(n.get()) : 0;
+            && tag.equals(info.userMetadata().get())) {
+          scala.Option<String> n = info.operationMetrics().isDefined() ? info.operationMetrics().get().get("numOutputRows")
+              : scala.Option.empty();
+          return CommitResult.written(n.isDefined() ? Long.parseLong(n.get()) : 0);
         }
       }
     }
-    return rowsAdded;
+    return CommitResult.skipped();
   }
 
   /** Delta's append creates the table in the same commit. */
   @Override
   public boolean appendCreates() {
     return true;
+  }
+
+  /** Delta's MERGE returns no row when it finds its transaction version recorded already, one row otherwise. */
+  @Override
+  public boolean mergeSkipped(Row mergeResult) {
+    return mergeResult == null;
   }
 
   /** Delta's SQL MERGE returns num_affected_rows first. */

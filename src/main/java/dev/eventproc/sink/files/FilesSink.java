@@ -14,8 +14,10 @@ import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -99,18 +101,11 @@ public final class FilesSink extends AbstractBatchSink {
 
   @Override
   protected boolean isCommitted(SparkSession session, WriterId writer, long batchId) {
-    Path marker = new Path(batchDir(batchId), MARKER);
-    FileSystem fs = fs(session, marker);
+    Path dir = batchDir(batchId);
     try {
-      if (!fs.exists(marker)) {
-        return false;
-      }
-      try (FSDataInputStream in = fs.open(marker)) {
-        String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        return text.startsWith(writer.appId() + "\n");
-      }
+      return writer.appId().equals(markerWriter(fs(session, dir), dir));
     } catch (IOException e) {
-      throw new UncheckedIOException("sink " + name() + ": cannot read " + marker, e);
+      throw new UncheckedIOException("sink " + name() + ": cannot read " + new Path(dir, MARKER), e);
     }
   }
 
@@ -136,18 +131,51 @@ public final class FilesSink extends AbstractBatchSink {
         out.write((batch.writer().appId() + "\n" + batch.batchId() + "\n" + rows + "\n").getBytes(StandardCharsets.UTF_8));
       }
       if (fs.exists(finalDir)) {
+        if (batch.writer().appId().equals(markerWriter(fs, finalDir))) {
+          // Another attempt of this very writer (a zombie driver) committed it since we looked: keep its directory.
+          fs.delete(tmp, true);
+          return CommitResult.skipped();
+        }
         LOG.warn("sink={} target={} batch={}: replacing {} left by another writer (a reset checkpoint?)", name(), target(),
             batch.batchId(), finalDir);
         fs.delete(finalDir, true);
       }
       fs.mkdirs(finalDir.getParent());
-      if (!fs.rename(tmp, finalDir)) {
-        throw new IOException("rename " + tmp + " -> " + finalDir + " failed");
-      }
+      renameNoClobber(session, fs, tmp, finalDir);
       cleanTmp(fs, batch.batchId());
       return CommitResult.written(rows);
     } catch (IOException e) {
       throw new UncheckedIOException("sink " + name() + ": cannot commit batch " + batch.batchId() + " to " + finalDir, e);
+    }
+  }
+
+  /**
+   * Renames the batch directory into place, failing (never merging, never nesting) when the target
+   * appeared meanwhile, e.g. from a racing attempt of this writer; the caller then reads the marker.
+   * Hadoop's {@code FileSystem.rename} would move the source <em>into</em> an existing directory, and
+   * its local implementation falls back to a copy; so local paths use one rename(2) call, other file
+   * systems {@code FileContext.rename} without overwrite (atomic on HDFS).
+   */
+  private static void renameNoClobber(SparkSession session, FileSystem fs, Path from, Path to) throws IOException {
+    if ("file".equals(fs.getScheme())) {
+      java.nio.file.Files.move(java.nio.file.Path.of(fs.makeQualified(from).toUri()), java.nio.file.Path.of(fs.makeQualified(to).toUri()),
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      return;
+    }
+    FileContext fc = FileContext.getFileContext(fs.getUri(), session.sessionState().newHadoopConf());
+    fc.rename(from, to, Options.Rename.NONE);
+  }
+
+  /** The writer named by a batch directory's marker, or null when it has none. */
+  private static String markerWriter(FileSystem fs, Path batchDir) throws IOException {
+    Path marker = new Path(batchDir, MARKER);
+    if (!fs.exists(marker)) {
+      return null;
+    }
+    try (FSDataInputStream in = fs.open(marker)) {
+      String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      int end = text.indexOf('\n');
+      return end < 0 ? text : text.substring(0, end);
     }
   }
 

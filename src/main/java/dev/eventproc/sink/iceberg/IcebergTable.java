@@ -1,18 +1,25 @@
 package dev.eventproc.sink.iceberg;
 
+import static org.apache.spark.sql.functions.lit;
+
 import dev.eventproc.config.Identifiers;
+import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SparkTable;
 import dev.eventproc.sink.WriterId;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.spark.CommitMetadata;
 import org.apache.iceberg.spark.Spark3Util;
+import org.apache.iceberg.spark.SparkWriteOptions;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.DataFrameWriterV2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -86,13 +93,14 @@ final class IcebergTable implements SparkTable, Serializable {
 
   @Override
   public long committedBatch(SparkSession session, WriterId writer) {
-    Snapshot s = lastSnapshotOf(load(session), writer);
+    Table t = load(session);
+    Snapshot s = t == null ? null : lastSnapshotOf(t, t.currentSnapshot(), writer);
     return s == null ? -1 : Long.parseLong(s.summary().get(BATCH_PROPERTY));
   }
 
-  /** The newest snapshot of this writer in the current ancestry (the walk stops there), or null. */
-  private static Snapshot lastSnapshotOf(Table t, WriterId writer) {
-    Snapshot s = t == null ? null : t.currentSnapshot();
+  /** The newest snapshot of this writer in the ancestry of {@code from} (the walk stops there), or null. */
+  private static Snapshot lastSnapshotOf(Table t, Snapshot from, WriterId writer) {
+    Snapshot s = from;
     for (int depth = 0; s != null && depth < MAX_ANCESTRY; depth++) {
       if (writer.appId().equals(s.summary().get(WRITER_PROPERTY))) {
         return s;
@@ -124,19 +132,66 @@ final class IcebergTable implements SparkTable, Serializable {
     return CommitMetadata.withCommitProperties(props, write::get, RuntimeException.class);
   }
 
-  /** Appends; the rows added come from the committing snapshot's {@code added-records}. */
+  /**
+   * Appends as a validated commit: it fails with a {@link org.apache.iceberg.exceptions.ValidationException}
+   * when any data was committed after the snapshot in which this writer's record was looked up, so
+   * two attempts of one writer (a zombie driver) cannot both append a batch: the loser's retry finds
+   * the winner's record. A plain Iceberg append validates nothing. The rows added come from the
+   * committing snapshot's {@code added-records}.
+   */
   @Override
-  public long append(Dataset<Row> rows, WriterId writer, long batchId) {
-    withCommitRecord(rows.sparkSession(), writer, batchId, () -> {
+  public CommitResult append(Dataset<Row> rows, WriterId writer, long batchId) {
+    return validatedAppend(rows.sparkSession(), writer, batchId, base -> rows);
+  }
+
+  /** Iceberg rewrites an insert-only MERGE into a plain append, which no concurrent commit fails. */
+  @Override
+  public boolean insertOnlyMergeIsFenced() {
+    return false;
+  }
+
+  /** The rows whose key is absent from the snapshot the record was looked up in, appended validated from it. */
+  @Override
+  public CommitResult insertAbsent(Dataset<Row> rows, List<String> keyColumns, WriterId writer, long batchId) {
+    SparkSession session = rows.sparkSession();
+    return validatedAppend(session, writer, batchId, base -> {
+      if (base == null) {
+        return rows;
+      }
+      Dataset<Row> present = session.read().format("iceberg").option("snapshot-id", base.snapshotId()).load(dotted());
+      Column on = lit(true);
+      for (String k : keyColumns) {
+        on = on.and(rows.col(Identifiers.quoteSpark(k)).equalTo(present.col(Identifiers.quoteSpark(k))));
+      }
+      return rows.join(present, on, "left_anti");
+    });
+  }
+
+  private CommitResult validatedAppend(SparkSession session, WriterId writer, long batchId, Function<Snapshot, Dataset<Row>> rowsAt) {
+    Table t = load(session);
+    Snapshot base = t == null ? null : t.currentSnapshot();
+    Snapshot last = lastSnapshotOf(t, base, writer);
+    if (last != null && Long.parseLong(last.summary().get(BATCH_PROPERTY)) >= batchId) {
+      return CommitResult.skipped();
+    }
+    DataFrameWriterV2<Row> write = rowsAt.apply(base).writeTo(dotted())
+        .option(SparkWriteOptions.ISOLATION_LEVEL, "serializable");
+    if (base != null) {
+      write = write.option(SparkWriteOptions.VALIDATE_FROM_SNAPSHOT_ID, String.valueOf(base.snapshotId()));
+    }
+    DataFrameWriterV2<Row> validated = write;
+    withCommitRecord(session, writer, batchId, () -> {
       try {
-        rows.writeTo(dotted()).append();
+        // An overwrite of no rows adds files like an append (Iceberg records it as one), but honors the validation.
+        validated.overwrite(lit(false));
         return null;
       } catch (org.apache.spark.sql.catalyst.analysis.NoSuchTableException e) {
         throw new IllegalStateException("Iceberg table " + dotted() + " disappeared during the write", e);
       }
     });
-    Snapshot s = lastSnapshotOf(load(rows.sparkSession()), writer);
-    String added = s == null ? null : s.summary().get("added-records");
-    return added == null ? 0 : Long.parseLong(added);
+    Table after = load(session);
+    Snapshot mine = lastSnapshotOf(after, after.currentSnapshot(), writer);
+    String added = mine == null ? null : mine.summary().get("added-records");
+    return CommitResult.written(added == null ? 0 : Long.parseLong(added));
   }
 }

@@ -54,6 +54,45 @@ class FilesSinkTest {
     assertThat(counts).containsExactly(Map.entry(0L, 3L), Map.entry(1L, 10L));
   }
 
+  /**
+   * A zombie: two drivers with one writer identity write the same batches at the same moment. One
+   * directory per batch wins; the other writer finds its own writer's marker and counts a replay.
+   * Neither deletes the winner's directory, nor nests its files inside it.
+   */
+  @Test
+  void twoWritersOfOneIdentityRacingOnABatchCommitItOnce() throws Exception {
+    Path dir = TestSpark.newDir("files-race").resolve("out");
+    FilesSink[] writers = {sink(dir, FilesSink.Format.PARQUET), sink(dir, FilesSink.Format.PARQUET)};
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      for (long batch = 0; batch < 4; batch++) {
+        long id = batch;
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        List<java.util.concurrent.Future<Status>> outcomes = new java.util.ArrayList<>();
+        for (FilesSink w : writers) {
+          outcomes.add(pool.submit(() -> {
+            SparkSession own = spark.newSession();
+            org.apache.spark.sql.Dataset<Row> rows = own.range(id * 100, id * 100 + 10).toDF();
+            start.await();
+            return w.write(rows, id, "zombie-q").status();
+          }));
+        }
+        List<Status> statuses = new java.util.ArrayList<>();
+        for (java.util.concurrent.Future<Status> f : outcomes) {
+          statuses.add(f.get(5, java.util.concurrent.TimeUnit.MINUTES));
+        }
+        assertThat(statuses).as("batch " + batch).containsExactlyInAnyOrder(Status.COMMITTED, Status.SKIPPED_REPLAY);
+        try (java.util.stream.Stream<Path> inside = Files.list(dir.resolve("batch_id=" + batch))) {
+          assertThat(inside.filter(Files::isDirectory)).as("no directory nested in batch " + batch).isEmpty();
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    List<Row> perBatch = spark.read().parquet(dir.toString()).groupBy("batch_id").count().orderBy("batch_id").collectAsList();
+    assertThat(perBatch).extracting(r -> r.get(0) + ":" + r.get(1)).containsExactly("0:10", "1:10", "2:10", "3:10");
+  }
+
   @Test
   void onlyAppendModeIsAccepted() {
     assertThatThrownBy(() -> Sinks.fromConfig(Map.of("sink.type", "files", "sink.name", "f", "sink.mode", "upsert",

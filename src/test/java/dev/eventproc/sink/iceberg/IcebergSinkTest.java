@@ -57,6 +57,8 @@ class IcebergSinkTest extends LakehouseSinkContract {
     sink.write(spark.range(3).toDF(), 1, "q");
     Table t = org.apache.iceberg.spark.Spark3Util.loadIcebergTable(spark, table("record"));
     Snapshot current = t.currentSnapshot();
+    // A validated append is still an append to readers (Iceberg's streaming source skips nothing).
+    assertThat(current.operation()).isEqualTo("append");
     Map<String, String> summary = current.summary();
     assertThat(summary).containsEntry(IcebergTable.WRITER_PROPERTY, new WriterId("rec", "q").appId())
         .containsEntry(IcebergTable.BATCH_PROPERTY, "1");
