@@ -115,6 +115,67 @@ class HostileInputIT {
     assertThat(dups).as("the second copy of a").isEqualTo(1);
   }
 
+  /**
+   * The same through the Kafka source, with what only Kafka delivers: a null value (a tombstone), an
+   * empty value, a value near the broker's 1 MB limit and a binary key. Each is quarantined with its
+   * source position, or written; none stops the stream.
+   */
+  @Test
+  void kafkaTombstonesEmptyAndHugeValuesAreAccountedFor() throws Exception {
+    Path dir = TestSpark.newDir("hostile-kafka");
+    String topic = "hostile_" + Long.toHexString(System.nanoTime());
+    dev.eventproc.testutils.TestKafka.broker().createTopic(topic, 1);
+    String huge = "{\"id\":\"big\",\"version\":1,\"amount\":1.0,\"event_time\":\"2026-03-01T10:00:00Z\",\"blob\":\""
+        + "y".repeat(900_000) + "\"}";
+    List<byte[]> values = new ArrayList<>();
+    values.add(bytes(ok("a", 1, "2026-03-01T10:00:00Z")));
+    values.add(null);
+    values.add(new byte[0]);
+    values.add(bytes(huge));
+    values.add(new byte[] {(byte) 0xc0, (byte) 0xff, 0x00});
+    values.add(bytes(ok("b", 1, "2026-03-01T10:00:01Z")));
+    java.util.Properties p = new java.util.Properties();
+    p.put("bootstrap.servers", dev.eventproc.testutils.TestKafka.servers());
+    p.put("max.request.size", "2000000");
+    try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
+        p, new org.apache.kafka.common.serialization.ByteArraySerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      for (byte[] v : values) {
+        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, new byte[] {(byte) 0xfe, 0x01}, v)).get();
+      }
+    }
+
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("pipeline.name", "hostile_kafka");
+    c.put("checkpoint.location", dir.resolve("checkpoint").toString());
+    c.put("trigger", "available-now");
+    c.put("source.type", "kafka");
+    c.put("source.kafka.bootstrap.servers", dev.eventproc.testutils.TestKafka.servers());
+    c.put("source.kafka.topic", topic);
+    c.put("source.schema", SCHEMA);
+    c.put("source.key.columns", "id");
+    c.put("source.event.time.column", "event_time");
+    c.put("stage.type", "dedupe-first-seen");
+    c.put("stage.watermark.delay", "5 minutes");
+    c.put("sink.type", "delta");
+    c.put("sink.mode", "insert-if-absent");
+    c.put("sink.key.columns", "id");
+    c.put("sink.delta.path", dir.resolve("table").toString());
+    List<ProgressListener.BatchStats> batches = new ArrayList<>();
+    PipelineRunner.run(spark, PipelineConfig.from(EventprocConfig.of(c)), batches::add);
+
+    assertThat(batches.stream().mapToLong(ProgressListener.BatchStats::inputRows).sum()).isEqualTo(values.size());
+    assertThat(batches).allSatisfy(b -> assertThat(b.closes()).as("batch %d: %s", b.batchId(), b).isTrue());
+    List<Row> quarantined = spark.read().format("delta").load(dir.resolve("checkpoint-quarantine").toString())
+        .select("quarantine_reason", "source_position", "raw_value").orderBy("source_position").collectAsList();
+    assertThat(quarantined).extracting(r -> r.getString(0) + " " + r.getString(1)).containsExactly(
+        "malformed-json " + topic + "/0@1", "malformed-json " + topic + "/0@2", "malformed-json " + topic + "/0@4");
+    assertThat(quarantined.get(0).isNullAt(2)).as("a tombstone's value stays null").isTrue();
+    assertThat((byte[]) quarantined.get(2).get(2)).containsExactly((byte) 0xc0, (byte) 0xff, 0x00);
+    List<String> ids = spark.read().format("delta").load(dir.resolve("table").toString()).select("id")
+        .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+    assertThat(ids).containsExactlyInAnyOrder("a", "big", "b");
+  }
+
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
