@@ -222,16 +222,21 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     for (StructField f : schema.fields()) {
       nullable = nullable.add(f.name(), f.dataType().sameType(DataTypes.NullType) ? DataTypes.StringType : f.dataType(), true);
     }
-    try {
-      t.create(session, nullable, t == table ? partitionColumns : List.of());
-    } catch (RuntimeException e) {
+    StructType columns = nullable;
+    // Another writer creating the table at the same moment makes a creation fail (Delta: a conflicting
+    // commit, or a log that is not readable yet); creating is idempotent, so look again and retry.
+    RetryPolicy<Object> retry = RetryPolicy.builder()
+        .handle(RuntimeException.class)
+        .withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2))
+        .withMaxRetries(3)
+        .onRetry(e -> LOG.info("sink={}: creating table {} failed ({}), looking again", name(), t.describe(),
+            e.getLastException().toString()))
+        .build();
+    Failsafe.with(retry).run(() -> {
       if (!t.exists(session)) {
-        throw e;
+        t.create(session, columns, t == table ? partitionColumns : List.of());
+        LOG.info("sink={}: created table {}", name(), t.describe());
       }
-      // Another writer created it at the same moment (Delta reports that as a conflicting commit): it is there.
-      LOG.info("sink={}: table {} was created by another writer meanwhile ({})", name(), t.describe(), e.getClass().getSimpleName());
-      return;
-    }
-    LOG.info("sink={}: created table {}", name(), t.describe());
+    });
   }
 }

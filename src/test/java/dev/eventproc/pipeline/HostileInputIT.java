@@ -72,24 +72,14 @@ class HostileInputIT {
     List<byte[]> third = List.of(bytes(ok("k", 1, "2026-02-01T00:00:00Z")), bytes(ok("l", 1, "2026-03-01T10:31:00Z")));
     JsonFiles.writeFiles(in, List.of(first, second, third));
 
-    Map<String, String> c = new LinkedHashMap<>();
-    c.put("pipeline.name", "hostile");
-    c.put("checkpoint.location", dir.resolve("checkpoint").toString());
-    c.put("trigger", "available-now");
+    Map<String, String> c = config("hostile", dir);
     c.put("source.type", "files");
     c.put("source.files.path", in.toString());
     c.put("source.files.max.files.per.trigger", "1");
-    c.put("source.schema", SCHEMA);
-    c.put("source.key.columns", "id");
-    c.put("source.event.time.column", "event_time");
     c.put("stage.type", "dedupe-latest");
     c.put("stage.version.column", "version");
-    c.put("stage.watermark.delay", "5 minutes");
-    c.put("sink.type", "delta");
     c.put("sink.mode", "upsert");
-    c.put("sink.key.columns", "id");
     c.put("sink.version.column", "version");
-    c.put("sink.delta.path", dir.resolve("table").toString());
     List<ProgressListener.BatchStats> batches = new ArrayList<>();
     PipelineRunner.run(spark, PipelineConfig.from(EventprocConfig.of(c)), batches::add);
 
@@ -144,22 +134,12 @@ class HostileInputIT {
       }
     }
 
-    Map<String, String> c = new LinkedHashMap<>();
-    c.put("pipeline.name", "hostile_kafka");
-    c.put("checkpoint.location", dir.resolve("checkpoint").toString());
-    c.put("trigger", "available-now");
+    Map<String, String> c = config("hostile_kafka", dir);
     c.put("source.type", "kafka");
     c.put("source.kafka.bootstrap.servers", dev.eventproc.testutils.TestKafka.servers());
     c.put("source.kafka.topic", topic);
-    c.put("source.schema", SCHEMA);
-    c.put("source.key.columns", "id");
-    c.put("source.event.time.column", "event_time");
     c.put("stage.type", "dedupe-first-seen");
-    c.put("stage.watermark.delay", "5 minutes");
-    c.put("sink.type", "delta");
     c.put("sink.mode", "insert-if-absent");
-    c.put("sink.key.columns", "id");
-    c.put("sink.delta.path", dir.resolve("table").toString());
     List<ProgressListener.BatchStats> batches = new ArrayList<>();
     PipelineRunner.run(spark, PipelineConfig.from(EventprocConfig.of(c)), batches::add);
 
@@ -174,6 +154,22 @@ class HostileInputIT {
     List<String> ids = spark.read().format("delta").load(dir.resolve("table").toString()).select("id")
         .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
     assertThat(ids).containsExactlyInAnyOrder("a", "big", "b");
+  }
+
+  /** What both pipelines share: the schema, keys, a 5-minute watermark and a Delta sink keyed by id, drained once. */
+  private static Map<String, String> config(String name, Path dir) {
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("pipeline.name", name);
+    c.put("checkpoint.location", dir.resolve("checkpoint").toString());
+    c.put("trigger", "available-now");
+    c.put("source.schema", SCHEMA);
+    c.put("source.key.columns", "id");
+    c.put("source.event.time.column", "event_time");
+    c.put("stage.watermark.delay", "5 minutes");
+    c.put("sink.type", "delta");
+    c.put("sink.key.columns", "id");
+    c.put("sink.delta.path", dir.resolve("table").toString());
+    return c;
   }
 
   private static byte[] bytes(String s) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.eventproc.sink.BatchOutcome.Status;
+import dev.eventproc.testutils.Race;
 import dev.eventproc.testutils.TestSpark;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -131,30 +132,13 @@ public abstract class LakehouseSinkContract {
 
   /** Both writers write batch {@code batchId} at once, each on a session of its own; their outcomes. */
   private List<Status> race(SparkTableSink[] writers, Object[][] data, long batchId) throws Exception {
-    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(writers.length);
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers.length);
-    try {
-      List<java.util.concurrent.Future<Status>> futures = new ArrayList<>();
-      for (SparkTableSink w : writers) {
-        futures.add(pool.submit(() -> {
-          SparkSession own = spark.newSession();
-          List<Row> list = new ArrayList<>();
-          for (Object[] row : data) {
-            list.add(RowFactory.create(row));
-          }
-          Dataset<Row> batch = own.createDataFrame(list, SCHEMA);
-          start.await();
-          return w.write(batch, batchId, "zombie-q").status();
-        }));
+    return Race.together(List.of(writers), w -> {
+      List<Row> list = new ArrayList<>();
+      for (Object[] row : data) {
+        list.add(RowFactory.create(row));
       }
-      List<Status> out = new ArrayList<>();
-      for (java.util.concurrent.Future<Status> f : futures) {
-        out.add(f.get(5, java.util.concurrent.TimeUnit.MINUTES));
-      }
-      return out;
-    } finally {
-      pool.shutdownNow();
-    }
+      return spark.newSession().createDataFrame(list, SCHEMA);
+    }, (w, batch) -> w.write(batch, batchId, "zombie-q").status());
   }
 
   @Test

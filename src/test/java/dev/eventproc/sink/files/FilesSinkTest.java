@@ -8,6 +8,7 @@ import dev.eventproc.sink.BatchOutcome.Status;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.Sinks;
 import dev.eventproc.sink.WriteMode;
+import dev.eventproc.testutils.Race;
 import dev.eventproc.testutils.TestSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,32 +63,15 @@ class FilesSinkTest {
   @Test
   void twoWritersOfOneIdentityRacingOnABatchCommitItOnce() throws Exception {
     Path dir = TestSpark.newDir("files-race").resolve("out");
-    FilesSink[] writers = {sink(dir, FilesSink.Format.PARQUET), sink(dir, FilesSink.Format.PARQUET)};
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
-    try {
-      for (long batch = 0; batch < 4; batch++) {
-        long id = batch;
-        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
-        List<java.util.concurrent.Future<Status>> outcomes = new java.util.ArrayList<>();
-        for (FilesSink w : writers) {
-          outcomes.add(pool.submit(() -> {
-            SparkSession own = spark.newSession();
-            org.apache.spark.sql.Dataset<Row> rows = own.range(id * 100, id * 100 + 10).toDF();
-            start.await();
-            return w.write(rows, id, "zombie-q").status();
-          }));
-        }
-        List<Status> statuses = new java.util.ArrayList<>();
-        for (java.util.concurrent.Future<Status> f : outcomes) {
-          statuses.add(f.get(5, java.util.concurrent.TimeUnit.MINUTES));
-        }
-        assertThat(statuses).as("batch " + batch).containsExactlyInAnyOrder(Status.COMMITTED, Status.SKIPPED_REPLAY);
-        try (java.util.stream.Stream<Path> inside = Files.list(dir.resolve("batch_id=" + batch))) {
-          assertThat(inside.filter(Files::isDirectory)).as("no directory nested in batch " + batch).isEmpty();
-        }
+    List<FilesSink> writers = List.of(sink(dir, FilesSink.Format.PARQUET), sink(dir, FilesSink.Format.PARQUET));
+    for (long batch = 0; batch < 4; batch++) {
+      long id = batch;
+      List<Status> statuses = Race.together(writers, w -> spark.newSession().range(id * 100, id * 100 + 10).toDF(),
+          (w, rows) -> w.write(rows, id, "zombie-q").status());
+      assertThat(statuses).as("batch " + batch).containsExactlyInAnyOrder(Status.COMMITTED, Status.SKIPPED_REPLAY);
+      try (java.util.stream.Stream<Path> inside = Files.list(dir.resolve("batch_id=" + batch))) {
+        assertThat(inside.filter(Files::isDirectory)).as("no directory nested in batch " + batch).isEmpty();
       }
-    } finally {
-      pool.shutdownNow();
     }
     List<Row> perBatch = spark.read().parquet(dir.toString()).groupBy("batch_id").count().orderBy("batch_id").collectAsList();
     assertThat(perBatch).extracting(r -> r.get(0) + ":" + r.get(1)).containsExactly("0:10", "1:10", "2:10", "3:10");

@@ -12,6 +12,7 @@ import dev.eventproc.sink.Sinks;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
 import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
+import dev.eventproc.testutils.Race;
 import dev.eventproc.testutils.TestKafka;
 import dev.eventproc.testutils.TestSpark;
 import java.nio.charset.StandardCharsets;
@@ -21,9 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -141,22 +139,9 @@ class KafkaSinkTest {
     KafkaSink one = sink("race", WriteMode.APPEND, Writers.SINGLE, 1);
     KafkaSink two = sink("race", WriteMode.APPEND, Writers.SINGLE, 1);
     one.write(batch(0, 1), 0, "q");
-    ExecutorService pool = Executors.newFixedThreadPool(2);
-    try {
-      List<Future<Status>> both = new ArrayList<>();
-      for (KafkaSink s : List.of(one, two)) {
-        both.add(pool.submit(() -> {
-          return s.write(batch(1, 301), 1, "q").status(); // a fenced loser finds the batch committed: a replay
-        }));
-      }
-      List<Status> statuses = new ArrayList<>();
-      for (Future<Status> f : both) {
-        statuses.add(f.get());
-      }
-      assertThat(statuses).containsExactlyInAnyOrder(Status.COMMITTED, Status.SKIPPED_REPLAY);
-    } finally {
-      pool.shutdown();
-    }
+    // A fenced loser finds the batch committed: a replay.
+    List<Status> statuses = Race.together(List.of(one, two), s -> batch(1, 301), (s, rows) -> s.write(rows, 1, "q").status());
+    assertThat(statuses).containsExactlyInAnyOrder(Status.COMMITTED, Status.SKIPPED_REPLAY);
     assertThat(one.write(batch(1, 301), 1, "q").status()).isEqualTo(Status.SKIPPED_REPLAY);
     assertThat(committedValues()).hasSize(301).allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
     one.close();
