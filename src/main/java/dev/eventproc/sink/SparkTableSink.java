@@ -40,6 +40,8 @@ public abstract class SparkTableSink extends AbstractBatchSink {
 
   static final String DELETED_AT = "deleted_at";
   static final int PURGE_EVERY_BATCHES = 100;
+  /** Retries of a table creation that failed while another writer created the table. */
+  static final int CREATE_RETRIES = 4;
 
   private final SparkTable table;
   private final SparkTable tombstones;
@@ -222,21 +224,31 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     for (StructField f : schema.fields()) {
       nullable = nullable.add(f.name(), f.dataType().sameType(DataTypes.NullType) ? DataTypes.StringType : f.dataType(), true);
     }
-    StructType columns = nullable;
     // Another writer creating the table at the same moment makes a creation fail (Delta: a conflicting
     // commit, or a log that is not readable yet); creating is idempotent, so look again and retry.
-    RetryPolicy<Object> retry = RetryPolicy.builder()
-        .handle(RuntimeException.class)
-        .withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2))
-        .withMaxRetries(3)
-        .onRetry(e -> LOG.info("sink={}: creating table {} failed ({}), looking again", name(), t.describe(),
-            e.getLastException().toString()))
-        .build();
-    Failsafe.with(retry).run(() -> {
-      if (!t.exists(session)) {
-        t.create(session, columns, t == table ? partitionColumns : List.of());
-        LOG.info("sink={}: created table {}", name(), t.describe());
+    for (int attempt = 0; ; attempt++) {
+      try {
+        if (!t.exists(session)) {
+          t.create(session, nullable, t == table ? partitionColumns : List.of());
+          LOG.info("sink={}: created table {}", name(), t.describe());
+        }
+        return;
+      } catch (Exception e) { // Spark and Delta throw checked exceptions (AnalysisException) undeclared
+        if (attempt >= CREATE_RETRIES) {
+          throw AbstractBatchSink.<RuntimeException>rethrow(e);
+        }
+        LOG.info("sink={}: creating table {} failed ({}), looking again", name(), t.describe(), e.toString());
+        sleep(Duration.ofMillis(200L << attempt));
       }
-    });
+    }
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting to create a table", e);
+    }
   }
 }

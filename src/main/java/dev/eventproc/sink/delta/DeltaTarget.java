@@ -139,13 +139,16 @@ final class DeltaTarget implements SparkTable, Serializable {
 
   /**
    * Appends (creating the table in the same commit when absent); the rows added come from the
-   * commit's {@code operationMetrics}, found among the latest commits by its user metadata.
+   * commit's {@code operationMetrics}, found among the commits made since the write began by its user
+   * metadata. No such commit means Delta skipped the append as recorded already: a replay.
    */
   @Override
   public CommitResult append(Dataset<Row> rows, WriterId writer, long batchId) {
     // The tag names this attempt: Delta skips an append whose transaction version is recorded already
     // (a racing attempt of this writer won), and then no commit carries this tag.
     String tag = writer.appId() + "#" + batchId + "#" + UUID.randomUUID();
+    Snapshot before = snapshot(rows.sparkSession());
+    long firstNew = before == null ? 0 : before.version() + 1;
     DataFrameWriter<Row> w = rows.write().format("delta").mode("append")
         .option("txnAppId", writer.appId()).option("txnVersion", batchId).option("userMetadata", tag);
     if (path != null) {
@@ -157,9 +160,9 @@ final class DeltaTarget implements SparkTable, Serializable {
     if (t == null) {
       return CommitResult.skipped();
     }
-    long latest = t._2().version();
+    // Only commits made since the write began can be this attempt's.
     scala.collection.Iterator<scala.Tuple2<Object, scala.collection.immutable.Seq<org.apache.spark.sql.delta.actions.Action>>> changes =
-        t._1().getChanges(Math.max(0, latest - 19), false);
+        t._1().getChanges(firstNew, false);
     while (changes.hasNext()) {
       scala.collection.Iterator<org.apache.spark.sql.delta.actions.Action> actions = changes.next()._2().iterator();
       while (actions.hasNext()) {
