@@ -38,24 +38,6 @@ public interface SparkTable {
    */
   CommitResult append(Dataset<Row> rows, WriterId writer, long batchId);
 
-  /**
-   * Whether an insert-only MERGE on this format fails when another commit lands while it runs, so
-   * that a racing attempt of the same writer cannot insert the batch twice (Delta: its transaction
-   * ids conflict). When false the sink calls {@link #insertAbsent} instead.
-   */
-  default boolean insertOnlyMergeIsFenced() {
-    return true;
-  }
-
-  /**
-   * Inserts the rows whose key the table lacks, in one commit that records the batch and fails when
-   * any other commit landed after the table state it compared against; {@link CommitResult#skipped()}
-   * when that state already holds the batch of this writer.
-   */
-  default CommitResult insertAbsent(Dataset<Row> rows, List<String> keyColumns, WriterId writer, long batchId) {
-    throw new UnsupportedOperationException(describe() + ": insert-only MERGE is fenced, use it");
-  }
-
   /** Whether {@link #append} creates the table when it does not exist (else it must be created first). */
   default boolean appendCreates() {
     return false;

@@ -9,6 +9,7 @@ import static org.apache.spark.sql.functions.lit;
 import dev.eventproc.config.Durations;
 import dev.eventproc.config.Identifiers;
 import dev.failsafe.Failsafe;
+import dev.failsafe.FailsafeException;
 import dev.failsafe.RetryPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -120,15 +121,23 @@ public abstract class SparkTableSink extends AbstractBatchSink {
       case APPEND:
         return table.append(batch.rows(), batch.writer(), batch.batchId());
       case INSERT_IF_ABSENT:
-        Dataset<Row> firsts = spec.keysUniquePerBatch() ? batch.rows()
-            : BatchReducer.leastPerKey(batch.rows(), spec.keyColumns(), spec.orderColumns());
-        return table.insertOnlyMergeIsFenced() ? merge(batch, firsts, false)
-            : table.insertAbsent(firsts, spec.keyColumns(), batch.writer(), batch.batchId());
+        return insertIfAbsent(batch, spec.keysUniquePerBatch() ? batch.rows()
+            : BatchReducer.leastPerKey(batch.rows(), spec.keyColumns(), spec.orderColumns()));
       case UPSERT:
         return upsert(batch);
       default:
         throw new IllegalStateException("unknown mode " + spec.mode());
     }
+  }
+
+  /**
+   * Inserts the rows (one per key) whose key the table lacks, in a commit that records the batch and
+   * that a racing attempt of this writer cannot repeat. An insert-only MERGE does that where the format
+   * fails it on a concurrent commit (Delta: its transaction ids conflict); a format that turns it into a
+   * plain append overrides this.
+   */
+  protected CommitResult insertIfAbsent(BatchContext batch, Dataset<Row> firstPerKey) {
+    return merge(batch, firstPerKey, false);
   }
 
   private CommitResult upsert(BatchContext batch) {
@@ -224,31 +233,26 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     for (StructField f : schema.fields()) {
       nullable = nullable.add(f.name(), f.dataType().sameType(DataTypes.NullType) ? DataTypes.StringType : f.dataType(), true);
     }
+    StructType columns = nullable;
     // Another writer creating the table at the same moment makes a creation fail (Delta: a conflicting
-    // commit, or a log that is not readable yet); creating is idempotent, so look again and retry.
-    for (int attempt = 0; ; attempt++) {
-      try {
+    // commit, or a log that is not readable yet); creating is idempotent, so look again and retry. Any
+    // exception: Spark and Delta throw checked ones (AnalysisException) undeclared.
+    RetryPolicy<Object> retry = RetryPolicy.builder()
+        .handle(Exception.class)
+        .withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2))
+        .withMaxRetries(CREATE_RETRIES)
+        .onRetry(e -> LOG.info("sink={}: creating table {} failed ({}), looking again", name(), t.describe(),
+            e.getLastException().toString()))
+        .build();
+    try {
+      Failsafe.with(retry).run(() -> {
         if (!t.exists(session)) {
-          t.create(session, nullable, t == table ? partitionColumns : List.of());
+          t.create(session, columns, t == table ? partitionColumns : List.of());
           LOG.info("sink={}: created table {}", name(), t.describe());
         }
-        return;
-      } catch (Exception e) { // Spark and Delta throw checked exceptions (AnalysisException) undeclared
-        if (attempt >= CREATE_RETRIES) {
-          throw AbstractBatchSink.<RuntimeException>rethrow(e);
-        }
-        LOG.info("sink={}: creating table {} failed ({}), looking again", name(), t.describe(), e.toString());
-        sleep(Duration.ofMillis(200L << attempt));
-      }
-    }
-  }
-
-  private static void sleep(Duration d) {
-    try {
-      Thread.sleep(d.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting to create a table", e);
+      });
+    } catch (FailsafeException e) { // wraps a checked exception: rethrow Spark's own
+      throw AbstractBatchSink.<RuntimeException>rethrow(e.getCause() instanceof Exception cause ? cause : e);
     }
   }
 }

@@ -147,8 +147,7 @@ final class DeltaTarget implements SparkTable, Serializable {
     // The tag names this attempt: Delta skips an append whose transaction version is recorded already
     // (a racing attempt of this writer won), and then no commit carries this tag.
     String tag = writer.appId() + "#" + batchId + "#" + UUID.randomUUID();
-    Snapshot before = snapshot(rows.sparkSession());
-    long firstNew = before == null ? 0 : before.version() + 1;
+    long firstNew = lastReadVersion(rows.sparkSession()) + 1;
     DataFrameWriter<Row> w = rows.write().format("delta").mode("append")
         .option("txnAppId", writer.appId()).option("txnVersion", batchId).option("userMetadata", tag);
     if (path != null) {
@@ -175,6 +174,18 @@ final class DeltaTarget implements SparkTable, Serializable {
       }
     }
     return CommitResult.skipped();
+  }
+
+  /**
+   * The version of the snapshot this JVM read last (the sink's record check just did), without reading
+   * the log again; -1 when there is none. No commit made after it can have a lower version.
+   */
+  private long lastReadVersion(SparkSession session) {
+    if (path == null && !session.catalog().tableExists(String.join(".", name))) {
+      return -1;
+    }
+    DeltaLog log = path != null ? DeltaLog.forTable(session, new Path(path)) : DeltaLog.forTable(session, identifier());
+    return log.unsafeVolatileSnapshot().version();
   }
 
   /** Delta's append creates the table in the same commit. */

@@ -3,12 +3,16 @@ package dev.eventproc.sink.iceberg;
 import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.Identifiers;
+import dev.eventproc.sink.BatchContext;
+import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.SparkTableSink;
 import java.time.Duration;
 import java.util.List;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.ValidationException;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -115,6 +119,15 @@ public final class IcebergSink extends SparkTableSink {
       }
     }
     return false;
+  }
+
+  /**
+   * Iceberg rewrites an insert-only MERGE into a plain append, which no concurrent commit fails, so two
+   * attempts of one writer could both insert the batch: append the absent keys as a validated commit.
+   */
+  @Override
+  protected CommitResult insertIfAbsent(BatchContext batch, Dataset<Row> firstPerKey) {
+    return ((IcebergTable) table()).insertAbsent(firstPerKey, spec.keyColumns(), batch.writer(), batch.batchId());
   }
 
   @Override

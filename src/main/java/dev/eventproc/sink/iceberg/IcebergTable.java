@@ -94,7 +94,12 @@ final class IcebergTable implements SparkTable, Serializable {
   @Override
   public long committedBatch(SparkSession session, WriterId writer) {
     Table t = load(session);
-    Snapshot s = t == null ? null : lastSnapshotOf(t, t.currentSnapshot(), writer);
+    return t == null ? -1 : batchAt(t, t.currentSnapshot(), writer);
+  }
+
+  /** The highest batch this writer committed in the ancestry of {@code from}, or -1. */
+  private static long batchAt(Table t, Snapshot from, WriterId writer) {
+    Snapshot s = lastSnapshotOf(t, from, writer);
     return s == null ? -1 : Long.parseLong(s.summary().get(BATCH_PROPERTY));
   }
 
@@ -144,15 +149,11 @@ final class IcebergTable implements SparkTable, Serializable {
     return validatedAppend(rows.sparkSession(), writer, batchId, base -> rows);
   }
 
-  /** Iceberg rewrites an insert-only MERGE into a plain append, which no concurrent commit fails. */
-  @Override
-  public boolean insertOnlyMergeIsFenced() {
-    return false;
-  }
-
-  /** The rows whose key is absent from the snapshot the record was looked up in, appended validated from it. */
-  @Override
-  public CommitResult insertAbsent(Dataset<Row> rows, List<String> keyColumns, WriterId writer, long batchId) {
+  /**
+   * Inserts the rows whose key is absent from the snapshot the record was looked up in, as a validated
+   * append from that snapshot (see {@link #append}); skipped when that snapshot holds the batch already.
+   */
+  CommitResult insertAbsent(Dataset<Row> rows, List<String> keyColumns, WriterId writer, long batchId) {
     SparkSession session = rows.sparkSession();
     return validatedAppend(session, writer, batchId, base -> {
       if (base == null) {
@@ -170,8 +171,7 @@ final class IcebergTable implements SparkTable, Serializable {
   private CommitResult validatedAppend(SparkSession session, WriterId writer, long batchId, Function<Snapshot, Dataset<Row>> rowsAt) {
     Table t = load(session);
     Snapshot base = t == null ? null : t.currentSnapshot();
-    Snapshot last = lastSnapshotOf(t, base, writer);
-    if (last != null && Long.parseLong(last.summary().get(BATCH_PROPERTY)) >= batchId) {
+    if (base != null && batchAt(t, base, writer) >= batchId) {
       return CommitResult.skipped();
     }
     DataFrameWriterV2<Row> write = rowsAt.apply(base).writeTo(dotted())
