@@ -47,8 +47,13 @@ final class DeltaTarget implements SparkTable, Serializable {
     return new DeltaTarget(path, null);
   }
 
+  /**
+   * A table of Spark's session catalog, {@code db.table} or {@code spark_catalog.db.table} (kept as
+   * {@code db.table}: Delta's table builder and log lookup take at most two parts).
+   */
   static DeltaTarget named(List<String> name) {
-    return new DeltaTarget(null, name);
+    boolean qualified = name.size() == 3 && DeltaSink.SESSION_CATALOG.equalsIgnoreCase(name.get(0));
+    return new DeltaTarget(null, qualified ? name.subList(1, 3) : name);
   }
 
   @Override
@@ -127,13 +132,15 @@ final class DeltaTarget implements SparkTable, Serializable {
   @Override
   public <T> T withCommitRecord(SparkSession session, WriterId writer, long batchId, Supplier<T> write) {
     RuntimeConfig conf = session.conf();
+    String previousApp = conf.get(TXN_APP_ID, null);
+    String previousVersion = conf.get(TXN_VERSION, null);
     conf.set(TXN_APP_ID, writer.appId());
     conf.set(TXN_VERSION, batchId);
     try {
       return write.get();
     } finally {
-      conf.unset(TXN_APP_ID);
-      conf.unset(TXN_VERSION);
+      TxnConfs.restore(conf, TXN_APP_ID, previousApp);
+      TxnConfs.restore(conf, TXN_VERSION, previousVersion);
     }
   }
 
