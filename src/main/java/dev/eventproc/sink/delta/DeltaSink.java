@@ -6,9 +6,11 @@ import dev.eventproc.config.Identifiers;
 import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.SparkTableSink;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.delta.DeltaConcurrentModificationException;
 
@@ -125,6 +127,13 @@ public final class DeltaSink extends SparkTableSink {
           + "spark.sql.extensions=" + DELTA_EXTENSION + " and spark.sql.catalog.spark_catalog="
           + "org.apache.spark.sql.delta.catalog.DeltaCatalog (eventproc run sets both).");
     }
+  }
+
+  /** The table's path or catalog name: the Delta log that holds the transaction ids. */
+  @Override
+  protected Map<String, String> shape() {
+    DeltaTarget t = (DeltaTarget) table();
+    return shapeOf(SinkType.DELTA, t.isPath() ? PATH : TABLE, t.normalised());
   }
 
   @Override

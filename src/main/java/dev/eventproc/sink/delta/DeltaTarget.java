@@ -9,6 +9,7 @@ import io.delta.tables.DeltaTableBuilder;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.function.Supplier;
 import org.apache.hadoop.fs.Path;
@@ -70,6 +71,15 @@ final class DeltaTarget implements SparkTable, Serializable {
   @Override
   public String sqlRef() {
     return path != null ? "delta." + Identifiers.quoteSparkPath(path) : Identifiers.quoteSparkQualified(name);
+  }
+
+  boolean isPath() {
+    return path != null;
+  }
+
+  /** Path or name as the checkpoint guard compares them: a path without a trailing slash, a name in lower case. */
+  String normalised() {
+    return path != null ? new Path(path).toString() : String.join(".", name).toLowerCase(Locale.ROOT);
   }
 
   @Override

@@ -6,6 +6,7 @@ import dev.eventproc.sink.AbstractBatchSink;
 import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
@@ -127,6 +129,12 @@ public final class FilesSink extends AbstractBatchSink {
   @Override
   public String target() {
     return path;
+  }
+
+  /** The directory whose batch directories hold the markers. */
+  @Override
+  protected Map<String, String> shape() {
+    return shapeOf(SinkType.FILES, PATH, new Path(path).toString());
   }
 
   /** Where this writer commits a batch (package-private for tests). */

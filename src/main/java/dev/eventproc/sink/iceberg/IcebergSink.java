@@ -6,9 +6,11 @@ import dev.eventproc.config.Identifiers;
 import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.SparkTableSink;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.spark.sql.Dataset;
@@ -109,6 +111,12 @@ public final class IcebergSink extends SparkTableSink {
           + "Set spark.sql.catalog." + catalog + "=org.apache.iceberg.spark.SparkCatalog with its type and warehouse, or "
           + spec.key(WAREHOUSE) + "=/path for a local Hadoop catalog.");
     }
+  }
+
+  /** The table whose snapshot summaries hold the records. */
+  @Override
+  protected Map<String, String> shape() {
+    return shapeOf(SinkType.ICEBERG, TABLE, ((IcebergTable) table()).dotted());
   }
 
   @Override
