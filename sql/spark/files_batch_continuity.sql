@@ -1,8 +1,10 @@
 -- files_batch_continuity.sql: the batch directories of an eventproc files sink (Parquet or JSON).
 --
--- The files sink writes batch N to <path>/batch_id=N/ (written aside under <path>/_tmp/, then renamed
--- into place) with a hidden marker _eventproc_commit holding three lines: the writer
--- (eventproc:<sink name>:<query id>), the batch id and the rows written (FilesSink). Spark lists no
+-- The files sink writes batch N of a writer to <path>/batch_id=N/writer-<sink name>-<query id>/ (written
+-- aside under <path>/_tmp/, then renamed into place; tables written before eventproc had per-writer
+-- directories hold a batch's files directly in batch_id=N/) with a hidden marker _eventproc_commit
+-- holding three lines: the writer (eventproc:<sink name>:<query id>), the batch id and the rows written
+-- (FilesSink). After a reset checkpoint a batch id has one directory per writer. Spark lists no
 -- file whose name starts with _ or ., so the markers and _tmp are invisible here: the rows per
 -- batch that this file reports are to be compared with the markers by other means (see
 -- sql/README.md). Checks, one row each:
@@ -12,7 +14,7 @@
 --                            cached, as from the pipeline's quarantine split or fan-out) or one whose
 --                            files hold no row, and neither shows up in a scan. With
 --                            allow_gaps=true the gaps are reported in detail and the row PASSes.
---   files_batch_single_write the files of each batch directory come from ONE Spark write job (the job
+--   files_batch_single_write the files of each writer's batch directory come from ONE Spark write job (the job
 --                            id is the UUID in part-NNNNN-<uuid>-c000... file names). Files of two jobs
 --                            in one directory mean two attempts of the batch were mixed (a rename that
 --                            is not atomic, a copy by hand). Offending: batch ids. File names not of
@@ -38,14 +40,15 @@ WITH params AS (
 scan AS (
   SELECT CAST(batch_id AS BIGINT) AS batch_id,
          input_file_name() AS file,
+         regexp_extract(input_file_name(), '/batch_id=[^/]*/(writer-[^/]+)/[^/]*$', 1) AS writer,
          regexp_extract(input_file_name(),
                         '/part-[0-9]+-([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})[^/]*$', 1) AS write_id
   FROM ${table}
 ),
 per_batch AS (
-  SELECT batch_id, count(*) AS n_rows, count(DISTINCT file) AS n_files, count(DISTINCT write_id) AS writes
+  SELECT batch_id, writer, count(*) AS n_rows, count(DISTINCT file) AS n_files, count(DISTINCT write_id) AS writes
   FROM scan
-  GROUP BY batch_id
+  GROUP BY batch_id, writer
 ),
 totals AS (
   SELECT count(*) AS batches,

@@ -8,7 +8,11 @@ import static org.apache.spark.sql.functions.when;
 
 import dev.eventproc.sink.BatchOutcome.Status;
 import dev.eventproc.sink.FaultInjection.Point;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -35,6 +39,9 @@ import org.slf4j.LoggerFactory;
 public abstract class AbstractBatchSink implements BatchSink {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(AbstractBatchSink.class);
+
+  /** The key naming an adapter in a sink's scope (as read by {@code Sinks}). */
+  private static final String TYPE_KEY = "type";
 
   protected final SinkSpec spec;
   private transient volatile SinkMetrics metrics;
@@ -76,6 +83,38 @@ public abstract class AbstractBatchSink implements BatchSink {
 
   public final SinkSpec spec() {
     return spec;
+  }
+
+  /** The sink name and the adapter's {@link #shape()}, under this sink's config keys. */
+  @Override
+  public final Map<String, String> identity() {
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put(spec.key(SinkSpec.NAME), name());
+    out.putAll(shape());
+    return Collections.unmodifiableMap(out);
+  }
+
+  /**
+   * The adapter's part of {@link #identity()}: its type, the target and the commit shape that its
+   * commit records depend on, built with {@link #shapeOf}. Empty by default (a sink without records).
+   */
+  protected Map<String, String> shape() {
+    return Map.of();
+  }
+
+  /**
+   * A {@link #shape()}: {@code <scope>type} with the adapter's type, then pairs of a key of this sink's
+   * scope (e.g. {@code delta.path}) and its normalised value; a null value leaves its key out.
+   */
+  protected final Map<String, String> shapeOf(SinkType type, String... keysAndValues) {
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put(spec.key(TYPE_KEY), type.name().toLowerCase(Locale.ROOT));
+    for (int i = 0; i + 1 < keysAndValues.length; i += 2) {
+      if (keysAndValues[i + 1] != null) {
+        out.put(spec.key(keysAndValues[i]), keysAndValues[i + 1]);
+      }
+    }
+    return out;
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.eventproc.sink;
 
 import java.io.Serializable;
+import java.util.Map;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -50,4 +51,15 @@ public interface BatchSink extends VoidFunction2<Dataset<Row>, Long>, Serializab
 
   /** Running totals of this sink object. */
   SinkMetrics metrics();
+
+  /**
+   * What finding this sink's commit records depends on, for the checkpoint guard: its name, type,
+   * target and commit shape, each under its config key ({@code sink.name}, {@code sink.type},
+   * {@code sink.delta.path}, {@code sink.kafka.writers}, ...), with normalised values. A restart on a
+   * used checkpoint with another value would look a replayed batch up in the wrong place or shape and
+   * write it again, so the guard refuses it. Empty when the sink records nothing.
+   */
+  default Map<String, String> identity() {
+    return Map.of();
+  }
 }

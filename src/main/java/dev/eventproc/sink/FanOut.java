@@ -4,7 +4,10 @@ import static org.apache.spark.sql.functions.lit;
 
 import dev.eventproc.sink.BatchOutcome.Status;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -121,6 +124,16 @@ public final class FanOut implements BatchSink {
     SparkSession session = rows.sparkSession();
     rows.withColumn(BATCH_ID, lit(batchId)).createOrReplaceTempView(VIEW);
     return session.sql(route.query());
+  }
+
+  /** Every route's {@link BatchSink#identity()}, each under its own {@code sink.<route>.} keys. */
+  @Override
+  public Map<String, String> identity() {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Route route : routes) {
+      out.putAll(route.sink().identity());
+    }
+    return Collections.unmodifiableMap(out);
   }
 
   @Override

@@ -61,7 +61,9 @@ public abstract class SparkTableSink extends AbstractBatchSink {
   protected SparkTableSink(SinkSpec spec, SparkTable table, TableSettings settings) {
     super(spec);
     this.table = table;
-    this.tombstones = spec.deleteCondition() == null ? null : table.sibling(SinkSpec.TOMBSTONE_SUFFIX);
+    // Without a version a later batch always wins, so a delete has nothing to be remembered against.
+    this.tombstones = spec.deleteCondition() == null || spec.orderColumns().isEmpty() ? null
+        : table.sibling(SinkSpec.TOMBSTONE_SUFFIX);
     this.create = settings.create();
     this.partitionColumns = settings.partitionColumns();
     this.tombstoneRetention = settings.tombstoneRetention();
@@ -144,12 +146,15 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     SparkSession session = batch.session();
     Dataset<Row> reduced = spec.keysUniquePerBatch() ? batch.rows()
         : BatchReducer.greatestPerKey(batch.rows(), spec.keyColumns(), spec.orderColumns());
-    if (tombstones == null) {
+    if (spec.deleteCondition() == null) {
       return merge(batch, reduced, false);
     }
     Dataset<Row> flagged = reduced
-        .withColumn(SparkMergeSql.DELETE_FLAG, coalesce(expr(spec.deleteCondition()), lit(false)))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+        .withColumn(SparkMergeSql.DELETE_FLAG, coalesce(expr(spec.deleteCondition()), lit(false)));
+    if (tombstones == null) {
+      return merge(batch, flagged, true);
+    }
+    flagged = flagged.persist(StorageLevel.MEMORY_AND_DISK());
     try {
       List<String> tombstoneColumns = new ArrayList<>(spec.keyColumns());
       tombstoneColumns.addAll(spec.orderColumns());

@@ -152,10 +152,9 @@ class ReconcileIT {
         return List.of(key, lost.paymentId());
       }
       case FILES -> {
-        Path batch = dir.resolve("files/batch_id=0");
-        try (Stream<Path> files = Files.list(batch)) {
+        try (Stream<Path> files = Files.walk(dir.resolve("files/batch_id=0"))) { // the writer's directory inside
           Path parquet = files.filter(p -> p.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
-          Files.copy(parquet, batch.resolve("part-00000-" + java.util.UUID.randomUUID() + "-c000.snappy.parquet"));
+          Files.copy(parquet, parquet.resolveSibling("part-00000-" + java.util.UUID.randomUUID() + "-c000.snappy.parquet"));
         }
         return List.of("0");
       }

@@ -3,10 +3,14 @@ package dev.eventproc.sink.delta;
 import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.Identifiers;
+import dev.eventproc.sink.BatchContext;
+import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.SparkTableSink;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.delta.DeltaConcurrentModificationException;
 
@@ -34,6 +38,8 @@ public final class DeltaSink extends SparkTableSink {
   public static final int COMMIT_RETRIES_DEFAULT = 5;
 
   static final String DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension";
+  /** Spark's session catalog, the only one whose Delta tables the sink reads its record from. */
+  static final String SESSION_CATALOG = "spark_catalog";
   private static final TableSettings DEFAULTS = new TableSettings(CREATE_DEFAULT, List.of(), TOMBSTONE_RETENTION_DEFAULT,
       COMMIT_RETRIES_DEFAULT);
 
@@ -45,7 +51,12 @@ public final class DeltaSink extends SparkTableSink {
   public static DeltaSink fromConfig(SinkSpec spec, ConfigReader scope) {
     String path = scope.path(PATH, null);
     List<String> table = scope.qualifiedName(TABLE);
-    if ((path == null) == (scope.string(TABLE, null) == null)) {
+    String otherCatalog = table == null ? null : otherCatalog(table);
+    if (otherCatalog != null) {
+      scope.problem(TABLE, catalogMessage(String.join(".", table), otherCatalog, scope.key(PATH)));
+      table = null;
+    }
+    if ((path == null) == (scope.string(TABLE, null) == null) && otherCatalog == null) {
       scope.problem(PATH, "set exactly one of " + scope.key(PATH) + " (a directory or URI) and "
           + scope.key(TABLE) + " (a catalog table such as db.payments).");
     }
@@ -73,7 +84,39 @@ public final class DeltaSink extends SparkTableSink {
     if (parts == null) {
       throw new ConfigException(spec.key(TABLE) + ": '" + qualifiedName + "' is not a table name. " + Identifiers.RULE);
     }
+    String catalog = otherCatalog(parts);
+    if (catalog != null) {
+      throw new ConfigException(spec.key(TABLE) + ": " + catalogMessage(qualifiedName, catalog, spec.key(PATH)));
+    }
     return new DeltaSink(spec, DeltaTarget.named(parts), DEFAULTS);
+  }
+
+  /**
+   * The catalog of a name that is not in Spark's session catalog, or null. The commit record is read
+   * through Delta's log of a session-catalog table ({@code DeltaLog.forTable}); a table of another
+   * catalog could be a different table than the one the MERGE writes.
+   */
+  private static String otherCatalog(List<String> name) {
+    if (name.size() <= 2 || (name.size() == 3 && SESSION_CATALOG.equalsIgnoreCase(name.get(0)))) {
+      return null;
+    }
+    return name.get(0);
+  }
+
+  private static String catalogMessage(String name, String catalog, String pathKey) {
+    return "'" + name + "' names catalog '" + catalog + "': the sink reads its commit record (the Delta log) only for "
+        + "tables of Spark's session catalog, so it could read another table than the one it writes. Write db.table (or "
+        + SESSION_CATALOG + ".db.table), or give the table's location in " + pathKey + ".";
+  }
+
+  /**
+   * Commits with Delta's transaction-id confs borrowed from the session: a user's own values are kept
+   * out of the sink's writes and restored after; another thread committing through the same session
+   * makes this commit fail with a message ({@link TxnConfs}).
+   */
+  @Override
+  protected CommitResult commit(BatchContext batch) {
+    return TxnConfs.borrow(batch.session(), name(), () -> super.commit(batch));
   }
 
   @Override
@@ -84,6 +127,13 @@ public final class DeltaSink extends SparkTableSink {
           + "spark.sql.extensions=" + DELTA_EXTENSION + " and spark.sql.catalog.spark_catalog="
           + "org.apache.spark.sql.delta.catalog.DeltaCatalog (eventproc run sets both).");
     }
+  }
+
+  /** The table's path or catalog name: the Delta log that holds the transaction ids. */
+  @Override
+  protected Map<String, String> shape() {
+    DeltaTarget t = (DeltaTarget) table();
+    return shapeOf(SinkType.DELTA, t.isPath() ? PATH : TABLE, t.normalised());
   }
 
   @Override

@@ -9,6 +9,7 @@ import io.delta.tables.DeltaTableBuilder;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.function.Supplier;
 import org.apache.hadoop.fs.Path;
@@ -47,8 +48,13 @@ final class DeltaTarget implements SparkTable, Serializable {
     return new DeltaTarget(path, null);
   }
 
+  /**
+   * A table of Spark's session catalog, {@code db.table} or {@code spark_catalog.db.table} (kept as
+   * {@code db.table}: Delta's table builder and log lookup take at most two parts).
+   */
   static DeltaTarget named(List<String> name) {
-    return new DeltaTarget(null, name);
+    boolean qualified = name.size() == 3 && DeltaSink.SESSION_CATALOG.equalsIgnoreCase(name.get(0));
+    return new DeltaTarget(null, qualified ? name.subList(1, 3) : name);
   }
 
   @Override
@@ -65,6 +71,15 @@ final class DeltaTarget implements SparkTable, Serializable {
   @Override
   public String sqlRef() {
     return path != null ? "delta." + Identifiers.quoteSparkPath(path) : Identifiers.quoteSparkQualified(name);
+  }
+
+  boolean isPath() {
+    return path != null;
+  }
+
+  /** Path or name as the checkpoint guard compares them: a path without a trailing slash, a name in lower case. */
+  String normalised() {
+    return path != null ? new Path(path).toString() : String.join(".", name).toLowerCase(Locale.ROOT);
   }
 
   @Override
@@ -127,13 +142,15 @@ final class DeltaTarget implements SparkTable, Serializable {
   @Override
   public <T> T withCommitRecord(SparkSession session, WriterId writer, long batchId, Supplier<T> write) {
     RuntimeConfig conf = session.conf();
+    String previousApp = conf.get(TXN_APP_ID, null);
+    String previousVersion = conf.get(TXN_VERSION, null);
     conf.set(TXN_APP_ID, writer.appId());
     conf.set(TXN_VERSION, batchId);
     try {
       return write.get();
     } finally {
-      conf.unset(TXN_APP_ID);
-      conf.unset(TXN_VERSION);
+      TxnConfs.restore(conf, TXN_APP_ID, previousApp);
+      TxnConfs.restore(conf, TXN_VERSION, previousVersion);
     }
   }
 

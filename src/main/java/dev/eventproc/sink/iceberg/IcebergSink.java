@@ -6,11 +6,14 @@ import dev.eventproc.config.Identifiers;
 import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.SparkTableSink;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.ValidationException;
+import org.apache.iceberg.spark.SparkSQLProperties;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -38,9 +41,14 @@ public final class IcebergSink extends SparkTableSink {
   public static final String MERGE_MODE = "iceberg.merge.mode";
   public static final String TOMBSTONE_RETENTION = "iceberg.tombstone.retention";
   public static final Duration TOMBSTONE_RETENTION_DEFAULT = Duration.ofDays(7);
+  /** The branch written, and walked for the commit record; none for main. */
+  public static final String BRANCH = "iceberg.branch";
   public static final String COMMIT_RETRIES = "iceberg.commit.retries";
   public static final int COMMIT_RETRIES_DEFAULT = 5;
   static final String EXTENSION = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions";
+  static final String MAIN_BRANCH = "main";
+  /** Session settings of Iceberg's write-audit-publish, which send writes where the sink does not look. */
+  static final List<String> WAP_SETTINGS = List.of(SparkSQLProperties.WAP_BRANCH, SparkSQLProperties.WAP_ID);
 
   /** How row-level changes are written, as in {@code iceberg.merge.mode}. */
   public enum MergeMode { COPY_ON_WRITE, MERGE_ON_READ }
@@ -63,12 +71,16 @@ public final class IcebergSink extends SparkTableSink {
     }
     String warehouse = scope.path(WAREHOUSE, null);
     MergeMode mode = scope.choice(MERGE_MODE, MergeMode.class, MergeMode.COPY_ON_WRITE);
+    String branch = scope.identifier(BRANCH);
+    if (MAIN_BRANCH.equals(branch)) {
+      branch = null; // Iceberg's main is the table itself
+    }
     TableSettings settings = new TableSettings(scope.bool(CREATE, CREATE_DEFAULT), scope.identifiers(PARTITION_COLUMNS),
         scope.duration(TOMBSTONE_RETENTION, TOMBSTONE_RETENTION_DEFAULT), scope.integer(COMMIT_RETRIES, COMMIT_RETRIES_DEFAULT, 0, 100));
     if (spec == null || name == null) {
       return null;
     }
-    return new IcebergSink(spec, new IcebergTable(name, ConfigReader.configName(mode)), warehouse, settings);
+    return new IcebergSink(spec, new IcebergTable(name, ConfigReader.configName(mode), branch), warehouse, settings);
   }
 
   /** An Iceberg sink for {@code catalog.namespace.table}; with a warehouse path the catalog is a local Hadoop catalog. */
@@ -100,6 +112,15 @@ public final class IcebergSink extends SparkTableSink {
       throw new IllegalStateException("sink " + name() + ": the Spark session lacks Iceberg's SQL extension. Start it with "
           + "spark.sql.extensions=" + EXTENSION + " (eventproc run adds it when a sink is Iceberg).");
     }
+    for (String wap : WAP_SETTINGS) {
+      String value = session.conf().get(wap, null);
+      if (value != null) {
+        throw new IllegalStateException("sink " + name() + ": " + wap + "=" + value + " is set on the Spark session: Iceberg "
+            + "would stage or branch the writes away from where the sink looks up its commit record, and a replay would be "
+            + "written again. Unset " + wap + " for the stream and set " + spec.key(BRANCH) + " to the branch to write "
+            + "(the sink writes it and walks its ancestry); publish from that branch as usual.");
+      }
+    }
     String catalog = ((IcebergTable) table()).catalog();
     String key = "spark.sql.catalog." + catalog;
     if (warehouse != null && !warehouse.equals(session.conf().get(key + ".warehouse", null))) {
@@ -109,6 +130,13 @@ public final class IcebergSink extends SparkTableSink {
           + "Set spark.sql.catalog." + catalog + "=org.apache.iceberg.spark.SparkCatalog with its type and warehouse, or "
           + spec.key(WAREHOUSE) + "=/path for a local Hadoop catalog.");
     }
+  }
+
+  /** The table whose snapshot summaries hold the records. */
+  @Override
+  protected Map<String, String> shape() {
+    IcebergTable t = (IcebergTable) table();
+    return shapeOf(SinkType.ICEBERG, TABLE, t.dotted(), BRANCH, t.branch());
   }
 
   @Override

@@ -38,13 +38,37 @@ final class IcebergTable implements SparkTable, Serializable {
   static final String BATCH_PROPERTY = "eventproc.batch";
   /** Ancestry walks stop here: a writer whose last commit is deeper than this is treated as new. */
   static final int MAX_ANCESTRY = 100_000;
+  /** Iceberg's Spark catalog reads {@code <table>.branch_<name>} as that branch of the table. */
+  static final String BRANCH_PREFIX = "branch_";
 
   private final List<String> name;
   private final String mergeMode;
+  /** The branch written and walked, or null for main. */
+  private final String branch;
 
   IcebergTable(List<String> name, String mergeMode) {
+    this(name, mergeMode, null);
+  }
+
+  IcebergTable(List<String> name, String mergeMode, String branch) {
     this.name = List.copyOf(name);
     this.mergeMode = mergeMode;
+    this.branch = branch;
+  }
+
+  /** The branch written and walked, or null for main. */
+  String branch() {
+    return branch;
+  }
+
+  /** How Spark names the table's branch in a statement or a writer: Iceberg's {@code branch_<name>} identifier. */
+  private String branchDotted() {
+    return branch == null ? dotted() : dotted() + "." + BRANCH_PREFIX + branch;
+  }
+
+  /** The head of the branch written (the current snapshot for main), or null when it has none yet. */
+  private Snapshot head(Table t) {
+    return branch == null ? t.currentSnapshot() : t.snapshot(branch);
   }
 
   String catalog() {
@@ -57,24 +81,30 @@ final class IcebergTable implements SparkTable, Serializable {
 
   @Override
   public String sqlRef() {
-    return Identifiers.quoteSparkQualified(name);
+    if (branch == null) {
+      return Identifiers.quoteSparkQualified(name);
+    }
+    List<String> parts = new ArrayList<>(name);
+    parts.add(BRANCH_PREFIX + branch);
+    return Identifiers.quoteSparkQualified(parts);
   }
 
   @Override
   public String describe() {
-    return dotted();
+    return branch == null ? dotted() : dotted() + " (branch " + branch + ")";
   }
 
+  /** A table beside this one, on the same branch. */
   @Override
   public IcebergTable sibling(String suffix) {
     List<String> n = new ArrayList<>(name);
     n.set(n.size() - 1, n.get(n.size() - 1) + suffix);
-    return new IcebergTable(n, mergeMode);
+    return new IcebergTable(n, mergeMode, branch);
   }
 
   /** The table, refreshed (a catalog may cache a stale one), or null when it does not exist. */
   Table load(SparkSession session) {
-    if (!exists(session)) {
+    if (!tableExists(session)) {
       return null;
     }
     try {
@@ -86,15 +116,24 @@ final class IcebergTable implements SparkTable, Serializable {
     }
   }
 
+  /** Whether the table, and the branch written when there is one, exist. */
   @Override
   public boolean exists(SparkSession session) {
+    if (!tableExists(session)) {
+      return false;
+    }
+    return branch == null || load(session).refs().containsKey(branch);
+  }
+
+  private boolean tableExists(SparkSession session) {
     return session.catalog().tableExists(dotted());
   }
 
+  /** The record, walked from the head of the branch written (a branch not yet there has none). */
   @Override
   public long committedBatch(SparkSession session, WriterId writer) {
     Table t = load(session);
-    return t == null ? -1 : batchAt(t, t.currentSnapshot(), writer);
+    return t == null ? -1 : batchAt(t, head(t), writer);
   }
 
   /** The highest batch this writer committed in the ancestry of {@code from}, or -1. */
@@ -120,15 +159,19 @@ final class IcebergTable implements SparkTable, Serializable {
     session.sql("CREATE NAMESPACE IF NOT EXISTS " + Identifiers.quoteSparkQualified(name.subList(0, name.size() - 1)));
     String partitions = partitionColumns.isEmpty() ? ""
         : " PARTITIONED BY (" + partitionColumns.stream().map(Identifiers::quoteSpark).collect(Collectors.joining(", ")) + ")";
-    session.sql("CREATE TABLE IF NOT EXISTS " + sqlRef() + " (" + schema.toDDL() + ") USING iceberg" + partitions
+    session.sql("CREATE TABLE IF NOT EXISTS " + Identifiers.quoteSparkQualified(name) + " (" + schema.toDDL() + ") USING iceberg" + partitions
         + " TBLPROPERTIES ('format-version' = '2', 'write.merge.mode' = '" + mergeMode + "', 'write.update.mode' = '"
         + mergeMode + "', 'write.delete.mode' = '" + mergeMode + "')");
+    if (branch != null) {
+      session.sql("ALTER TABLE " + Identifiers.quoteSparkQualified(name) + " CREATE BRANCH IF NOT EXISTS "
+          + Identifiers.quoteSpark(branch));
+    }
   }
 
   @Override
   public Dataset<Row> read(SparkSession session) {
     load(session);
-    return session.table(dotted());
+    return session.table(branchDotted());
   }
 
   @Override
@@ -170,11 +213,11 @@ final class IcebergTable implements SparkTable, Serializable {
 
   private CommitResult validatedAppend(SparkSession session, WriterId writer, long batchId, Function<Snapshot, Dataset<Row>> rowsAt) {
     Table t = load(session);
-    Snapshot base = t == null ? null : t.currentSnapshot();
+    Snapshot base = t == null ? null : head(t);
     if (base != null && batchAt(t, base, writer) >= batchId) {
       return CommitResult.skipped();
     }
-    DataFrameWriterV2<Row> write = rowsAt.apply(base).writeTo(dotted())
+    DataFrameWriterV2<Row> write = rowsAt.apply(base).writeTo(branchDotted())
         .option(SparkWriteOptions.ISOLATION_LEVEL, "serializable");
     if (base != null) {
       write = write.option(SparkWriteOptions.VALIDATE_FROM_SNAPSHOT_ID, String.valueOf(base.snapshotId()));
@@ -190,7 +233,7 @@ final class IcebergTable implements SparkTable, Serializable {
       }
     });
     Table after = load(session);
-    Snapshot mine = lastSnapshotOf(after, after.currentSnapshot(), writer);
+    Snapshot mine = lastSnapshotOf(after, head(after), writer);
     String added = mine == null ? null : mine.summary().get("added-records");
     return CommitResult.written(added == null ? 0 : Long.parseLong(added));
   }

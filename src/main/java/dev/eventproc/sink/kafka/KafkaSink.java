@@ -106,6 +106,14 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     return "kafka:" + options.topic();
   }
 
+  /** Topic and writer shape: progress groups and transactional ids are per writer part. */
+  @Override
+  protected Map<String, String> shape() {
+    boolean parts = options.writers() == Writers.PARTITIONED;
+    return shapeOf(dev.eventproc.sink.SinkType.KAFKA, KafkaSinkOptions.TOPIC, options.topic(), KafkaSinkOptions.WRITERS,
+        ConfigReader.configName(options.writers()), KafkaSinkOptions.PARTITIONS, parts ? String.valueOf(options.partitions()) : null);
+  }
+
   /** The producing task counts what it sends: the batch is read once. */
   @Override
   protected boolean writesInOnePass() {

@@ -112,6 +112,15 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
     return tables.describe();
   }
 
+  /** Target, ledger and commit shape: where and in what shape the ledger rows of a batch are found. */
+  @Override
+  protected Map<String, String> shape() {
+    boolean slices = options.commit() == PostgresOptions.CommitShape.PARTITION;
+    return shapeOf(dev.eventproc.sink.SinkType.POSTGRES, PostgresOptions.SCHEMA, options.schema(), PostgresOptions.TABLE,
+        options.table(), PostgresOptions.LEDGER_TABLE, options.ledgerTable(), PostgresOptions.COMMIT,
+        ConfigReader.configName(options.commit()), PostgresOptions.PARTITIONS, slices ? String.valueOf(options.partitions()) : null);
+  }
+
   @Override
   protected boolean commitsEmptyBatches() {
     return true;

@@ -8,12 +8,14 @@ import dev.eventproc.sink.BatchOutcome.Status;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.Sinks;
 import dev.eventproc.sink.WriteMode;
+import dev.eventproc.sink.WriterId;
 import dev.eventproc.testutils.Race;
 import dev.eventproc.testutils.TestSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -31,28 +33,41 @@ class FilesSinkTest {
     FilesSink sink = sink(dir, FilesSink.Format.PARQUET);
     assertThat(sink.write(spark.range(0, 10).toDF(), 0, "q").status()).isEqualTo(Status.COMMITTED);
     assertThat(sink.write(spark.range(10, 15).toDF(), 1, "q").status()).isEqualTo(Status.COMMITTED);
-    long before = Files.getLastModifiedTime(dir.resolve("batch_id=1")).toMillis();
+    Path batch1 = Path.of(sink.writerDir(1, new WriterId("files", "q")).toUri().getPath());
+    long before = Files.getLastModifiedTime(batch1).toMillis();
 
     assertThat(sink.write(spark.range(10, 15).toDF(), 1, "q").status()).isEqualTo(Status.SKIPPED_REPLAY);
 
-    assertThat(Files.getLastModifiedTime(dir.resolve("batch_id=1")).toMillis()).isEqualTo(before);
+    assertThat(Files.getLastModifiedTime(batch1).toMillis()).isEqualTo(before);
     List<Row> perBatch = spark.read().parquet(dir.toString()).groupBy("batch_id").count().orderBy("batch_id").collectAsList();
     assertThat(perBatch).extracting(r -> r.get(0) + ":" + r.get(1)).containsExactly("0:10", "1:5");
-    assertThat(Files.exists(dir.resolve("batch_id=0/_eventproc_commit"))).isTrue();
+    assertThat(Files.exists(dir.resolve("batch_id=0/writer-files-q/_eventproc_commit"))).isTrue();
   }
 
+  /**
+   * A reset checkpoint (a new query id: a new writer) writes batch ids the old writer used. Both writers'
+   * batches stay, each once (issue 13 item 1: the new writer used to delete the old one's directory).
+   */
   @Test
-  void aDirectoryOfAnotherWriterIsReplacedAndOnlyThatOne() throws Exception {
+  void aNewWriterNeverReplacesBatchesAnotherWriterCommitted() throws Exception {
     Path dir = TestSpark.newDir("files-reset").resolve("out");
     FilesSink sink = sink(dir, FilesSink.Format.JSON);
     sink.write(spark.range(0, 10).toDF(), 0, "old-query");
     sink.write(spark.range(10, 20).toDF(), 1, "old-query");
     assertThat(sink.write(spark.range(100, 103).toDF(), 0, "new-query").status()).isEqualTo(Status.COMMITTED);
+    assertThat(sink.write(spark.range(103, 110).toDF(), 1, "new-query").status()).isEqualTo(Status.COMMITTED);
+    assertThat(sink.write(spark.range(110, 111).toDF(), 2, "new-query").status()).isEqualTo(Status.COMMITTED);
+    assertThat(sink.write(spark.range(0, 10).toDF(), 0, "old-query").status()).as("old writer's replay").isEqualTo(Status.SKIPPED_REPLAY);
+    assertThat(sink.write(spark.range(100, 103).toDF(), 0, "new-query").status()).isEqualTo(Status.SKIPPED_REPLAY);
+
+    Dataset<Row> all = spark.read().json(dir.toString());
     Map<Long, Long> counts = new java.util.TreeMap<>();
-    for (Row r : spark.read().json(dir.toString()).groupBy("batch_id").count().collectAsList()) {
+    for (Row r : all.groupBy("batch_id").count().collectAsList()) {
       counts.put(((Number) r.get(0)).longValue(), r.getLong(1));
     }
-    assertThat(counts).containsExactly(Map.entry(0L, 3L), Map.entry(1L, 10L));
+    assertThat(counts).containsExactly(Map.entry(0L, 13L), Map.entry(1L, 17L), Map.entry(2L, 1L));
+    assertThat(all.count()).as("every row of both writers").isEqualTo(31);
+    assertThat(all.select("id").distinct().count()).as("none twice").isEqualTo(31);
   }
 
   /**
@@ -69,7 +84,7 @@ class FilesSinkTest {
       List<Status> statuses = Race.together(writers, w -> spark.newSession().range(id * 100, id * 100 + 10).toDF(),
           (w, rows) -> w.write(rows, id, "zombie-q").status());
       assertThat(statuses).as("batch " + batch).containsExactlyInAnyOrder(Status.COMMITTED, Status.SKIPPED_REPLAY);
-      try (java.util.stream.Stream<Path> inside = Files.list(dir.resolve("batch_id=" + batch))) {
+      try (java.util.stream.Stream<Path> inside = Files.list(dir.resolve("batch_id=" + batch + "/writer-files-zombie-q"))) {
         assertThat(inside.filter(Files::isDirectory)).as("no directory nested in batch " + batch).isEmpty();
       }
     }
@@ -83,5 +98,50 @@ class FilesSinkTest {
         "sink.key.columns", "id", "sink.files.path", "/tmp/x")))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("sink.mode: 'upsert' does not apply to files: a files sink only appends");
+  }
+
+  /**
+   * A table of the layout before per-writer directories (a batch's files and marker directly in
+   * batch_id=N/): its writer still finds its batches, a new batch of either writer goes to the new
+   * layout, and Spark reads both layouts together, each row once.
+   */
+  @Test
+  void batchesOfTheOldLayoutAreStillRecognisedAndRead() throws Exception {
+    Path dir = TestSpark.newDir("files-legacy").resolve("out");
+    for (long batch = 0; batch < 2; batch++) {
+      Path old = dir.resolve("batch_id=" + batch);
+      spark.range(batch * 10, batch * 10 + 10).toDF().write().parquet(old.toString());
+      Files.writeString(old.resolve("_eventproc_commit"), new WriterId("files", "old-q").appId() + "\n" + batch + "\n10\n");
+    }
+    FilesSink sink = sink(dir, FilesSink.Format.PARQUET);
+    assertThat(sink.write(spark.range(0, 10).toDF(), 0, "old-q").status()).isEqualTo(Status.SKIPPED_REPLAY);
+    assertThat(sink.write(spark.range(10, 20).toDF(), 1, "old-q").status()).isEqualTo(Status.SKIPPED_REPLAY);
+    assertThat(sink.write(spark.range(20, 25).toDF(), 2, "old-q").status()).isEqualTo(Status.COMMITTED);
+    assertThat(sink.write(spark.range(100, 103).toDF(), 0, "new-q").status()).isEqualTo(Status.COMMITTED);
+
+    Dataset<Row> all = spark.read().parquet(dir.toString());
+    List<Row> perBatch = all.groupBy("batch_id").count().orderBy("batch_id").collectAsList();
+    assertThat(perBatch).extracting(r -> r.get(0) + ":" + r.get(1)).containsExactly("0:13", "1:10", "2:5");
+    assertThat(all.select("id").distinct().count()).isEqualTo(28);
+  }
+
+  /** Object stores rename a directory file by file: refused, naming the key and the way out, unless allowed. */
+  @Test
+  void objectStorePathsAreRefusedUnlessTheRiskIsAccepted() {
+    Map<String, String> c = new java.util.HashMap<>(Map.of("sink.type", "files", "sink.name", "f", "sink.mode", "append",
+        "sink.files.path", "s3a://bucket/events"));
+    assertThatThrownBy(() -> Sinks.fromConfig(c)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("sink.files.path: 's3a://bucket/events' is on file system 's3a'")
+        .hasMessageContaining("Use a Delta or Iceberg sink")
+        .hasMessageContaining("sink.files.allow.non.atomic.rename=true");
+    SinkSpec spec = SinkSpec.builder().name("f").mode(WriteMode.APPEND).build();
+    assertThatThrownBy(() -> FilesSink.create(spec, "gs://bucket/events", FilesSink.Format.PARQUET))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("file system 'gs'");
+
+    c.put("sink.files.allow.non.atomic.rename", "true");
+    assertThat(Sinks.fromConfig(c)).isInstanceOf(FilesSink.class);
+    assertThat(FilesSink.create(spec, "abfs://c@account.dfs.core.windows.net/events", FilesSink.Format.PARQUET, true).target())
+        .startsWith("abfs://");
+    assertThat(FilesSink.create(spec, "hdfs://nn:8020/events", FilesSink.Format.PARQUET).target()).startsWith("hdfs://");
   }
 }

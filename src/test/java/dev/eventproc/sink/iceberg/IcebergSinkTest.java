@@ -1,13 +1,18 @@
 package dev.eventproc.sink.iceberg;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.eventproc.config.ConfigReader;
+import dev.eventproc.sink.BatchOutcome.Status;
 import dev.eventproc.sink.LakehouseSinkContract;
 import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.Sinks;
 import dev.eventproc.sink.SparkTableSink;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
 import dev.eventproc.testutils.TestSpark;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.Snapshot;
@@ -65,5 +70,50 @@ class IcebergSinkTest extends LakehouseSinkContract {
     IcebergTable record = new IcebergTable(List.of(table("record").split("\\.")), "copy-on-write");
     assertThat(record.committedBatch(spark, new WriterId("rec", "q"))).isEqualTo(1);
     assertThat(record.committedBatch(spark, new WriterId("rec", "other"))).isEqualTo(-1);
+  }
+
+  private SparkTableSink branchSink(String name, WriteMode mode) {
+    Map<String, String> c = new HashMap<>(Map.of("sink.type", "iceberg", "sink.name", "b", "sink.mode", ConfigReader.configName(mode),
+        "sink.iceberg.table", table(name), "sink.iceberg.branch", "audit"));
+    if (mode != WriteMode.APPEND) {
+      c.put("sink.key.columns", "id");
+    }
+    return (SparkTableSink) Sinks.fromConfig(c);
+  }
+
+  /**
+   * sink.iceberg.branch (issue 13 item 9): every mode writes the branch, and the record is looked up
+   * from the branch's head, so a replay is skipped; main is left as it was.
+   */
+  @Test
+  void aBranchIsWrittenAndTheRecordIsReadFromItsHead() {
+    for (WriteMode mode : WriteMode.values()) {
+      String name = "on_audit_" + mode.name().toLowerCase();
+      SparkTableSink sink = branchSink(name, mode);
+      Dataset<Row> b0 = spark.range(3).selectExpr("CAST(id AS STRING) AS id", "id AS version");
+      Dataset<Row> b1 = spark.range(3, 5).selectExpr("CAST(id AS STRING) AS id", "id AS version");
+      assertThat(sink.write(b0, 0, "q").status()).as(mode.toString()).isEqualTo(Status.COMMITTED);
+      assertThat(sink.write(b1, 1, "q").status()).as(mode.toString()).isEqualTo(Status.COMMITTED);
+      assertThat(sink.write(b0, 0, "q").status()).as(mode + " replay").isEqualTo(Status.SKIPPED_REPLAY);
+      assertThat(sink.write(b1, 1, "q").status()).as(mode + " replay").isEqualTo(Status.SKIPPED_REPLAY);
+      assertThat(spark.table(table(name) + ".branch_audit").count()).as(mode + " on the branch").isEqualTo(5);
+      assertThat(spark.table(table(name)).count()).as(mode + " main untouched").isZero();
+    }
+  }
+
+  /** A session in write-audit-publish mode would send writes where the record is not looked up: refused. */
+  @Test
+  void aSessionInWriteAuditPublishModeIsRefused() {
+    SinkSpec spec = SinkSpec.builder().name("wap").mode(WriteMode.APPEND).build();
+    SparkTableSink sink = newSink(spec, "wap");
+    for (String key : List.of("spark.wap.branch", "spark.wap.id")) {
+      spark.conf().set(key, "audit");
+      try {
+        assertThatThrownBy(() -> sink.write(spark.range(2).toDF(), 0, "q")).hasMessageContaining(key + "=audit is set")
+            .hasMessageContaining("sink.iceberg.branch");
+      } finally {
+        spark.conf().unset(key);
+      }
+    }
   }
 }

@@ -1,0 +1,112 @@
+package dev.eventproc.sink.files;
+
+import dev.eventproc.sink.WriterId;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.regex.Pattern;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Where the files sink puts a batch: {@code <path>/batch_id=<n>/writer-<sink>-<query id>/}. Each writer
+ * has a directory of its own in every batch directory, so a new writer (a reset checkpoint, a second
+ * pipeline on the path) never meets, let alone replaces, a batch another writer committed. The writer's
+ * directory name holds no {@code =}: Spark's partition discovery passes over it and still reads
+ * {@code batch_id} from its parent, so {@code spark.read.parquet(path)} reads every committed batch of
+ * every writer once, with the one partition column it always had.
+ *
+ * <p>Tables written before this layout hold a batch's files directly in {@code batch_id=<n>/}, with the
+ * marker there. Both layouts read together (the same partition column), and a writer of the old layout
+ * still finds its own batches there ({@link #legacyMarkerWriter}).
+ */
+final class BatchLayout {
+  static final String PARTITION = "batch_id";
+  static final String MARKER = "_eventproc_commit";
+  static final String TMP = "_tmp";
+  /** Prefix of a writer's directory; never starts with {@code _} or {@code .}, which readers skip. */
+  static final String WRITER_PREFIX = "writer-";
+  private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_.-]{1,100}");
+
+  private final String root;
+
+  BatchLayout(String root) {
+    this.root = root;
+  }
+
+  /** {@code <path>/batch_id=<n>}: one per batch id, shared by the writers of that id. */
+  Path batchDir(long batchId) {
+    return new Path(root, PARTITION + "=" + batchId);
+  }
+
+  /** {@code <path>/batch_id=<n>/writer-<sink>-<query id>}: where this writer commits batch n. */
+  Path writerDir(long batchId, WriterId writer) {
+    return new Path(batchDir(batchId), writerDirName(writer));
+  }
+
+  /**
+   * The writer's directory name: sink name and query id as they are when they are plain (a Spark query
+   * id is a UUID), else a SHA-256 of the query id, so a path never carries a character Hadoop or a shell
+   * would read differently. The marker inside holds the full writer id.
+   */
+  static String writerDirName(WriterId writer) {
+    String q = writer.queryId();
+    String query = PLAIN.matcher(q).matches() && !q.startsWith(".") ? q : "h" + sha256(q).substring(0, 32);
+    return WRITER_PREFIX + writer.sinkName() + "-" + query;
+  }
+
+  /**
+   * A fresh place under {@code <path>/_tmp} (hidden from readers) for one attempt of a writer at a batch;
+   * named by batch and writer, so a writer clears only its own attempts.
+   */
+  Path tmpDir(long batchId, WriterId writer, String attempt) {
+    return new Path(tmpRoot(), tmpPrefix(batchId, writer) + attempt);
+  }
+
+  Path tmpRoot() {
+    return new Path(root, TMP);
+  }
+
+  /** Whether {@code name} under {@code _tmp} is an attempt of this writer at batch {@code batchId}. */
+  static boolean isTmpOf(String name, long batchId, WriterId writer) {
+    return name.startsWith(tmpPrefix(batchId, writer));
+  }
+
+  private static String tmpPrefix(long batchId, WriterId writer) {
+    return PARTITION + "=" + batchId + "-" + writerDirName(writer) + "-";
+  }
+
+  /** The writer named by this writer's directory of a batch, or null when it has no marker. */
+  String markerWriter(FileSystem fs, long batchId, WriterId writer) throws IOException {
+    return readMarker(fs, writerDir(batchId, writer));
+  }
+
+  /** The writer named by a marker directly in {@code batch_id=<n>/}: a batch of the old layout, or null. */
+  String legacyMarkerWriter(FileSystem fs, long batchId) throws IOException {
+    return readMarker(fs, batchDir(batchId));
+  }
+
+  /** The writer named by a directory's marker, or null when it has none. */
+  static String readMarker(FileSystem fs, Path dir) throws IOException {
+    Path marker = new Path(dir, MARKER);
+    if (!fs.exists(marker)) {
+      return null;
+    }
+    try (FSDataInputStream in = fs.open(marker)) {
+      String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      int end = text.indexOf('\n');
+      return end < 0 ? text : text.substring(0, end);
+    }
+  }
+
+  private static String sha256(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+    }
+  }
+}
