@@ -245,10 +245,14 @@ public final class ConfigReader {
     shared.explainedPrefixes.put(key(name), why);
   }
 
-  /** Records a problem about a key of this scope. The message follows the key: "KEY: message". */
+  /**
+   * Records a problem about a key of this scope. The message follows the key: "KEY: message". Secrets
+   * of the config (and values that came from {@code ${env:}}/{@code ${file:}}) are masked in it.
+   */
   public void problem(String name, String message) {
     String k = key(name);
-    shared.problems.add(message.startsWith("is ") ? k + " " + message : k + ": " + message);
+    String m = config.redact(message);
+    shared.problems.add(m.startsWith("is ") ? k + " " + m : k + ": " + m);
   }
 
   /** Problems so far (for tests and tools). */

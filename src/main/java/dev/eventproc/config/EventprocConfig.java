@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,8 +32,19 @@ import java.util.regex.Pattern;
  */
 public final class EventprocConfig {
   private static final Pattern REFERENCE = Pattern.compile("\\$\\{(env|file):([^}]*)}");
-  private static final Pattern SECRET_KEY =
-      Pattern.compile("(?i).*(password|passwd|secret|token|jaas\\.config|credentials?|private\\.key)$");
+  /** A secret word anywhere in a key name: {@code fs.s3a.secret.key}, {@code account.key.<acct>}, {@code ssl.keystore.key}. */
+  private static final Pattern SECRET_WORD = Pattern.compile("(?i)(password|passwd|passphrase|secret|token|credential|jaas"
+      + "|(api|private|access|account|keystore|signing|encryption)[._-]?key|(^|[._-])pwd($|[._-])|[._-]key$)");
+  /** Names that only choose a mechanism or switch a feature, and hold no secret (e.g. {@code ...credentials.provider}). */
+  private static final Pattern NOT_SECRET_LAST =
+      Pattern.compile("(?i).*[._-](provider|providers|enabled|class|classes|mechanism|type|algorithm|url|columns?|serializer|ms)$");
+  /** Spark settings that decide what Spark hides in its UI and logs: a config may not weaken them. */
+  private static final Pattern REDACTION_KEY = Pattern.compile("(?i)spark\\.(sql\\.)?redaction\\..*");
+  /** URL parameters whose value is a secret ({@code password=}, {@code sslpassword=}, {@code token=}...). */
+  private static final Pattern URL_SECRET_PARAM =
+      Pattern.compile("(?i)([?&;][\\w.-]*(password|passwd|pwd|secret|token|sig)[\\w.-]*=)[^&\\r\\n]*");
+  /** {@code scheme://user:password@}: the password may hold '/', '@' or ':', so it runs to the last '@' of the word. */
+  private static final Pattern URL_USER_INFO = Pattern.compile("(?i)(\\b[a-z][a-z0-9+.-]*://[^/:@\\s]*:)\\S*@");
   static final String MASK = "******";
 
   private final Map<String, String> values;
@@ -80,6 +92,11 @@ public final class EventprocConfig {
     for (Map.Entry<String, String> e : raw.entrySet()) {
       String key = e.getKey();
       String value = e.getValue() == null ? "" : e.getValue();
+      if (REDACTION_KEY.matcher(key).matches()) {
+        problems.add(key + ": a config may not change what Spark redacts from its logs and UI. Remove it (the platform "
+            + "sets redaction with spark-submit).");
+        continue;
+      }
       if (isSecretName(key)) {
         secrets.add(key);
         if (!literalSecretsAllowed && !value.isEmpty() && !REFERENCE.matcher(value).find()) {
@@ -125,7 +142,7 @@ public final class EventprocConfig {
   }
 
   static boolean isSecretName(String key) {
-    return SECRET_KEY.matcher(key).matches();
+    return SECRET_WORD.matcher(key).find() && !NOT_SECRET_LAST.matcher(key).matches();
   }
 
   /** The value of a key, or null when absent. */
@@ -170,10 +187,36 @@ public final class EventprocConfig {
     return out;
   }
 
-  /** Masks a password embedded in a URL (user:pass@host, or password=... in a JDBC URL). */
+  /**
+   * Masks passwords embedded in URLs: every parameter named like a secret ({@code password=},
+   * {@code sslpassword=}, {@code token=}: up to the next {@code &} or line end, so a password with
+   * '/', '@' or spaces is masked whole) and the password of {@code scheme://user:password@host}.
+   * Safe on free text such as an error message that quotes a URL.
+   */
   public static String maskUrlPassword(String value) {
-    String v = value.replaceAll("(?i)(://[^/:@\\s]*:)[^@/\\s]+@", "$1" + MASK + "@");
-    return v.replaceAll("(?i)([?&;]password=)[^&;\\s]*", "$1" + MASK);
+    if (value == null) {
+      return null;
+    }
+    String v = URL_SECRET_PARAM.matcher(value).replaceAll("$1" + Matcher.quoteReplacement(MASK));
+    return URL_USER_INFO.matcher(v).replaceAll("$1" + Matcher.quoteReplacement(MASK) + "@");
+  }
+
+  /**
+   * The text with every secret of this config (values of secret keys and of {@code ${env:}} /
+   * {@code ${file:}} references, longest first) and URL passwords masked: what a message may show.
+   */
+  public String redact(String text) {
+    if (text == null) {
+      return null;
+    }
+    String out = text;
+    List<String> secrets = secretKeys.stream().map(values::get).filter(v -> v != null && !v.isEmpty())
+        .sorted(Comparator.comparingInt(String::length).reversed()).toList();
+    for (String v : secrets) {
+      // A very short value would mask unrelated text; it is masked where a message quotes it.
+      out = v.length() >= 3 ? out.replace(v, MASK) : out.replace("'" + v + "'", "'" + MASK + "'");
+    }
+    return maskUrlPassword(out);
   }
 
   @Override
