@@ -50,15 +50,31 @@ public final class EventprocConfig {
   private final Map<String, String> values;
   private final Set<String> secretKeys;
   private final String origin;
+  private final RestrictedMode restricted;
 
-  private EventprocConfig(Map<String, String> values, Set<String> secretKeys, String origin) {
+  private EventprocConfig(Map<String, String> values, Set<String> secretKeys, String origin, RestrictedMode restricted) {
     this.values = Collections.unmodifiableMap(new TreeMap<>(values));
     this.secretKeys = Set.copyOf(secretKeys);
     this.origin = origin;
+    this.restricted = restricted;
   }
 
   /** Reads a Java properties file (UTF-8). */
   public static EventprocConfig load(Path file) {
+    return load(file, null);
+  }
+
+  /**
+   * Reads a Java properties file (UTF-8) written by someone the operator does not trust, when {@code restricted}
+   * is not null: {@code ${file:}} reads only below its secrets directory, {@code ${env:}} only the team's
+   * variables, and the pipeline built from it is checked against {@link RestrictedMode}.
+   */
+  public static EventprocConfig load(Path file, RestrictedMode restricted) {
+    return load(file, restricted, System::getenv);
+  }
+
+  /** As {@link #load(Path, RestrictedMode)}, resolving {@code ${env:...}} with the given lookup. */
+  public static EventprocConfig load(Path file, RestrictedMode restricted, UnaryOperator<String> env) {
     Properties props = new Properties();
     try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       props.load(in);
@@ -71,21 +87,26 @@ public final class EventprocConfig {
     for (String name : props.stringPropertyNames()) {
       raw.put(name.trim(), props.getProperty(name).trim());
     }
-    return resolve(raw, false, file.toString(), System::getenv);
+    return resolve(raw, false, file.toString(), env, restricted);
   }
 
   /** Builds a config from library code. Literal secrets are allowed here. */
   public static EventprocConfig of(Map<String, String> map) {
-    return resolve(new TreeMap<>(map), true, "map", System::getenv);
+    return resolve(new TreeMap<>(map), true, "map", System::getenv, null);
   }
 
   /** As {@link #of(Map)}, resolving {@code ${env:...}} with the given lookup (for tests and embedding). */
   public static EventprocConfig of(Map<String, String> map, UnaryOperator<String> env) {
-    return resolve(new TreeMap<>(map), true, "map", env);
+    return resolve(new TreeMap<>(map), true, "map", env, null);
   }
 
-  private static EventprocConfig resolve(
-      Map<String, String> raw, boolean literalSecretsAllowed, String origin, UnaryOperator<String> env) {
+  /** As {@link #load(Path, RestrictedMode)} for keys given as a map (literal secrets refused as in a file). */
+  public static EventprocConfig of(Map<String, String> map, UnaryOperator<String> env, RestrictedMode restricted) {
+    return resolve(new TreeMap<>(map), restricted == null, "map", env, restricted);
+  }
+
+  private static EventprocConfig resolve(Map<String, String> raw, boolean literalSecretsAllowed, String origin,
+      UnaryOperator<String> env, RestrictedMode restricted) {
     List<String> problems = new ArrayList<>();
     Map<String, String> resolved = new TreeMap<>();
     Set<String> secrets = new HashSet<>();
@@ -112,7 +133,15 @@ public final class EventprocConfig {
         secrets.add(key);
         String kind = m.group(1);
         String target = m.group(2).trim();
-        String replacement = "env".equals(kind) ? env.apply(target) : readSecretFile(target);
+        String replacement;
+        try {
+          replacement = restricted == null ? ("env".equals(kind) ? env.apply(target) : readSecretFile(target))
+              : "env".equals(kind) ? checkedEnv(restricted, key, target, env) : restricted.readSecretFile(key, target);
+        } catch (RestrictedMode.ReferenceRefused refused) {
+          problems.add(refused.getMessage());
+          ok = false;
+          break;
+        }
         if (replacement == null) {
           problems.add(key + ": " + ("env".equals(kind)
               ? "environment variable " + target + " is not set. Export it before starting, or change " + key + "."
@@ -130,7 +159,13 @@ public final class EventprocConfig {
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return new EventprocConfig(resolved, secrets, origin);
+    return new EventprocConfig(resolved, secrets, origin, restricted);
+  }
+
+  private static String checkedEnv(RestrictedMode restricted, String key, String name, UnaryOperator<String> env)
+      throws RestrictedMode.ReferenceRefused {
+    restricted.checkEnvReference(key, name);
+    return env.apply(name);
   }
 
   private static String readSecretFile(String path) {
@@ -164,6 +199,11 @@ public final class EventprocConfig {
     return secretKeys.contains(key);
   }
 
+  /** The operator's restricted mode this config was loaded under, or null (default mode: the config is trusted). */
+  public RestrictedMode restricted() {
+    return restricted;
+  }
+
   /** Where this config came from (a file path, or "map"). */
   public String origin() {
     return origin;
@@ -177,7 +217,7 @@ public final class EventprocConfig {
     } else {
       copy.put(key, value);
     }
-    return new EventprocConfig(copy, secretKeys, origin);
+    return new EventprocConfig(copy, secretKeys, origin, restricted);
   }
 
   /** The config with every secret replaced by {@value #MASK}: the only form that may be logged. */

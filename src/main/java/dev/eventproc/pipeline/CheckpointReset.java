@@ -3,12 +3,11 @@ package dev.eventproc.pipeline;
 import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.config.PathRoot;
+import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
@@ -104,7 +103,7 @@ final class CheckpointReset {
   private static URI uri(String value) {
     URI u = new Path(value).toUri();
     if (u.getScheme() == null && u.getPath() != null && !u.getPath().startsWith("/")) {
-      return java.nio.file.Path.of(u.getPath()).toAbsolutePath().normalize().toUri();
+      return new File(u.getPath()).getAbsoluteFile().toPath().normalize().toUri();
     }
     return u;
   }
@@ -141,13 +140,16 @@ final class CheckpointReset {
     return p;
   }
 
-  /** The paths root of a config ({@value PathRoot#KEY}), as a list (empty without one). */
+  /** The paths roots of a config: the operator's in restricted mode, and {@value PathRoot#KEY} when set. */
   static List<String> roots(EventprocConfig raw) {
-    Map<String, String> out = new LinkedHashMap<>();
+    List<String> out = new ArrayList<>();
+    if (raw.restricted() != null) {
+      out.add(raw.restricted().pathsRoot());
+    }
     String root = raw.get(PathRoot.KEY);
     if (root != null && !root.isEmpty()) {
-      out.put(PathRoot.KEY, root);
+      out.add(root);
     }
-    return List.copyOf(out.values());
+    return out;
   }
 }
