@@ -3,7 +3,10 @@ package dev.eventproc.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.eventproc.cli.MainAccess;
 import dev.eventproc.pipeline.PipelineConfig;
+import dev.eventproc.testutils.LogCapture;
+import dev.eventproc.testutils.TestSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -92,6 +95,35 @@ class SecretMaskingTest {
         .hasMessageContaining("sink.mode: ").hasMessageContaining("stage.watermark.delay: ")
         .hasMessageContaining("sink.delta.table: ")
         .hasMessageNotContaining("db-prod-17").hasMessageNotContaining("env-held-delay").hasMessageNotContaining("not a table!");
+  }
+
+  @Test
+  void theCliNeverLogsOrPrintsASecret() throws Exception {
+    Path dir = TestSpark.newDir("cli-secrets");
+    Path cp = Files.createDirectories(dir.resolve("cp"));
+    Files.writeString(cp.resolve("notes.txt"), "not a checkpoint"); // --reset-checkpoint refuses it, after the config is logged
+    Map<String, String> c = PipelineConfigTest.valid();
+    c.put("checkpoint.location", cp.toString());
+    c.put("source.files.path", "${env:TEAM_INPUT}");
+    c.put("sink.delta.path", dir.resolve("t").toString());
+    c.put("spark.hadoop.fs.s3a.secret.key", "${env:S3_SECRET}");
+    c.put("spark.hadoop.fs.s3a.endpoint", "https://minio:S3cr3tInUrl@minio.internal:9000");
+    c.put("quarantine.type", "postgres");
+    c.put("quarantine.mode", "append");
+    c.put("quarantine.postgres.table", "quarantine");
+    c.put("quarantine.postgres.url", "jdbc:postgresql://127.0.0.1:5432/postgres?user=app&sslpassword=Pl41nTls");
+    StringBuilder text = new StringBuilder();
+    c.forEach((k, v) -> text.append(k).append('=').append(v.replace("\\", "\\\\").replace(":", "\\:")).append('\n'));
+    Path file = Files.writeString(dir.resolve("job.properties"), text);
+    MainAccess.Run run;
+    try (LogCapture logs = new LogCapture()) {
+      run = MainAccess.run(n -> n.equals("S3_SECRET") ? "wJalrXUtnFEMI/K7MDENG" : n.equals("TEAM_INPUT")
+          ? dir.resolve("in-7c1f").toString() : null, "run", "--config", file.toString(), "--reset-checkpoint");
+      assertThat(logs.all()).as("the config was logged").contains("spark.hadoop.fs.s3a.secret.key=******")
+          .doesNotContain("wJalrXUtnFEMI").doesNotContain("in-7c1f").doesNotContain("S3cr3tInUrl").doesNotContain("Pl41nTls");
+    }
+    assertThat(run.status()).as(run.err()).isEqualTo(2);
+    assertThat(run.err()).contains("checkpoint.location").doesNotContain("wJalrXUtnFEMI").doesNotContain("S3cr3tInUrl");
   }
 
   @Test
