@@ -15,12 +15,19 @@ set -euo pipefail
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
 export PGTZ=UTC # daily_totals buckets timestamptz by the session's time zone
 DB="${RECONCILE_DB:-reconcile_scratch}"
+# The database is created and dropped by name: accept a plain name only (and quote it anyway, below).
+if [[ ! "$DB" =~ ^[a-z_][a-z0-9_]{0,62}$ ]]; then
+  echo "RECONCILE_DB is not a plain database name: use lower-case letters, digits and underscores, e.g. reconcile_scratch." >&2
+  exit 2
+fi
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LEDGER_SQL="$DIR/../ledger.sql"
 failures=0
 checks=0
 
 admin() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
+# admin_db 'SQL with :"db"': psql quotes the database name as an identifier (variables are not expanded in -c).
+admin_db() { admin -v db="$DB" <<<"$1"; }
 sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 # run FILE -v name=value ...: the check's rows as check|status|offending|detail
 run() {
@@ -61,11 +68,11 @@ expect_error() {
   fi
 }
 
-cleanup() { admin -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true; }
+cleanup() { admin_db 'DROP DATABASE IF EXISTS :"db"' >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
-admin -c "DROP DATABASE IF EXISTS $DB" 2>/dev/null
-admin -c "CREATE DATABASE $DB"
+admin_db 'DROP DATABASE IF EXISTS :"db"' 2>/dev/null
+admin_db 'CREATE DATABASE :"db"'
 psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -v schema=public -v ledger=eventproc_ledger -f "$LEDGER_SQL"
 
 sql <<'SQL'

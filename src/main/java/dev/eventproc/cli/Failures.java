@@ -1,9 +1,10 @@
 package dev.eventproc.cli;
 
+import dev.eventproc.config.EventprocConfig;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
-/** Turns an exception chain into one readable line for people. */
+/** Turns an exception chain into one readable line for people, with passwords in URLs masked. */
 final class Failures {
   private Failures() {}
 
@@ -11,7 +12,8 @@ final class Failures {
     Set<String> parts = new LinkedHashSet<>();
     for (Throwable t = e; t != null && parts.size() < 4; t = t.getCause() == t ? null : t.getCause()) {
       String m = t.getMessage();
-      String line = m == null ? t.getClass().getSimpleName() : firstLine(m);
+      // Drivers quote whole URLs in their messages (pgjdbc's "Unable to parse URL ..."), passwords included.
+      String line = m == null ? t.getClass().getSimpleName() : EventprocConfig.maskUrlPassword(firstLine(m));
       if (parts.stream().noneMatch(p -> p.contains(line))) {
         parts.add(line);
       }

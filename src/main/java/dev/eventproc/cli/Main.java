@@ -29,10 +29,10 @@ public final class Main implements Runnable {
     CommandLine cl = new CommandLine(new Main());
     cl.setExecutionExceptionHandler((e, line, parsed) -> {
       if (e instanceof ConfigException) {
-        line.getErr().println("eventproc: " + e.getMessage());
+        line.getErr().println("eventproc: " + redact(line, e.getMessage()));
         return EXIT_CONFIG;
       }
-      line.getErr().println("eventproc: failed: " + Failures.describe(e));
+      line.getErr().println("eventproc: failed: " + redact(line, Failures.describe(e)));
       if (Boolean.getBoolean("eventproc.stacktrace")) {
         e.printStackTrace(line.getErr());
       } else {
@@ -41,6 +41,17 @@ public final class Main implements Runnable {
       return EXIT_FAILED;
     });
     return cl;
+  }
+
+  /** The secrets of the config the failed command loaded (values from ${env:}/${file:}, secret keys) masked. */
+  private static String redact(CommandLine line, String message) {
+    String out = message;
+    for (Object mixin : line.getMixins().values()) {
+      if (mixin instanceof RestrictedOptions r) {
+        out = r.redact(out);
+      }
+    }
+    return out;
   }
 
   @Override

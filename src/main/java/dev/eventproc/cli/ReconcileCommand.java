@@ -1,15 +1,16 @@
 package dev.eventproc.cli;
 
-import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.pipeline.PipelineConfig;
 import dev.eventproc.pipeline.Sessions;
 import dev.eventproc.reconcile.ReconcileReport;
 import dev.eventproc.reconcile.Reconciler;
+import dev.eventproc.security.RestrictedConfig;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code eventproc reconcile --config FILE}: the checks of sql/ against the configured sinks; exit 1 on any FAIL. */
@@ -24,9 +25,17 @@ final class ReconcileCommand implements Callable<Integer> {
       + "(default: <checkpoint.location>-reconcile for a local checkpoint, else target/reconcile).")
   Path out;
 
+  @Mixin
+  RestrictedOptions restricted;
+
   @Override
   public Integer call() throws Exception {
-    PipelineConfig pipeline = PipelineConfig.from(EventprocConfig.load(config));
+    PipelineConfig pipeline = PipelineConfig.from(restricted.load(config));
+    if (out == null && pipeline.raw().restricted() != null) {
+      // The default report directory is derived from checkpoint.location: it must stay below the root too.
+      RestrictedConfig.checkDerivedLocalPath(pipeline.raw().restricted(), "checkpoint.location",
+          defaultDir(pipeline).toString(), "the report directory --out defaults to");
+    }
     SparkSession spark = Sessions.getOrCreate(pipeline.name() + "-reconcile", pipeline.sparkConf(), pipeline.sinkTypes());
     ReconcileReport report = run(spark, pipeline, out);
     System.out.print(report.table());

@@ -12,6 +12,7 @@ import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code eventproc run --config FILE}: runs source -> stage -> sink with a checkpoint. */
@@ -27,9 +28,12 @@ final class RunCommand implements Callable<Integer> {
       + "schema, key or stage) and read the source again from its starting offsets.")
   boolean resetCheckpoint;
 
+  @Mixin
+  RestrictedOptions restricted;
+
   @Override
   public Integer call() {
-    EventprocConfig raw = EventprocConfig.load(config);
+    EventprocConfig raw = restricted.load(config);
     PipelineConfig pipeline = PipelineConfig.from(raw);
     LOG.info("config {}: {}", config, raw.masked());
     SparkSession spark = Sessions.getOrCreate(pipeline.name(), pipeline.sparkConf(), pipeline.sinkTypes());

@@ -32,6 +32,15 @@ public final class ConfigReader {
     final Map<String, String> knownPrefixes = new LinkedHashMap<>();
     final Map<String, String> explainedPrefixes = new LinkedHashMap<>();
     final List<String> problems = new ArrayList<>();
+    final Map<String, PathKind> paths = new LinkedHashMap<>();
+  }
+
+  /** How the code that uses a path reads it, which decides how it must be checked. */
+  public enum PathKind {
+    /** By Spark or Hadoop: a URI or local path, {@code ..} removed before the file system resolves links. */
+    HADOOP,
+    /** By java.nio: a plain local path (a {@code file:} URI is a relative path there), links resolved by the OS. */
+    LOCAL
   }
 
   public ConfigReader(EventprocConfig config) {
@@ -84,15 +93,26 @@ public final class ConfigReader {
   }
 
   /**
-   * A path (directory, file or URI), or null when absent; with {@code requiredFix} an absent path is
-   * a problem. When {@value PathRoot#KEY} is set the path must lie under it.
+   * A path (directory, file or URI) read by Spark or Hadoop, or null when absent; with {@code requiredFix}
+   * an absent path is a problem. When {@value PathRoot#KEY} is set the path must lie under it (in
+   * restricted mode the operator's root is checked instead, with the other restricted checks).
    */
   public String path(String name, String requiredFix) {
+    return path(name, requiredFix, PathKind.HADOOP);
+  }
+
+  /** As {@link #path}, for a local file the code opens with java.nio (e.g. {@code metrics.file}). */
+  public String localPath(String name, String requiredFix) {
+    return path(name, requiredFix, PathKind.LOCAL);
+  }
+
+  private String path(String name, String requiredFix, PathKind kind) {
     String v = requiredFix == null ? string(name, null) : required(name, requiredFix);
     shared.known.add(PathRoot.KEY);
+    shared.paths.put(key(name), kind);
     String root = config.get(PathRoot.KEY);
-    if (v != null && root != null && !root.isEmpty()) {
-      String why = PathRoot.check(root, v);
+    if (v != null && root != null && !root.isEmpty() && config.restricted() == null) {
+      String why = kind == PathKind.LOCAL ? PathRoot.checkLocal(root, v) : PathRoot.check(root, v);
       if (why != null) {
         problem(name, why + ". Use a path under it, or change " + PathRoot.KEY + ".");
       }
@@ -245,15 +265,24 @@ public final class ConfigReader {
     shared.explainedPrefixes.put(key(name), why);
   }
 
-  /** Records a problem about a key of this scope. The message follows the key: "KEY: message". */
+  /**
+   * Records a problem about a key of this scope. The message follows the key: "KEY: message". Secrets
+   * of the config (and values that came from {@code ${env:}}/{@code ${file:}}) are masked in it.
+   */
   public void problem(String name, String message) {
     String k = key(name);
-    shared.problems.add(message.startsWith("is ") ? k + " " + message : k + ": " + message);
+    String m = config.redact(message);
+    shared.problems.add(m.startsWith("is ") ? k + " " + m : k + ": " + m);
   }
 
   /** Problems so far (for tests and tools). */
   public List<String> problems() {
     return List.copyOf(shared.problems);
+  }
+
+  /** The path keys read so far (full names), with how their code reads them. */
+  public Map<String, PathKind> pathsRead() {
+    return Collections.unmodifiableMap(shared.paths);
   }
 
   /** Keys read so far. */

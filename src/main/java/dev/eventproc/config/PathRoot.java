@@ -33,6 +33,40 @@ public final class PathRoot {
     return inside ? null : "'" + path + "' is outside " + KEY + "=" + root;
   }
 
+  /**
+   * As {@link #check}, for a file the code opens with java.nio: the path is read as java.nio reads it (a
+   * {@code file:} URI is a path relative to the working directory there) and its links are resolved before
+   * any {@code ..}, as the operating system does.
+   */
+  public static String checkLocal(String root, String path) {
+    if (isUri(root)) {
+      return "'" + path + "' is outside " + KEY + "=" + root + " (a local file)";
+    }
+    Path realRoot = real(local(root).toAbsolutePath().normalize());
+    Path realPath = realAsOpened(Path.of(path).toAbsolutePath());
+    if (realPath.startsWith(realRoot)) {
+      return null;
+    }
+    return "'" + path + "' is outside " + KEY + "=" + root + (path.startsWith("file:")
+        ? " (this key takes a plain local path: a file: URI is read relative to the working directory)" : "");
+  }
+
+  /** The path as the OS opens it: links of the longest existing prefix resolved first, then the rest normalized. */
+  static Path realAsOpened(Path p) {
+    Path existing = p;
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing == null) {
+      return p.normalize();
+    }
+    try {
+      return existing.toRealPath().resolve(existing.relativize(p)).normalize();
+    } catch (IOException e) {
+      return p.normalize();
+    }
+  }
+
   /** Whether a value is a URI of a file system other than the local one ({@code file:} URIs are local paths). */
   static boolean isUri(String value) {
     return URI_SCHEME.matcher(value).matches() && !value.startsWith("file:");

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.BinaryOperator;
 import java.util.stream.Collectors;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -107,14 +108,19 @@ public final class CheckpointGuard {
       FileSystem fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
       Path file = new Path(dir, FILE);
       if (!fs.exists(file)) {
-        if (!GuardFile.createIfAbsent(fs, spark, file, now)) {
+        Map<String, String> safe = FingerprintSecrets.protect(now, config.raw(), FingerprintSecrets.newSalt());
+        if (!GuardFile.createIfAbsent(fs, spark, file, safe)) {
           throw new ConfigException("checkpoint " + config.checkpoint() + ": another pipeline wrote its fingerprint there "
               + "at the same moment. Two queries must never share a checkpoint: give this one its own checkpoint.location.");
         }
         return;
       }
       Map<String, String> before = GuardFile.read(fs, file);
-      List<String> changes = changes(before, now);
+      // Secrets are compared and stored as digests under the stored salt; a fingerprint without one holds plain values.
+      boolean digested = before.containsKey(FingerprintSecrets.SALT);
+      Map<String, String> safe = FingerprintSecrets.protect(now, config.raw(),
+          digested ? before.get(FingerprintSecrets.SALT) : FingerprintSecrets.newSalt());
+      List<String> changes = changes(before, digested ? safe : now, (k, v) -> FingerprintSecrets.shown(k, v, config.raw()));
       if (!changes.isEmpty()) {
         throw new ConfigException("checkpoint " + config.checkpoint() + " was written by a pipeline with a different "
             + "source, schema, key, stage or sink, and its offsets, state and the sinks' commit records do not fit this one: "
@@ -123,7 +129,7 @@ public final class CheckpointGuard {
             + "append sink then gets the events again). If no batch ever ran on it, a reset loses nothing.");
       }
       Map<String, String> merged = new LinkedHashMap<>(before);
-      merged.putAll(now);
+      merged.putAll(safe);
       if (!merged.equals(before)) {
         GuardFile.replace(fs, spark, file, merged); // a new sink, a cluster id, or a fingerprint of an older version
       }
@@ -138,6 +144,11 @@ public final class CheckpointGuard {
    * counting as empty.
    */
   static List<String> changes(Map<String, String> before, Map<String, String> now) {
+    return changes(before, now, (k, v) -> v);
+  }
+
+  /** As {@link #changes(Map, Map)}, showing each value as {@code shown} gives it (secrets hidden). */
+  static List<String> changes(Map<String, String> before, Map<String, String> now, BinaryOperator<String> shown) {
     List<String> out = new ArrayList<>();
     Set<String> compared = new LinkedHashSet<>(KEYS);
     compared.add(SourceOptions.SCHEMA);
@@ -155,7 +166,7 @@ public final class CheckpointGuard {
       String old = before.getOrDefault(k, "");
       String v = now.getOrDefault(k, "");
       if (!old.equals(v)) {
-        out.add(k + " was '" + old + "', now '" + v + "'" + (k.equals(KAFKA_CLUSTER_ID)
+        out.add(k + " was '" + shown.apply(k, old) + "', now '" + shown.apply(k, v) + "'" + (k.equals(KAFKA_CLUSTER_ID)
             ? " (another Kafka cluster: the checkpoint's offsets belong to the old one)" : ""));
       }
     }
@@ -185,12 +196,18 @@ public final class CheckpointGuard {
     return false;
   }
 
-  /** Deletes the pipeline's checkpoint (offsets, state and fingerprint). */
+  /**
+   * Deletes the pipeline's checkpoint (offsets, state and fingerprint), and only that: see {@link CheckpointReset}.
+   *
+   * @throws ConfigException when the location is not a checkpoint eventproc wrote, holds anything else, or is a
+   *     root or a directory above another path of the config
+   */
   public static void reset(SparkSession spark, PipelineConfig config) {
+    CheckpointReset.checkLocation(config, CheckpointReset.roots(config.raw()));
     Path dir = new Path(config.checkpoint());
     try {
       FileSystem fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      if (fs.exists(dir) && !fs.delete(dir, true)) {
+      if (CheckpointReset.holdsCheckpoint(fs, dir, config.checkpoint()) && !fs.delete(dir, true)) {
         throw new IllegalStateException("could not delete checkpoint " + config.checkpoint());
       }
     } catch (IOException e) {

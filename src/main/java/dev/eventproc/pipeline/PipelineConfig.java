@@ -4,6 +4,7 @@ import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.config.Identifiers;
+import dev.eventproc.security.RestrictedConfig;
 import dev.eventproc.sink.BatchSink;
 import dev.eventproc.sink.Sinks;
 import dev.eventproc.sink.delta.DeltaSink;
@@ -123,8 +124,9 @@ public final class PipelineConfig {
     if (sink != null && quarantine != null && sinkNames(sink).contains(quarantine.name())) {
       r.problem(QUARANTINE + "name", "'" + quarantine.name() + "' is also the sink's name. Give each sink its own name.");
     }
-    String metricsFile = r.path(METRICS_FILE, null);
+    String metricsFile = r.localPath(METRICS_FILE, null);
     dev.eventproc.reconcile.ReconcileOptions reconcile = dev.eventproc.reconcile.ReconcileOptions.read(r);
+    RestrictedConfig.check(r); // when the operator restricted the config: after every key was read
     return new PipelineConfig(config, name, checkpoint, trigger, interval, spark, source, stage, sink, quarantine, metricsFile,
         reconcile);
   }

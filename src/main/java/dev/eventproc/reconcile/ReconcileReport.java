@@ -23,7 +23,8 @@ public record ReconcileReport(String pipeline, Instant at, List<Result> results)
     sb.append(String.format(Locale.ROOT, format, "status", "sink", "check", "detail"));
     for (Result r : results) {
       String detail = r.detail() + (r.offending().isEmpty() ? "" : " [offending: " + r.offending() + "]");
-      sb.append(String.format(Locale.ROOT, format, r.status(), r.sink(), r.check(), detail));
+      sb.append(String.format(Locale.ROOT, format, ReportText.plain(r.status()), ReportText.plain(r.sink()),
+          ReportText.plain(r.check()), ReportText.plain(detail)));
     }
     long failed = results.stream().filter(Result::failed).count();
     sb.append(passed() ? "PASS: " + results.size() + " checks passed" : "FAIL: " + failed + " of " + results.size() + " checks failed")
@@ -44,8 +45,8 @@ public record ReconcileReport(String pipeline, Instant at, List<Result> results)
       n.put("target", r.target());
       n.put("check", r.check());
       n.put("status", r.status());
-      n.put("offending", r.offending());
-      n.put("detail", r.detail());
+      n.put("offending", ReportText.plain(r.offending()));
+      n.put("detail", ReportText.plain(r.detail()));
     }
     Files.createDirectories(file.toAbsolutePath().getParent());
     Files.writeString(file, json.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
@@ -55,7 +56,7 @@ public record ReconcileReport(String pipeline, Instant at, List<Result> results)
     StringBuilder sb = new StringBuilder("# Reconciliation of " + pipeline + "\n\n" + at + ": **" + (passed() ? "PASS" : "FAIL")
         + "**\n\n| Status | Sink | Target | Check | Offending | Detail |\n|---|---|---|---|---|---|\n");
     for (Result r : results) {
-      sb.append("| ").append(r.status()).append(" | ").append(cell(r.sink())).append(" | ").append(cell(r.target())).append(" | ")
+      sb.append("| ").append(cell(r.status())).append(" | ").append(cell(r.sink())).append(" | ").append(cell(r.target())).append(" | ")
           .append(cell(r.check())).append(" | ").append(cell(r.offending())).append(" | ").append(cell(r.detail())).append(" |\n");
     }
     Files.createDirectories(file.toAbsolutePath().getParent());
@@ -63,6 +64,6 @@ public record ReconcileReport(String pipeline, Instant at, List<Result> results)
   }
 
   private static String cell(String s) {
-    return s.replace("|", "\\|").replace("\n", " ");
+    return ReportText.markdownCell(s);
   }
 }

@@ -77,8 +77,8 @@ public final class WindowAggregate {
     return events.withQuarantine(aggregated.select(out.toArray(Column[]::new)));
   }
 
-  /** Splits {@code a, f(b, c) AS x, 'p,q'} at commas outside parentheses and quotes. */
-  static List<String> splitTopLevel(String text) {
+  /** Splits {@code a, f(b, c) AS x, 'p,q'} at commas outside parentheses and quotes (restricted mode checks these parts). */
+  public static List<String> splitTopLevel(String text) {
     List<String> out = new ArrayList<>();
     int depth = 0;
     char quote = 0;

@@ -15,11 +15,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Bad config fails at start, naming the key, showing the value and saying the fix. */
-class PipelineConfigTest {
+public class PipelineConfigTest {
   @TempDir
   Path tmp;
 
-  static Map<String, String> valid() {
+  public static Map<String, String> valid() {
     Map<String, String> c = new LinkedHashMap<>();
     c.put("pipeline.name", "payments");
     c.put("checkpoint.location", "/tmp/cp");

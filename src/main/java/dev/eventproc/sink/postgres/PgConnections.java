@@ -2,6 +2,8 @@ package dev.eventproc.sink.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.eventproc.config.EventprocConfig;
+import dev.eventproc.config.MaskedThrowable;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -77,7 +79,9 @@ final class PgConnections {
     } else {
       text = "failed to " + action + " at " + where + ": " + firstLine(String.valueOf(e.getMessage()));
     }
-    return new PostgresSinkException("sink " + sinkName + ": " + text, state, e);
+    // pgjdbc quotes whole URLs in some errors (a URL it cannot parse): mask the text and the causes.
+    return new PostgresSinkException("sink " + sinkName + ": " + EventprocConfig.maskUrlPassword(text), state,
+        MaskedThrowable.chain(e, EventprocConfig::maskUrlPassword));
   }
 
   static SQLException find(Throwable e) {

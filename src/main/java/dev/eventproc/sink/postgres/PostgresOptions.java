@@ -108,6 +108,8 @@ public final class PostgresOptions implements Serializable {
     if (b.url != null && !b.url.startsWith("jdbc:postgresql://")) {
       scope.problem(URL, "'" + EventprocConfig.maskUrlPassword(b.url) + "' is not a PostgreSQL JDBC URL. "
           + "Write it as jdbc:postgresql://HOST:PORT/DATABASE.");
+    } else if (b.url != null && PgUrl.problem(b.url) != null) {
+      scope.problem(URL, "pgjdbc cannot parse the URL: " + PgUrl.problem(b.url)); // pgjdbc's own error would quote it whole
     }
     b.user = scope.string(USER, null);
     b.password = scope.string(PASSWORD, null);
