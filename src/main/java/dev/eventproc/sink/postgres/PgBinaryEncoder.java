@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.sql.Date;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -211,7 +212,7 @@ final class PgBinaryEncoder {
   }
 
   /** Hands the buffered bytes to {@code sink} and clears the buffer; with {@code last}, the trailer too. */
-  void drainTo(PgCopyChunks sink, boolean last) throws java.sql.SQLException {
+  void drainTo(PgCopyChunks sink, boolean last) throws SQLException {
     if (last) {
       if (!started) {
         out.write(HEADER, 0, HEADER.length);
@@ -228,7 +229,7 @@ final class PgBinaryEncoder {
   /** Where encoded bytes go (a COPY in progress). */
   @FunctionalInterface
   interface PgCopyChunks {
-    void write(byte[] bytes, int length) throws java.sql.SQLException;
+    void write(byte[] bytes, int length) throws SQLException;
   }
 
   private void writeShort(int v) {

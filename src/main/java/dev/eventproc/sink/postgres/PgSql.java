@@ -10,15 +10,31 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * The statements that apply a staged batch to the target. Identifiers are validated plain names,
- * quoted here; values are bind parameters or COPY data, never part of the text.
+ * Every statement the sink runs (the tables' DDL is in {@link PostgresTables}). Identifiers are
+ * validated plain names, quoted here; values are bind parameters or COPY data, never part of the text.
  *
- * <p>Every statement reads the staging rows of one attempt ({@code attempt = ?}) and, for a
- * slice of the partition commit shape, one key-hash slice ({@code slice = ?}); {@link #bindCount}
- * says how many parameters to bind, attempt first.
+ * <p>One instance per sink names its tables; {@link #forBatch} adds the columns of a batch for the
+ * statements that read staging. Those read the rows of one attempt ({@code attempt = ?}, bound first)
+ * and, when built for slices, of one key-hash slice ({@code slice = ?}, bound second).
  */
 final class PgSql implements Serializable {
   private static final long serialVersionUID = 1L;
+
+  /** Takes a session advisory lock without waiting: the writer lock. */
+  static final String TRY_LOCK = "SELECT pg_try_advisory_lock(?)";
+  static final String UNLOCK = "SELECT pg_advisory_unlock(?)";
+  /** Takes a transaction advisory lock, waiting: serializes DDL, and a staging task with its retries. */
+  static final String XACT_LOCK = "SELECT pg_advisory_xact_lock(?)";
+  /** Keeps the sort of a large batch in memory. */
+  static final String SORT_MEMORY = "SET LOCAL work_mem = '256MB'";
+  static final String EXISTS = "SELECT to_regclass(?) IS NOT NULL";
+  /** Name and type of each column of a table, in order, types as {@code format_type} writes them. */
+  static final String COLUMN_TYPES = "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+      + "WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
+  /** The sorted columns of each unique index of a table. */
+  static final String UNIQUE_INDEX_COLUMNS = "SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_index i "
+      + "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+      + "WHERE i.indrelid = to_regclass(?) AND i.indisunique GROUP BY i.indexrelid";
 
   private final PostgresTables tables;
   private final SinkSpec spec;
@@ -26,11 +42,11 @@ final class PgSql implements Serializable {
   private final boolean withDeletes;
   private final boolean sliced;
 
-  /**
-   * @param columns the target's columns, in COPY order
-   * @param sliced whether statements select one key-hash slice of the batch
-   */
-  PgSql(PostgresTables tables, SinkSpec spec, List<String> columns, boolean sliced) {
+  PgSql(PostgresTables tables, SinkSpec spec) {
+    this(tables, spec, List.of(), false);
+  }
+
+  private PgSql(PostgresTables tables, SinkSpec spec, List<String> columns, boolean sliced) {
     this.tables = tables;
     this.spec = spec;
     this.columns = List.copyOf(columns);
@@ -38,8 +54,22 @@ final class PgSql implements Serializable {
     this.sliced = sliced;
   }
 
+  /**
+   * The statements of one batch.
+   *
+   * @param columns the target's columns, in COPY order
+   * @param sliced whether the staging statements select one key-hash slice of the batch
+   */
+  PgSql forBatch(List<String> columns, boolean sliced) {
+    return new PgSql(tables, spec, columns, sliced);
+  }
+
   List<String> columns() {
     return columns;
+  }
+
+  boolean sliced() {
+    return sliced;
   }
 
   boolean hasDeletes() {
@@ -55,9 +85,50 @@ final class PgSql implements Serializable {
     return !spec.orderColumns().isEmpty();
   }
 
-  /** Parameters each apply statement takes: the attempt, and the slice when sliced. */
-  int bindCount() {
-    return sliced ? 2 : 1;
+  // ---------------------------------------------------------------- ledger, staging, task markers
+
+  String insertLedger() {
+    return "INSERT INTO " + tables.ledgerRef() + " (writer, query_id, batch_id, partition_id, partitions, target_table, "
+        + "rows_in, rows_written, rows_ignored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  }
+
+  /** Ledger rows of one batch of one writer: slice ({@code partition_id}) and slice count ({@code partitions}). */
+  String ledgerOfBatch() {
+    return "SELECT partition_id, partitions FROM " + tables.ledgerRef() + " WHERE writer = ? AND query_id = ? AND batch_id = ?";
+  }
+
+  String dropStaging() {
+    return "DROP TABLE IF EXISTS " + tables.stageRef();
+  }
+
+  String truncateStaging() {
+    return "TRUNCATE " + tables.stageRef();
+  }
+
+  /** Forgets the task markers of a writer (with its staging emptied). */
+  String deleteTaskMarkers() {
+    return "DELETE FROM " + tables.taskMarkersRef() + " WHERE writer = ?";
+  }
+
+  /** Records that the task of (attempt, task partition) staged its rows. */
+  String insertTaskMarker() {
+    return "INSERT INTO " + tables.taskMarkersRef() + " (writer, attempt, partition_id, row_count) VALUES (?, ?, ?, ?)";
+  }
+
+  /** Removes the marker of (attempt, task partition), returning a row when an earlier run of the task staged rows. */
+  String takeTaskMarker() {
+    return "DELETE FROM " + tables.taskMarkersRef() + " WHERE attempt = ? AND partition_id = ? RETURNING row_count";
+  }
+
+  /** Staged rows of (attempt, task partition). */
+  String deleteTaskRows() {
+    return "DELETE FROM " + tables.stageRef() + " WHERE " + quotePostgres(PostgresTables.ATTEMPT) + " = ? AND "
+        + quotePostgres(PostgresTables.PARTITION) + " = ?";
+  }
+
+  /** Whether the target holds any of the keys in an array parameter (the direct path's sample). */
+  String anyKeyExists(String keyColumn) {
+    return "SELECT EXISTS (SELECT 1 FROM " + tables.targetRef() + " WHERE " + quotePostgres(keyColumn) + " = ANY(?))";
   }
 
   /** Binary COPY into staging: target columns, delete flag, slice, attempt, task partition. */
@@ -72,11 +143,6 @@ final class PgSql implements Serializable {
     return "COPY " + tables.targetRef() + " (" + list(columns, "") + ") FROM STDIN WITH (FORMAT binary)";
   }
 
-  /** Whether any tombstone exists (the direct path cannot check rows against them). */
-  String anyTombstone() {
-    return "SELECT EXISTS (SELECT 1 FROM " + tables.tombstonesRef() + ")";
-  }
-
   private String filter() {
     return " s." + quotePostgres(PostgresTables.ATTEMPT) + " = ?" + (sliced ? " AND s." + quotePostgres(PostgresTables.SLICE) + " = ?" : "");
   }
@@ -84,6 +150,19 @@ final class PgSql implements Serializable {
   /** Staged rows of the attempt (and slice). */
   String countStaged() {
     return "SELECT count(*) FROM " + tables.stageRef() + " s WHERE" + filter();
+  }
+
+  // ---------------------------------------------------------------- tombstones and the MERGE
+
+  /** Whether any tombstone exists (the direct path cannot check rows against them). */
+  String anyTombstone() {
+    return "SELECT EXISTS (SELECT 1 FROM " + tables.tombstonesRef() + ")";
+  }
+
+  /** Purges tombstones older than the retention (seconds as a bind parameter). */
+  String purgeTombstones() {
+    return "DELETE FROM " + tables.tombstonesRef() + " WHERE " + quotePostgres(PostgresTables.DELETED_AT)
+        + " < now() - make_interval(secs => ?)";
   }
 
   /**
@@ -177,22 +256,6 @@ final class PgSql implements Serializable {
     merge.append(" WHEN NOT MATCHED").append(notDeleted).append(" THEN INSERT (").append(list(columns, ""))
         .append(") VALUES (").append(list(columns, "s.")).append(")");
     return merge.toString();
-  }
-
-  /** Purges tombstones older than the retention (seconds as a bind parameter). */
-  String purgeTombstones() {
-    return "DELETE FROM " + tables.tombstonesRef() + " WHERE " + quotePostgres(PostgresTables.DELETED_AT)
-        + " < now() - make_interval(secs => ?)";
-  }
-
-  String insertLedger() {
-    return "INSERT INTO " + tables.ledgerRef() + " (writer, query_id, batch_id, partition_id, partitions, target_table, "
-        + "rows_in, rows_written, rows_ignored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  }
-
-  /** Ledger rows of one batch of one writer: partition ids and the partition count they were written with. */
-  String ledgerOfBatch() {
-    return "SELECT partition_id, partitions FROM " + tables.ledgerRef() + " WHERE writer = ? AND query_id = ? AND batch_id = ?";
   }
 
   private static String list(List<String> cols, String prefix) {

@@ -56,7 +56,7 @@ class PostgresSinkTest {
   private PostgresOptions.Builder options(String table, CommitShape shape) {
     PostgresOptions.Builder b = PostgresOptions.builder().url(TestPostgres.url()).user(TestPostgres.user())
         .password(TestPostgres.password()).schema(schema).table(table).commit(shape);
-    return shape == CommitShape.PARTITION ? b.partitions(3) : b;
+    return shape == CommitShape.PARTITION ? b.slices(3) : b;
   }
 
   private PostgresSink sink(String table, WriteMode mode, CommitShape shape, String deleteCondition) {
