@@ -14,9 +14,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
+import java.util.Iterator;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
@@ -69,6 +72,9 @@ final class DirectCopyPath implements CommitPath {
     long start = System.nanoTime();
     StructType schema = plan.schema();
     Dataset<Row> rows = staging.copyRows(batch.rows(), schema, 1);
+    if (FaultInjection.armed(FaultInjection.Point.TASK_WRITTEN)) {
+      rows = rows.mapPartitions(new TaskFaultPoint(spec.name(), batch.batchId()), Encoders.row(rows.schema()));
+    }
     int fields = schema.fields().length;
     Savepoint savepoint = c.setSavepoint();
     long n;
@@ -98,6 +104,40 @@ final class DirectCopyPath implements CommitPath {
     commits.incrementAndGet();
     LOG.debug("sink={} batch={}: direct path, {} rows in {} ms", spec.name(), batch.batchId(), n, (System.nanoTime() - start) / 1_000_000);
     return Optional.of(CommitResult.written(n));
+  }
+
+  /**
+   * Test hook: the task-written fault point in the direct COPY's Spark tasks, after a task handed all
+   * its rows to the driver. Added to the job only when a test arms that point (it costs a row copy).
+   */
+  static final class TaskFaultPoint implements MapPartitionsFunction<Row, Row> {
+    private static final long serialVersionUID = 1L;
+    private final String sinkName;
+    private final long batchId;
+
+    TaskFaultPoint(String sinkName, long batchId) {
+      this.sinkName = sinkName;
+      this.batchId = batchId;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          boolean more = rows.hasNext();
+          if (!more) {
+            FaultInjection.at(FaultInjection.Point.TASK_WRITTEN, sinkName, batchId);
+          }
+          return more;
+        }
+
+        @Override
+        public Row next() {
+          return rows.next();
+        }
+      };
+    }
   }
 
   private boolean tryNow() {

@@ -30,6 +30,11 @@ final class DriverPool implements Serializable, AutoCloseable {
     return pool().getConnection();
   }
 
+  /** Closes a connection taken from the pool instead of returning it (its session ends, with its session locks). */
+  void evict(Connection c) {
+    pool().evictConnection(c);
+  }
+
   private HikariDataSource pool() {
     HikariDataSource p = pool;
     if (p == null) {

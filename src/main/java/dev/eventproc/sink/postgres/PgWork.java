@@ -26,18 +26,22 @@ final class PgWork {
   /** Runs {@code work}; {@code action} completes "failed to ..." in the error when PostgreSQL refuses. */
   static <T> T run(Source source, PostgresOptions options, String sinkName, String action, Work<T> work) {
     try (Connection c = source.open()) {
+      boolean done = false;
       try {
-        return work.run(c);
-      } catch (SQLException | RuntimeException e) {
-        rollbackQuietly(c);
-        throw e;
+        T result = work.run(c);
+        done = true;
+        return result;
+      } finally {
+        if (!done) {
+          rollbackQuietly(c); // any failure, also a checked SparkException thrown through Scala code
+        }
       }
     } catch (SQLException e) {
       throw PgConnections.explain(options, sinkName, e, action);
     }
   }
 
-  static void rollbackQuietly(Connection c) {
+  private static void rollbackQuietly(Connection c) {
     try {
       c.rollback();
     } catch (SQLException ignored) {

@@ -64,7 +64,7 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
     this.sql = new PgSql(tables, spec);
     this.pool = new DriverPool(options, spec.name());
     this.guard = new TableGuard(spec, options, tables, pool);
-    this.lock = new WriterLock(options, tables, spec.name());
+    this.lock = new WriterLock(options, tables, spec.name(), pool);
     this.ledger = new Ledger(sql, tables.describe());
     Staging staging = new Staging(spec, options, sql);
     this.direct = new DirectCopyPath(spec, options, staging, ledger);
@@ -131,11 +131,8 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
       lock.lock(c, batch.writer());
       try {
         return commitLocked(c, batch, schema);
-      } catch (SQLException | RuntimeException e) {
-        PgWork.rollbackQuietly(c);
-        throw e;
       } finally {
-        lock.unlock(c, batch.writer());
+        lock.release(c, batch.writer()); // whatever failed, a Spark job's checked exception included
       }
     });
   }

@@ -22,11 +22,13 @@ final class WriterLock implements Serializable {
   private final PostgresOptions options;
   private final PostgresTables tables;
   private final String sinkName;
+  private final DriverPool pool;
 
-  WriterLock(PostgresOptions options, PostgresTables tables, String sinkName) {
+  WriterLock(PostgresOptions options, PostgresTables tables, String sinkName, DriverPool pool) {
     this.options = options;
     this.tables = tables;
     this.sinkName = sinkName;
+    this.pool = pool;
   }
 
   /** The advisory lock key of a writer of a target. */
@@ -66,15 +68,24 @@ final class WriterLock implements Serializable {
     }
   }
 
-  /** Releases the lock taken on {@code c}. */
-  void unlock(Connection c, WriterId writer) {
-    try (PreparedStatement unlock = c.prepareStatement(PgSql.UNLOCK)) {
-      unlock.setLong(1, key(tables, writer.sinkName()));
-      unlock.execute();
+  /**
+   * Releases the lock taken on {@code c}, after any failure too: first rolls back what the batch left
+   * open (in an aborted transaction the unlock itself would fail), then unlocks. If that fails, the
+   * connection is evicted from the pool rather than returned to it, so its session ends and the lock
+   * with it; a session lock left on a pooled connection would stall every later attempt of the writer.
+   */
+  void release(Connection c, WriterId writer) {
+    try {
+      c.rollback();
+      try (PreparedStatement unlock = c.prepareStatement(PgSql.UNLOCK)) {
+        unlock.setLong(1, key(tables, writer.sinkName()));
+        unlock.execute();
+      }
       c.commit();
     } catch (SQLException e) {
-      // a broken connection: PostgreSQL releases session locks when it goes
-      LOG.debug("sink={}: unlock failed ({}); the lock goes with the connection", sinkName, e.toString());
+      LOG.warn("sink={}: could not release the writer lock on {} ({}); closing its connection, which releases it", sinkName,
+          tables.describe(), e.toString());
+      pool.evict(c);
     }
   }
 }

@@ -1,0 +1,169 @@
+package dev.eventproc.sink.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.eventproc.sink.BatchOutcome.Status;
+import dev.eventproc.sink.FaultInjection;
+import dev.eventproc.sink.FaultInjection.Point;
+import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.WriteMode;
+import dev.eventproc.sink.postgres.PostgresOptions.CommitShape;
+import dev.eventproc.testutils.TestPostgres;
+import dev.eventproc.testutils.TestSpark;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The operations users run around the commit protocol (issue 13): a lost lock session, a changed
+ * commit shape or target on a used checkpoint, a Spark job failing inside the direct COPY. Each test
+ * ends by comparing the table with what the input says it must hold.
+ */
+class PostgresLifecycleTest {
+  private static final StructType SCHEMA = StructType.fromDDL("id STRING, version BIGINT, amount INT");
+  private static final Duration WAIT = Duration.ofMinutes(3);
+  private final SparkSession spark = TestSpark.session();
+  private final String schema = TestPostgres.newSchema("pglife");
+
+  @AfterEach
+  void noFaults() {
+    FaultInjection.setTestHook(null);
+    System.clearProperty(FaultInjection.PROPERTY);
+  }
+
+  /** {@code n} rows {@code id = k<from..from+n-1>} with the given version, amount = key number. */
+  private Dataset<Row> rows(int from, int n, long version) {
+    List<Row> list = new ArrayList<>();
+    for (int i = from; i < from + n; i++) {
+      list.add(RowFactory.create("k" + i, version, i));
+    }
+    return spark.createDataFrame(list, SCHEMA).repartition(2);
+  }
+
+  private PostgresOptions.Builder options(String table) {
+    return PostgresOptions.builder().url(TestPostgres.url()).user(TestPostgres.user()).password(TestPostgres.password())
+        .schema(schema).table(table);
+  }
+
+  /** Upsert by id, newest version wins; slices (partition shape) are applied one after another (pool of 2). */
+  private PostgresSink sliced(String table, WriteMode mode) {
+    return PostgresSink.create(spec(table + "_w", mode), options(table).commit(CommitShape.PARTITION).slices(3).poolSize(2).build());
+  }
+
+  private static SinkSpec spec(String name, WriteMode mode) {
+    SinkSpec.Builder s = SinkSpec.builder().name(name).mode(mode).keyColumns("id");
+    return (mode == WriteMode.UPSERT ? s.versionColumn("version") : s).build();
+  }
+
+  private Map<String, String> table(String table) throws SQLException {
+    Map<String, String> out = new TreeMap<>();
+    try (Connection c = TestPostgres.connect(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT id, version, amount FROM " + schema + "." + table)) {
+      while (rs.next()) {
+        assertThat(out.put(rs.getString(1), rs.getLong(2) + "/" + rs.getInt(3))).as("key %s once", rs.getString(1)).isNull();
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, String> expected(int n, long version) {
+    Map<String, String> out = new TreeMap<>();
+    for (int i = 0; i < n; i++) {
+      out.put("k" + i, version + "/" + i);
+    }
+    return out;
+  }
+
+  private long count(String sql) throws SQLException {
+    try (Connection c = TestPostgres.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private long ledgerRows(String writer, long batchId) throws SQLException {
+    return count("SELECT count(*) FROM " + schema + ".eventproc_ledger WHERE writer = '" + writer + "' AND batch_id = " + batchId);
+  }
+
+  /** The writer lock's key, as the sink computes it. */
+  private long writerLockKey(String table, String sinkName) {
+    return WriterLock.key(new PostgresTables(options(table).build(), sinkName), sinkName);
+  }
+
+  /** Backends holding the advisory lock {@code key} (PostgreSQL shows a bigint key as two 32-bit halves). */
+  private static List<Integer> lockHolders(long key) throws SQLException {
+    List<Integer> pids = new ArrayList<>();
+    try (Connection c = TestPostgres.connect(); PreparedStatement q = c.prepareStatement("SELECT pid FROM pg_locks "
+        + "WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        + "AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1")) {
+      q.setLong(1, key >>> 32);
+      q.setLong(2, key & 0xffffffffL);
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          pids.add(rs.getInt(1));
+        }
+      }
+    }
+    return pids;
+  }
+
+  private static void await(CountDownLatch latch, String what) {
+    try {
+      assertThat(latch.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).as(what).isTrue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /**
+   * Issue 13 item 5: the Spark job behind the direct COPY fails (a task throws). The writer lock must
+   * not stay behind on a pooled connection: no advisory lock is left, and another driver of the same
+   * writer commits the next batch at once.
+   */
+  @Test
+  void aSparkJobFailingInsideTheDirectCopyLeavesNoWriterLockBehind() throws Exception {
+    String table = "direct_fail";
+    String writer = table + "_w";
+    long key = writerLockKey(table, writer);
+    try (PostgresSink sink = PostgresSink.create(spec(writer, WriteMode.UPSERT), options(table).build())) {
+      assertThat(sink.write(rows(0, 10, 1), 0, "q").status()).isEqualTo(Status.COMMITTED);
+      assertThat(sink.directCommits()).isEqualTo(1);
+      System.setProperty(FaultInjection.PROPERTY, Point.TASK_WRITTEN.spec() + "@1/" + writer + ":throw");
+      assertThatThrownBy(() -> sink.write(rows(10, 10, 1), 1, "q")).hasStackTraceContaining("injected fault");
+      System.clearProperty(FaultInjection.PROPERTY);
+      assertThat(lockHolders(key)).as("advisory locks of the writer left after the failed batch").isEmpty();
+
+      try (PostgresSink other = PostgresSink.create(spec(writer, WriteMode.UPSERT),
+          options(table).lockTimeout(Duration.ofSeconds(30)).build())) {
+        assertThat(other.write(rows(10, 10, 1), 1, "q").status()).isEqualTo(Status.COMMITTED);
+      }
+      assertThat(sink.write(rows(20, 10, 1), 2, "q").status()).isEqualTo(Status.COMMITTED);
+      assertThat(lockHolders(key)).isEmpty();
+    }
+    assertThat(table(table)).isEqualTo(expected(30, 1));
+  }
+}
