@@ -31,7 +31,11 @@ final class MergeApplier {
     this.tombstoneRetention = tombstoneRetention;
   }
 
-  /** Staging must hold exactly what Spark staged (nothing lost in between, nothing left from another attempt). */
+  /**
+   * Staging must hold exactly what Spark staged for the attempt (and slice): nothing lost in between,
+   * nothing left from another attempt. Run in the applying transaction: its read lock on staging keeps
+   * a TRUNCATE by another attempt out until the transaction ends.
+   */
   void checkStaged(Connection c, long batchId, long attempt, OptionalInt slice, long staged) throws SQLException {
     long inStaging;
     try (PreparedStatement st = c.prepareStatement(sql.countStaged())) {
@@ -42,8 +46,11 @@ final class MergeApplier {
       }
     }
     if (inStaging != staged) {
-      throw new IllegalStateException("sink " + sinkName + " batch " + batchId + ": staging holds " + inStaging
-          + " rows of this attempt but Spark staged " + staged + ". The batch is not committed; Spark will retry it.");
+      String rows = slice.isPresent() ? "rows of slice " + slice.getAsInt() + " of this attempt" : "rows of this attempt";
+      throw new IllegalStateException("sink " + sinkName + " batch " + batchId + ": staging holds " + inStaging + " " + rows
+          + " but Spark staged " + staged + " (another attempt of this writer emptied staging after the writer lock's "
+          + "session was lost?). " + (slice.isPresent() ? "The slice is" : "The batch is") + " not committed; Spark will "
+          + "retry the batch.");
     }
   }
 

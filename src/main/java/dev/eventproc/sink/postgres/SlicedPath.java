@@ -49,9 +49,6 @@ final class SlicedPath implements CommitPath {
     StagedRows staged = staging.stage(c, plan);
     BatchContext batch = plan.batch();
     long start = System.nanoTime();
-    new MergeApplier(plan.sql().forBatch(plan.sql().columns(), false), sinkName, options.tombstoneRetention())
-        .checkStaged(c, batch.batchId(), staged.attempt(), OptionalInt.empty(), staged.total());
-    c.rollback();
     int threads = Math.max(1, Math.min(plan.slices(), options.poolSize() - 1));
     ExecutorService workers = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "eventproc-" + sinkName + "-slice");
@@ -90,7 +87,14 @@ final class SlicedPath implements CommitPath {
     }
   }
 
-  /** One slice in its own transaction with its ledger row, unless the ledger has it already. */
+  /**
+   * One slice in its own transaction with its ledger row, unless the ledger has it already. The slice
+   * connections do not hold the writer lock, and the lock's session can end at any moment (a DBA,
+   * idle_session_timeout, a proxy): another attempt of this writer may then take the lock and empty
+   * staging. So the transaction itself checks that staging holds every row Spark staged for this slice
+   * and attempt before it applies them and records the slice; the check's read lock on staging keeps a
+   * TRUNCATE out until the transaction ends.
+   */
   private SliceResult applySlice(BatchPlan plan, StagedRows staged, int slice) {
     BatchContext batch = plan.batch();
     return pool.run("commit slice " + slice + " of batch " + batch.batchId(), c -> {
@@ -99,6 +103,7 @@ final class SlicedPath implements CommitPath {
         return new SliceResult(0, false);
       }
       MergeApplier merge = new MergeApplier(plan.sql(), sinkName, options.tombstoneRetention());
+      merge.checkStaged(c, batch.batchId(), staged.attempt(), OptionalInt.of(slice), staged.ofSlice(slice));
       long written = merge.apply(c, staged.attempt(), OptionalInt.of(slice));
       if (slice == 0) {
         merge.purgeTombstones(c, batch.batchId());

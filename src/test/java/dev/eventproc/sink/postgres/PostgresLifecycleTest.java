@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -137,6 +138,75 @@ class PostgresLifecycleTest {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
     }
+  }
+
+  /**
+   * Issue 13 item 2: writer A of the partition shape holds the lock on one session and applies slices
+   * on others. A is held at {@code point} (after staging; or after its first slice committed); its
+   * lock session is terminated; writer B (same identity) takes the lock, empties staging, stages its
+   * own rows and stops. A then goes on. Whatever A does, no ledger row may stand for rows that were
+   * not applied: after a restart the table equals the input.
+   */
+  @ParameterizedTest
+  @EnumSource(value = Point.class, names = {"AFTER_STAGING", "BETWEEN_COMMITS"})
+  void losingTheLockSessionMidBatchNeverRecordsASliceWithoutItsRows(Point point) throws Exception {
+    String table = "lostlock_" + point.name().toLowerCase();
+    PostgresSink a = sliced(table, WriteMode.UPSERT);
+    PostgresSink b = sliced(table, WriteMode.UPSERT);
+    assertThat(a.write(rows(0, 30, 1), 0, "q").status()).isEqualTo(Status.COMMITTED);
+
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch resume = new CountDownLatch(1);
+    AtomicBoolean holding = new AtomicBoolean();
+    AtomicBoolean bStopped = new AtomicBoolean();
+    FaultInjection.setTestHook((p, sink, batchId) -> {
+      if (batchId != 1) {
+        return;
+      }
+      if (p == point && holding.compareAndSet(false, true)) {
+        held.countDown();
+        await(resume, "the test resumes writer A");
+      } else if (p == Point.AFTER_STAGING && holding.get() && bStopped.compareAndSet(false, true)) {
+        throw new IllegalStateException("test: writer B stops after staging");
+      }
+    });
+    // Batch 1: a newer version of k0..k29 and new keys k30..k59, over all three slices.
+    Dataset<Row> batch1 = rows(0, 60, 2);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<?> first = pool.submit(() -> a.write(batch1, 1, "q"));
+      await(held, "writer A reaches " + point.spec());
+      List<Integer> holders = lockHolders(writerLockKey(table, table + "_w"));
+      assertThat(holders).as("writer A's lock session").hasSize(1);
+      try (Connection c = TestPostgres.connect(); Statement st = c.createStatement()) {
+        st.execute("SELECT pg_terminate_backend(" + holders.get(0) + ")");
+      }
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (!lockHolders(writerLockKey(table, table + "_w")).isEmpty()) {
+        assertThat(System.nanoTime()).as("the terminated session releases the lock").isLessThan(deadline);
+        Thread.sleep(50);
+      }
+      assertThatThrownBy(() -> b.write(batch1, 1, "q")).hasStackTraceContaining("writer B stops after staging");
+      resume.countDown();
+      // A's next slice transaction finds its staged rows gone, and records nothing.
+      assertThatThrownBy(() -> first.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isInstanceOf(ExecutionException.class)
+          .hasStackTraceContaining("staging holds 0 rows of slice");
+    } finally {
+      resume.countDown();
+      pool.shutdownNow();
+      a.close();
+      b.close();
+    }
+    FaultInjection.setTestHook(null);
+    assertThat(ledgerRows(table + "_w", 1)).as("slices of batch 1 in the ledger once A gave up: only those it applied")
+        .isEqualTo(point == Point.BETWEEN_COMMITS ? 1 : 0);
+    // A restart of the query (a new driver) replays batch 1.
+    try (PostgresSink restarted = sliced(table, WriteMode.UPSERT)) {
+      restarted.write(batch1, 1, "q");
+      assertThat(restarted.write(batch1, 1, "q").status()).isEqualTo(Status.SKIPPED_REPLAY);
+    }
+    assertThat(table(table)).isEqualTo(expected(60, 2));
+    assertThat(ledgerRows(table + "_w", 1)).isEqualTo(3);
   }
 
   /**
