@@ -22,12 +22,15 @@ final class Ledger implements Serializable {
   private static final int WHOLE_BATCH = -1;
 
   private final PgSql sql;
-  private final String target;
+  private final PostgresOptions options;
+  private final PostgresTables tables;
+  private final String sinkName;
 
-  /** @param target the target as recorded in {@code target_table} ({@code schema.table}) */
-  Ledger(PgSql sql, String target) {
+  Ledger(PgSql sql, PostgresOptions options, PostgresTables tables, String sinkName) {
     this.sql = sql;
-    this.target = target;
+    this.options = options;
+    this.tables = tables;
+    this.sinkName = sinkName;
   }
 
   /** One ledger row: a batch committed whole (no slice), or one of {@code slices} slices. */
@@ -56,12 +59,22 @@ final class Ledger implements Serializable {
       return committed.contains(slice);
     }
 
+    /** Whether some slices are committed: the batch must be finished in slices, whatever the config says now. */
+    boolean inSlices() {
+      return !committed.isEmpty();
+    }
+
     /** The slice count the batch was first written with, or {@code defaultCount} when no slice is committed yet. */
     int slicesOr(int defaultCount) {
       return committed.isEmpty() ? defaultCount : slices;
     }
   }
 
+  /**
+   * What the ledger holds for a batch of this writer and target. A row of the same writer, query id and
+   * batch for another target means the checkpoint was used with another table: refused, since taking
+   * it for this target's commit would skip the batch here.
+   */
   BatchRecord read(Connection c, WriterId writer, long batchId) throws SQLException {
     boolean whole = false;
     int slices = 0;
@@ -72,6 +85,9 @@ final class Ledger implements Serializable {
       q.setLong(3, batchId);
       try (ResultSet rs = q.executeQuery()) {
         while (rs.next()) {
+          if (!tables.describe().equals(rs.getString(3))) {
+            throw otherTarget(writer, batchId, rs.getString(3));
+          }
           if (rs.getInt(1) == WHOLE_BATCH) {
             whole = true;
           } else {
@@ -84,6 +100,15 @@ final class Ledger implements Serializable {
     return whole || !committed.isEmpty() ? new BatchRecord(whole, slices, Set.copyOf(committed)) : BatchRecord.NONE;
   }
 
+  private IllegalStateException otherTarget(WriterId writer, long batchId, String recorded) {
+    return new IllegalStateException("sink " + sinkName + ": the ledger " + tables.schema + "." + tables.ledger + " records batch " + batchId
+        + " of writer " + writer.sinkName() + " (query id " + writer.queryId() + ") as written to " + recorded + ", but this sink "
+        + "writes to " + tables.describe() + ": the checkpoint was used with another table (" + options.key(PostgresOptions.TABLE)
+        + " or " + options.key(PostgresOptions.SCHEMA) + " changed, or a checkpoint was copied). Give this target a checkpoint "
+        + "of its own (a new checkpoint location, or --reset-checkpoint); if the table was only renamed, set target_table to '"
+        + tables.describe() + "' in this writer's ledger rows.");
+  }
+
   void insert(Connection c, Entry e) throws SQLException {
     try (PreparedStatement ins = c.prepareStatement(sql.insertLedger())) {
       ins.setString(1, e.writer().sinkName());
@@ -91,7 +116,7 @@ final class Ledger implements Serializable {
       ins.setLong(3, e.batchId());
       ins.setInt(4, e.slice().orElse(WHOLE_BATCH));
       ins.setInt(5, e.slices());
-      ins.setString(6, target);
+      ins.setString(6, tables.describe());
       ins.setLong(7, e.rowsIn());
       ins.setLong(8, e.rowsWritten());
       ins.setLong(9, Math.max(0, e.rowsIn() - e.rowsWritten()));

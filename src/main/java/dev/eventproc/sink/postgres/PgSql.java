@@ -92,9 +92,10 @@ final class PgSql implements Serializable {
         + "rows_in, rows_written, rows_ignored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
   }
 
-  /** Ledger rows of one batch of one writer: slice ({@code partition_id}) and slice count ({@code partitions}). */
+  /** Ledger rows of one batch of one writer: slice ({@code partition_id}), slice count ({@code partitions}), target. */
   String ledgerOfBatch() {
-    return "SELECT partition_id, partitions FROM " + tables.ledgerRef() + " WHERE writer = ? AND query_id = ? AND batch_id = ?";
+    return "SELECT partition_id, partitions, target_table FROM " + tables.ledgerRef()
+        + " WHERE writer = ? AND query_id = ? AND batch_id = ?";
   }
 
   String dropStaging() {

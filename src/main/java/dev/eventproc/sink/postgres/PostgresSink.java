@@ -65,7 +65,7 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
     this.pool = new DriverPool(options, spec.name());
     this.guard = new TableGuard(spec, options, tables, pool);
     this.lock = new WriterLock(options, tables, spec.name(), pool);
-    this.ledger = new Ledger(sql, tables.describe());
+    this.ledger = new Ledger(sql, options, tables, spec.name());
     Staging staging = new Staging(spec, options, sql);
     this.direct = new DirectCopyPath(spec, options, staging, ledger);
     this.batchShape = List.of(direct, new SingleTransactionPath(staging, ledger, spec.name(), options.tombstoneRetention()));
@@ -143,11 +143,13 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
     if (done.complete()) {
       return CommitResult.skipped(); // another attempt of this writer committed it while we waited
     }
-    boolean sliced = options.commit() == CommitShape.PARTITION;
+    // A batch partly committed in slices is finished in the slices its ledger rows record, whatever the config says now.
+    boolean configuredSliced = options.commit() == CommitShape.PARTITION;
+    boolean sliced = configuredSliced || done.inSlices();
     int slices = sliced ? done.slicesOr(options.slices()) : 1;
-    if (sliced && slices != options.slices()) {
-      LOG.warn("sink={} batch={}: replaying with the {} slices it was first written with (configured: {})",
-          name(), batch.batchId(), slices, options.slices());
+    if (done.inSlices() && (!configuredSliced || slices != options.slices())) {
+      LOG.warn("sink={} batch={}: finishing it in the {} slices it was first written with (configured: {})", name(),
+          batch.batchId(), slices, configuredSliced ? options.slices() + " slices" : options.key(PostgresOptions.COMMIT) + "=batch");
     }
     if (batch.rowsIn() == 0) {
       ledger.insert(c, Ledger.Entry.wholeBatch(batch.writer(), batch.batchId(), 0, 0));

@@ -210,6 +210,60 @@ class PostgresLifecycleTest {
   }
 
   /**
+   * Issue 13 item 3: batch 0 is partly committed in the partition shape (one of three slices), then
+   * the config changes to the batch shape, or to five slices. The replay finishes the batch in the
+   * shape its ledger rows record: an append does not write the committed slice again.
+   */
+  @Test
+  void aReplayFinishesAPartlyCommittedBatchInTheShapeItsLedgerRecords() throws Exception {
+    String table = "reshape";
+    String writer = table + "_w";
+    Dataset<Row> batch0 = rows(0, 90, 1);
+    Dataset<Row> batch1 = rows(90, 90, 1);
+    try (PostgresSink sink = sliced(table, WriteMode.APPEND)) {
+      for (long batchId : new long[] {0, 1}) {
+        System.setProperty(FaultInjection.PROPERTY, Point.BETWEEN_COMMITS.spec() + "@" + batchId + "/" + writer + ":throw");
+        assertThatThrownBy(() -> sink.write(batchId == 0 ? batch0 : batch1, batchId, "q")).hasMessageContaining("injected fault");
+        System.clearProperty(FaultInjection.PROPERTY);
+        assertThat(ledgerRows(writer, batchId)).as("slices of batch %d committed before the fault", batchId).isEqualTo(1);
+      }
+    }
+    // Now configured as one transaction per batch (the default shape): the replay still applies the two missing slices.
+    try (PostgresSink whole = PostgresSink.create(spec(writer, WriteMode.APPEND), options(table).build())) {
+      assertThat(whole.write(batch0, 0, "q").status()).isEqualTo(Status.COMMITTED);
+      assertThat(whole.write(batch0, 0, "q").status()).isEqualTo(Status.SKIPPED_REPLAY);
+    }
+    // Now configured with five slices: the replay keeps the three the batch was first written with.
+    try (PostgresSink five = PostgresSink.create(spec(writer, WriteMode.APPEND),
+        options(table).commit(CommitShape.PARTITION).slices(5).build())) {
+      assertThat(five.write(batch1, 1, "q").status()).isEqualTo(Status.COMMITTED);
+    }
+    assertThat(count("SELECT count(*) FROM " + schema + "." + table)).as("every row once").isEqualTo(180);
+    assertThat(count("SELECT count(DISTINCT id) FROM " + schema + "." + table)).isEqualTo(180);
+    assertThat(count("SELECT count(*) FROM " + schema + ".eventproc_ledger WHERE writer = '" + writer + "' AND partitions = 3"))
+        .isEqualTo(6);
+    assertThat(ledgerRows(writer, 0) + ledgerRows(writer, 1)).isEqualTo(6);
+  }
+
+  /**
+   * Issue 13 item 3: a checkpoint copied and pointed at another table (same sink name, same query id,
+   * same ledger) must not find the other table's ledger row and skip the batch.
+   */
+  @Test
+  void aLedgerRowOfAnotherTargetIsNotTakenForThisTargetsCommit() throws Exception {
+    try (PostgresSink first = PostgresSink.create(spec("moved_w", WriteMode.UPSERT), options("first_target").build())) {
+      assertThat(first.write(rows(0, 10, 1), 0, "q").status()).isEqualTo(Status.COMMITTED);
+    }
+    try (PostgresSink second = PostgresSink.create(spec("moved_w", WriteMode.UPSERT), options("second_target").build())) {
+      assertThatThrownBy(() -> second.write(rows(0, 10, 1), 0, "q"))
+          .hasMessageContaining(schema + ".first_target")
+          .hasMessageContaining(schema + ".second_target")
+          .hasMessageContaining("checkpoint");
+      assertThat(second.metrics().replaysSkipped()).isZero();
+    }
+  }
+
+  /**
    * Issue 13 item 5: the Spark job behind the direct COPY fails (a task throws). The writer lock must
    * not stay behind on a pooled connection: no advisory lock is left, and another driver of the same
    * writer commits the next batch at once.
