@@ -5,6 +5,7 @@ import static dev.eventproc.config.Identifiers.quotePostgres;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -28,6 +29,8 @@ final class PgSql implements Serializable {
   /** Keeps the sort of a large batch in memory. */
   static final String SORT_MEMORY = "SET LOCAL work_mem = '256MB'";
   static final String EXISTS = "SELECT to_regclass(?) IS NOT NULL";
+  /** SQLState of a lock wait that ran out of {@code lock_timeout}. */
+  static final String LOCK_NOT_AVAILABLE = "55P03";
   /** Name and type of each column of a table, in order, types as {@code format_type} writes them. */
   static final String COLUMN_TYPES = "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
       + "WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
@@ -35,6 +38,17 @@ final class PgSql implements Serializable {
   static final String UNIQUE_INDEX_COLUMNS = "SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_index i "
       + "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
       + "WHERE i.indrelid = to_regclass(?) AND i.indisunique GROUP BY i.indexrelid";
+
+  /**
+   * Settings of a staging task's session: a lock wait ends after {@code lockTimeout} (SQLState
+   * {@value #LOCK_NOT_AVAILABLE}), and PostgreSQL probes the client after 30 s of silence (TCP keepalive,
+   * 3 probes 10 s apart), so the session of an executor lost without a TCP reset ends within about a
+   * minute and releases its locks, instead of after the operating system's two hours.
+   */
+  static String taskSession(Duration lockTimeout) {
+    return "SET lock_timeout = " + Math.max(1, lockTimeout.toMillis()) + "; SET tcp_keepalives_idle = 30; "
+        + "SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3";
+  }
 
   private final PostgresTables tables;
   private final SinkSpec spec;

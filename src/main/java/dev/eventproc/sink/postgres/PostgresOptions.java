@@ -41,6 +41,9 @@ public final class PostgresOptions implements Serializable {
   public static final int FILLFACTOR_UPSERT_DEFAULT = 80;
   public static final String LOCK_TIMEOUT = "postgres.lock.timeout";
   public static final Duration LOCK_TIMEOUT_DEFAULT = Duration.ofMinutes(5);
+  /** How long a staging task waits for a lock (held by a lost earlier attempt of the task) before it fails and Spark retries it. */
+  public static final String TASK_LOCK_TIMEOUT = "postgres.task.lock.timeout";
+  public static final Duration TASK_LOCK_TIMEOUT_DEFAULT = Duration.ofMinutes(2);
   public static final String CONNECT_TIMEOUT = "postgres.connect.timeout";
   public static final Duration CONNECT_TIMEOUT_DEFAULT = Duration.ofSeconds(10);
   public static final String TOMBSTONE_RETENTION = "postgres.tombstone.retention";
@@ -79,6 +82,7 @@ public final class PostgresOptions implements Serializable {
   private final Duration connectTimeout;
   private final Duration tombstoneRetention;
   private final Duration lockTimeout;
+  private final Duration taskLockTimeout;
   private final long directMaxRows;
   private final Integer fillfactor;
   private final String keyPrefix;
@@ -98,6 +102,7 @@ public final class PostgresOptions implements Serializable {
     this.connectTimeout = b.connectTimeout;
     this.tombstoneRetention = b.tombstoneRetention;
     this.lockTimeout = b.lockTimeout;
+    this.taskLockTimeout = b.taskLockTimeout;
     this.directMaxRows = b.directMaxRows;
     this.fillfactor = b.fillfactor;
     this.keyPrefix = b.keyPrefix;
@@ -137,6 +142,12 @@ public final class PostgresOptions implements Serializable {
     }
     b.poolSize = scope.integer(POOL_SIZE, b.commit == CommitShape.PARTITION ? b.slices + 1 : POOL_SIZE_DEFAULT, 2, 256);
     b.lockTimeout = scope.duration(LOCK_TIMEOUT, LOCK_TIMEOUT_DEFAULT);
+    b.taskLockTimeout = scope.duration(TASK_LOCK_TIMEOUT, TASK_LOCK_TIMEOUT_DEFAULT);
+    if (b.taskLockTimeout.toMillis() < 1) {
+      scope.problem(TASK_LOCK_TIMEOUT, "'" + scope.string(TASK_LOCK_TIMEOUT, "") + "' is too short: staging tasks would wait "
+          + "without limit. Give a positive duration such as 2 minutes.");
+      b.taskLockTimeout = TASK_LOCK_TIMEOUT_DEFAULT;
+    }
     b.directMaxRows = scope.longValue(DIRECT_MAX_ROWS, DIRECT_MAX_ROWS_DEFAULT, 0, Long.MAX_VALUE);
     if (scope.has(FILLFACTOR)) {
       b.fillfactor = scope.integer(FILLFACTOR, 100, 10, 100);
@@ -253,6 +264,11 @@ public final class PostgresOptions implements Serializable {
     return lockTimeout;
   }
 
+  /** How long a staging task waits for a lock held by another session before it fails (and Spark retries it). */
+  public Duration taskLockTimeout() {
+    return taskLockTimeout;
+  }
+
   /** The full config key of an option, for messages. */
   String key(String option) {
     return keyPrefix + option;
@@ -284,6 +300,7 @@ public final class PostgresOptions implements Serializable {
     private Duration connectTimeout = CONNECT_TIMEOUT_DEFAULT;
     private Duration tombstoneRetention = TOMBSTONE_RETENTION_DEFAULT;
     private Duration lockTimeout = LOCK_TIMEOUT_DEFAULT;
+    private Duration taskLockTimeout = TASK_LOCK_TIMEOUT_DEFAULT;
     private long directMaxRows = DIRECT_MAX_ROWS_DEFAULT;
     private Integer fillfactor;
     private Integer explicitPoolSize;
@@ -346,6 +363,16 @@ public final class PostgresOptions implements Serializable {
 
     public Builder lockTimeout(Duration timeout) {
       this.lockTimeout = timeout;
+      return this;
+    }
+
+    /** How long a staging task waits for a lock before it fails and Spark retries it; positive. */
+    public Builder taskLockTimeout(Duration timeout) {
+      if (timeout.toMillis() < 1) {
+        throw new ConfigException(keyPrefix + TASK_LOCK_TIMEOUT + ": '" + timeout + "' is too short: staging tasks would wait "
+            + "without limit. Give a positive duration such as 2 minutes.");
+      }
+      this.taskLockTimeout = timeout;
       return this;
     }
 

@@ -1,11 +1,13 @@
 package dev.eventproc.sink.postgres;
 
+import dev.eventproc.config.Durations;
 import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.postgres.PgConnections.PostgresSinkException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -18,7 +20,9 @@ import org.apache.spark.sql.types.StructType;
  * Executor side of staging: COPYs one Spark task partition into the writer's staging table on a
  * connection of its own, in one transaction with its task marker. A retried or speculative run of
  * the same task first takes a transaction lock of (attempt, task partition), then deletes what an
- * earlier run committed, so the partition is staged once.
+ * earlier run committed, so the partition is staged once. Lock waits are bounded
+ * ({@code postgres.task.lock.timeout}): a task that waits too long for a lost earlier attempt's
+ * session fails with an error naming the key, and Spark retries it.
  */
 final class StageTask implements MapPartitionsFunction<Row, Long> {
   private static final long serialVersionUID = 1L;
@@ -63,6 +67,25 @@ final class StageTask implements MapPartitionsFunction<Row, Long> {
   }
 
   private Iterator<Long> stage(Connection c, Iterator<Row> rows, int partition) throws SQLException {
+    try {
+      return stageBounded(c, rows, partition);
+    } catch (SQLException e) {
+      if (!PgSql.LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+        throw e;
+      }
+      throw new PostgresSinkException("sink " + sinkName + ": the staging task of partition " + partition + " waited longer than "
+          + options.key(PostgresOptions.TASK_LOCK_TIMEOUT) + " (" + Durations.human(options.taskLockTimeout()) + ") for a lock "
+          + "held by another session, most likely an earlier attempt of this task whose executor was lost while its PostgreSQL "
+          + "session stayed open. Spark retries the task; PostgreSQL ends such a session within about a minute (TCP keepalive). "
+          + "If this repeats, look for the holder in pg_locks and pg_stat_activity (application_name eventproc-" + sinkName
+          + "-task), or raise " + options.key(PostgresOptions.TASK_LOCK_TIMEOUT) + ".", e.getSQLState(), e);
+    }
+  }
+
+  private Iterator<Long> stageBounded(Connection c, Iterator<Row> rows, int partition) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute(PgSql.taskSession(options.taskLockTimeout())); // bounded lock waits, lost clients found
+    }
     try (PreparedStatement lock = c.prepareStatement(PgSql.XACT_LOCK)) {
       lock.setLong(1, PgConnections.lockKey("eventproc-task:" + attempt + ":" + partition));
       lock.execute();

@@ -273,6 +273,21 @@ class PostgresSinkTest {
   }
 
   @Test
+  void aTaskLockTimeoutThatWouldNotBoundTheWaitIsRefused() {
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("sink.type", "postgres");
+    c.put("sink.name", "w");
+    c.put("sink.mode", "append");
+    c.put("sink.postgres.url", "jdbc:postgresql://127.0.0.1/test");
+    c.put("sink.postgres.table", "t");
+    c.put("sink.postgres.task.lock.timeout", "0s");
+    assertThatThrownBy(() -> Sinks.fromConfig(c)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("sink.postgres.task.lock.timeout: '0s' is too short: staging tasks would wait without limit.");
+    c.put("sink.postgres.task.lock.timeout", "30s");
+    assertThat(((PostgresSink) Sinks.fromConfig(c)).options().taskLockTimeout()).hasSeconds(30);
+  }
+
+  @Test
   void missingTablesWithCreateOffNameTheDdlToRun() {
     SinkSpec spec = SinkSpec.builder().name("nocreate_w").mode(WriteMode.APPEND).build();
     try (PostgresSink sink = PostgresSink.create(spec, options("nocreate", CommitShape.BATCH).createTables(false).build())) {
