@@ -8,6 +8,7 @@ import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
+import dev.eventproc.sink.postgres.PgBinaryEncoder.NulInKeyException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -80,8 +81,11 @@ final class DirectCopyPath implements CommitPath {
     long n;
     boolean conflict = false;
     try {
-      PgBinaryEncoder encoder = new PgBinaryEncoder(rows.schema(), Staging.jsonColumns(schema), fields, false);
+      PgBinaryEncoder encoder = new PgBinaryEncoder(rows.schema(), Staging.jsonColumns(schema), staging.keyColumns(schema), fields,
+          false);
       n = CopyStream.copy(c, sql.copyIntoTarget(), encoder, rows.toLocalIterator(), 0, 0, r -> !r.getBoolean(fields));
+    } catch (NulInKeyException e) {
+      throw e.of(spec.name(), batch.batchId());
     } catch (SQLException e) {
       if (!"23505".equals(e.getSQLState())) {
         throw e;
@@ -181,8 +185,9 @@ final class DirectCopyPath implements CommitPath {
     if (arrayType == null) {
       return false;
     }
+    // A key holding U+0000 cannot be a text[] element; it is left out here and refused by the COPY.
     Object[] sample = batch.rows().select(col(Identifiers.quoteSpark(key))).limit(SAMPLE_KEYS).collectAsList().stream()
-        .map(r -> r.get(0)).toArray();
+        .map(r -> r.get(0)).filter(v -> !(v instanceof String s && s.indexOf('\0') >= 0)).toArray();
     try (PreparedStatement q = c.prepareStatement(sql.anyKeyExists(key))) {
       q.setArray(1, c.createArrayOf(arrayType, sample));
       try (ResultSet rs = q.executeQuery()) {

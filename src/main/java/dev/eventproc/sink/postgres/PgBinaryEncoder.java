@@ -34,8 +34,10 @@ import org.postgresql.util.ByteConverter;
  * the staging column's type exactly; {@link PgTypes} maps Spark types to those column types.
  *
  * <p>Columns flagged as JSON (nested Spark types, already turned into JSON text) are written as
- * {@code jsonb} (a version byte, then the text). A NUL in text, which PostgreSQL cannot store, is
- * written as U+FFFD so the row is kept.
+ * {@code jsonb} (a version byte, then the text). U+0000, which PostgreSQL stores neither in text nor
+ * in jsonb (it refuses the JSON escape), becomes U+FFFD in text and inside nested values (map keys
+ * included), so the row is kept. A key column is never changed: a key holding U+0000 would become
+ * another key and merge with its row, so it is refused ({@link NulInKeyException}).
  */
 final class PgBinaryEncoder {
   private static final byte[] HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0};
@@ -45,7 +47,11 @@ final class PgBinaryEncoder {
 
   private enum Kind { TEXT, JSONB, INT8, INT4, INT2, FLOAT8, FLOAT4, BOOL, NUMERIC, TIMESTAMP, DATE, BYTEA }
 
+  private static final String JSON_NUL = "\\u0000";
+  private static final String JSON_REPLACEMENT = "\\ufffd";
+
   private final Kind[] kinds;
+  private final String[] keyNames;
   private final int fields;
   private final int extra;
   private final ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 17);
@@ -55,20 +61,40 @@ final class PgBinaryEncoder {
   /**
    * @param schema the rows' schema
    * @param json which columns hold JSON text for a jsonb column
+   * @param keys which columns are key columns (never changed; U+0000 in them is refused)
    * @param extraInt8AndInt4 true when every row is followed by an int8 and an int4 given to {@link #append}
    */
-  PgBinaryEncoder(StructType schema, boolean[] json, boolean extraInt8AndInt4) {
-    this(schema, json, schema.fields().length, extraInt8AndInt4);
+  PgBinaryEncoder(StructType schema, boolean[] json, boolean[] keys, boolean extraInt8AndInt4) {
+    this(schema, json, keys, schema.fields().length, extraInt8AndInt4);
   }
 
   /** As above, encoding only the first {@code fields} columns of each row. */
-  PgBinaryEncoder(StructType schema, boolean[] json, int fields, boolean extraInt8AndInt4) {
+  PgBinaryEncoder(StructType schema, boolean[] json, boolean[] keys, int fields, boolean extraInt8AndInt4) {
     this.fields = fields;
     kinds = new Kind[fields];
+    keyNames = new String[fields];
     for (int i = 0; i < fields; i++) {
       kinds[i] = json[i] ? Kind.JSONB : kind(schema.fields()[i].dataType());
+      keyNames[i] = keys[i] ? schema.fields()[i].name() : null;
     }
     extra = extraInt8AndInt4 ? 2 : 0;
+  }
+
+  /** A key column holds U+0000, which the sink neither stores nor changes. */
+  static final class NulInKeyException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    NulInKeyException(String column) {
+      super("key column " + column + " holds a NUL character (U+0000). PostgreSQL cannot store it: in text and nested "
+          + "values it becomes U+FFFD, but a key is never changed, since it could become another row's key and merge with it. "
+          + "Send such rows to quarantine before the sink (the pipeline's parse step does), or remove the character in the "
+          + "query that feeds the sink.");
+    }
+
+    /** The same error, saying which sink and batch. */
+    IllegalArgumentException of(String sinkName, long batchId) {
+      return new IllegalArgumentException("sink " + sinkName + " batch " + batchId + ": " + getMessage(), this);
+    }
   }
 
   private static Kind kind(DataType t) {
@@ -108,6 +134,8 @@ final class PgBinaryEncoder {
     for (int i = 0; i < fields; i++) {
       if (row.isNullAt(i)) {
         writeInt(-1);
+      } else if (keyNames[i] != null) {
+        keyValue(i, row.get(i));
       } else {
         value(kinds[i], row.get(i));
       }
@@ -120,10 +148,17 @@ final class PgBinaryEncoder {
     }
   }
 
+  private void keyValue(int i, Object v) {
+    if ((kinds[i] == Kind.TEXT && ((String) v).indexOf('\0') >= 0) || (kinds[i] == Kind.JSONB && hasJsonNul((String) v))) {
+      throw new NulInKeyException(keyNames[i]);
+    }
+    value(kinds[i], v);
+  }
+
   private void value(Kind k, Object v) {
     switch (k) {
       case TEXT -> bytes(text((String) v), false);
-      case JSONB -> bytes(text((String) v), true);
+      case JSONB -> bytes(text(jsonWithoutNul((String) v)), true);
       case INT8 -> {
         writeInt(8);
         writeLong(((Number) v).longValue());
@@ -196,6 +231,35 @@ final class PgBinaryEncoder {
       }
     }
     return b;
+  }
+
+  private static boolean hasJsonNul(String json) {
+    return json.contains(JSON_NUL) && !jsonWithoutNul(json).equals(json);
+  }
+
+  /**
+   * JSON text with each escaped U+0000 written as the escape of U+FFFD; an escaped backslash followed
+   * by the text "u0000" is left alone.
+   */
+  static String jsonWithoutNul(String json) {
+    if (!json.contains(JSON_NUL)) {
+      return json;
+    }
+    StringBuilder out = new StringBuilder(json.length());
+    int from = 0;
+    for (int k = 0; k < json.length() - 1; k++) {
+      if (json.charAt(k) != '\\') {
+        continue;
+      }
+      if (json.startsWith(JSON_NUL, k)) {
+        out.append(json, from, k).append(JSON_REPLACEMENT);
+        from = k + JSON_NUL.length();
+        k = from - 1;
+      } else {
+        k++; // an escaped character, a backslash included
+      }
+    }
+    return out.append(json, from, json.length()).toString();
   }
 
   private void bytes(byte[] b, boolean jsonb) {

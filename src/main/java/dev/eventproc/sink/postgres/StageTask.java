@@ -2,6 +2,7 @@ package dev.eventproc.sink.postgres;
 
 import dev.eventproc.config.Durations;
 import dev.eventproc.sink.FaultInjection;
+import dev.eventproc.sink.postgres.PgBinaryEncoder.NulInKeyException;
 import dev.eventproc.sink.postgres.PgConnections.PostgresSinkException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -34,14 +35,16 @@ final class StageTask implements MapPartitionsFunction<Row, Long> {
   private final long attempt;
   private final StructType schema;
   private final boolean[] json;
+  private final boolean[] keys;
   private final int slices;
 
   /**
    * @param schema the rows' schema: target columns, delete flag, slice (last)
    * @param json which columns hold JSON text for a jsonb column
+   * @param keys which columns are key columns
    */
   StageTask(PostgresOptions options, PgSql sql, String sinkName, long batchId, long attempt, StructType schema, boolean[] json,
-      int slices) {
+      boolean[] keys, int slices) {
     this.options = options;
     this.sql = sql;
     this.sinkName = sinkName;
@@ -49,6 +52,7 @@ final class StageTask implements MapPartitionsFunction<Row, Long> {
     this.attempt = attempt;
     this.schema = schema;
     this.json = json;
+    this.keys = keys;
     this.slices = slices;
   }
 
@@ -61,6 +65,8 @@ final class StageTask implements MapPartitionsFunction<Row, Long> {
       return PgWork.run(() -> PgConnections.open(options, sinkName), options, sinkName, action, c -> stage(c, rows, partition));
     } catch (PostgresSinkException e) {
       throw e;
+    } catch (NulInKeyException e) {
+      throw e.of(sinkName, batchId);
     } catch (RuntimeException e) {
       throw PgConnections.explain(options, sinkName, e, action);
     }
@@ -93,7 +99,7 @@ final class StageTask implements MapPartitionsFunction<Row, Long> {
     replaceEarlierRun(c, partition);
     long[] perSlice = new long[slices];
     int sliceColumn = schema.fields().length - 1;
-    long n = CopyStream.copy(c, sql.copyIntoStage(), new PgBinaryEncoder(schema, json, true), rows, attempt, partition, r -> {
+    long n = CopyStream.copy(c, sql.copyIntoStage(), new PgBinaryEncoder(schema, json, keys, true), rows, attempt, partition, r -> {
       perSlice[r.getInt(sliceColumn)]++;
       return true;
     });

@@ -12,6 +12,7 @@ import dev.eventproc.config.Identifiers;
 import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
 import java.io.Serializable;
 import java.security.SecureRandom;
@@ -70,7 +71,7 @@ final class Staging implements Serializable {
     int slices = plan.slices();
     Dataset<Row> rows = copyRows(batch.rows(), plan.schema(), slices);
     StageTask task = new StageTask(options, plan.sql(), spec.name(), batch.batchId(), attempt, rows.schema(),
-        jsonColumns(plan.schema()), slices);
+        jsonColumns(plan.schema()), keyColumns(plan.schema()), slices);
     long start = System.nanoTime();
     long[] perSlice = new long[slices];
     List<Long> counts = rows.mapPartitions(task, Encoders.LONG()).collectAsList();
@@ -110,6 +111,15 @@ final class Staging implements Serializable {
     cols.add(slices <= 1 || keys.length == 0 ? lit(0).as(PostgresTables.SLICE)
         : pmod(hash(keys), lit(slices)).as(PostgresTables.SLICE));
     return batch.select(cols.toArray(Column[]::new));
+  }
+
+  /** Which columns of {@link #copyRows} are key columns of a keyed mode (values the sink must not change). */
+  boolean[] keyColumns(StructType schema) {
+    boolean[] keys = new boolean[schema.fields().length + 2];
+    for (int i = 0; i < schema.fields().length; i++) {
+      keys[i] = spec.mode() != WriteMode.APPEND && spec.keyColumns().contains(schema.fields()[i].name());
+    }
+    return keys;
   }
 
   /** Which columns of {@link #copyRows} hold JSON text for a jsonb column. */
