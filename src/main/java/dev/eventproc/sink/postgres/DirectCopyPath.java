@@ -8,7 +8,7 @@ import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
-import dev.eventproc.sink.postgres.PgBinaryEncoder.NulInKeyException;
+import dev.eventproc.sink.postgres.NulRule.NulInKeyException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

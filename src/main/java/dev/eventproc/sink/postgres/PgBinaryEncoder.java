@@ -34,10 +34,8 @@ import org.postgresql.util.ByteConverter;
  * the staging column's type exactly; {@link PgTypes} maps Spark types to those column types.
  *
  * <p>Columns flagged as JSON (nested Spark types, already turned into JSON text) are written as
- * {@code jsonb} (a version byte, then the text). U+0000, which PostgreSQL stores neither in text nor
- * in jsonb (it refuses the JSON escape), becomes U+FFFD in text and inside nested values (map keys
- * included), so the row is kept. A key column is never changed: a key holding U+0000 would become
- * another key and merge with its row, so it is refused ({@link NulInKeyException}).
+ * {@code jsonb} (a version byte, then the text). U+0000 is handled by {@link NulRule}: replaced in
+ * text and nested values, refused in key columns.
  */
 final class PgBinaryEncoder {
   private static final byte[] HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0};
@@ -46,9 +44,6 @@ final class PgBinaryEncoder {
   private static final long PG_EPOCH_DAYS = 10_957L;
 
   private enum Kind { TEXT, JSONB, INT8, INT4, INT2, FLOAT8, FLOAT4, BOOL, NUMERIC, TIMESTAMP, DATE, BYTEA }
-
-  private static final String JSON_NUL = "\\u0000";
-  private static final String JSON_REPLACEMENT = "\\ufffd";
 
   private final Kind[] kinds;
   private final String[] keyNames;
@@ -78,23 +73,6 @@ final class PgBinaryEncoder {
       keyNames[i] = keys[i] ? schema.fields()[i].name() : null;
     }
     extra = extraInt8AndInt4 ? 2 : 0;
-  }
-
-  /** A key column holds U+0000, which the sink neither stores nor changes. */
-  static final class NulInKeyException extends IllegalArgumentException {
-    private static final long serialVersionUID = 1L;
-
-    NulInKeyException(String column) {
-      super("key column " + column + " holds a NUL character (U+0000). PostgreSQL cannot store it: in text and nested "
-          + "values it becomes U+FFFD, but a key is never changed, since it could become another row's key and merge with it. "
-          + "Send such rows to quarantine before the sink (the pipeline's parse step does), or remove the character in the "
-          + "query that feeds the sink.");
-    }
-
-    /** The same error, saying which sink and batch. */
-    IllegalArgumentException of(String sinkName, long batchId) {
-      return new IllegalArgumentException("sink " + sinkName + " batch " + batchId + ": " + getMessage(), this);
-    }
   }
 
   private static Kind kind(DataType t) {
@@ -149,16 +127,16 @@ final class PgBinaryEncoder {
   }
 
   private void keyValue(int i, Object v) {
-    if ((kinds[i] == Kind.TEXT && ((String) v).indexOf('\0') >= 0) || (kinds[i] == Kind.JSONB && hasJsonNul((String) v))) {
-      throw new NulInKeyException(keyNames[i]);
+    if (kinds[i] == Kind.TEXT ? NulRule.inText((String) v) : kinds[i] == Kind.JSONB && NulRule.inJson((String) v)) {
+      throw new NulRule.NulInKeyException(keyNames[i]);
     }
     value(kinds[i], v);
   }
 
   private void value(Kind k, Object v) {
     switch (k) {
-      case TEXT -> bytes(text((String) v), false);
-      case JSONB -> bytes(text(jsonWithoutNul((String) v)), true);
+      case TEXT -> bytes(NulRule.text((String) v).getBytes(StandardCharsets.UTF_8), false);
+      case JSONB -> bytes(NulRule.json((String) v).getBytes(StandardCharsets.UTF_8), true);
       case INT8 -> {
         writeInt(8);
         writeLong(((Number) v).longValue());
@@ -221,45 +199,6 @@ final class PgBinaryEncoder {
       nanos = i.getNano();
     }
     return (seconds - PG_EPOCH_SECONDS) * 1_000_000L + nanos / 1000;
-  }
-
-  private static byte[] text(String s) {
-    byte[] b = s.getBytes(StandardCharsets.UTF_8);
-    for (byte c : b) {
-      if (c == 0) {
-        return s.replace('\0', '\uFFFD').getBytes(StandardCharsets.UTF_8);
-      }
-    }
-    return b;
-  }
-
-  private static boolean hasJsonNul(String json) {
-    return json.contains(JSON_NUL) && !jsonWithoutNul(json).equals(json);
-  }
-
-  /**
-   * JSON text with each escaped U+0000 written as the escape of U+FFFD; an escaped backslash followed
-   * by the text "u0000" is left alone.
-   */
-  static String jsonWithoutNul(String json) {
-    if (!json.contains(JSON_NUL)) {
-      return json;
-    }
-    StringBuilder out = new StringBuilder(json.length());
-    int from = 0;
-    for (int k = 0; k < json.length() - 1; k++) {
-      if (json.charAt(k) != '\\') {
-        continue;
-      }
-      if (json.startsWith(JSON_NUL, k)) {
-        out.append(json, from, k).append(JSON_REPLACEMENT);
-        from = k + JSON_NUL.length();
-        k = from - 1;
-      } else {
-        k++; // an escaped character, a backslash included
-      }
-    }
-    return out.append(json, from, json.length()).toString();
   }
 
   private void bytes(byte[] b, boolean jsonb) {

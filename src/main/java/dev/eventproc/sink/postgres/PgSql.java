@@ -29,8 +29,6 @@ final class PgSql implements Serializable {
   /** Keeps the sort of a large batch in memory. */
   static final String SORT_MEMORY = "SET LOCAL work_mem = '256MB'";
   static final String EXISTS = "SELECT to_regclass(?) IS NOT NULL";
-  /** SQLState of a lock wait that ran out of {@code lock_timeout}. */
-  static final String LOCK_NOT_AVAILABLE = "55P03";
   /** Name and type of each column of a table, in order, types as {@code format_type} writes them. */
   static final String COLUMN_TYPES = "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
       + "WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
@@ -41,7 +39,7 @@ final class PgSql implements Serializable {
 
   /**
    * Settings of a staging task's session: a lock wait ends after {@code lockTimeout} (SQLState
-   * {@value #LOCK_NOT_AVAILABLE}), and PostgreSQL probes the client after 30 s of silence (TCP keepalive,
+   * 55P03), and PostgreSQL probes the client after 30 s of silence (TCP keepalive,
    * 3 probes 10 s apart), so the session of an executor lost without a TCP reset ends within about a
    * minute and releases its locks, instead of after the operating system's two hours.
    */
@@ -53,9 +51,9 @@ final class PgSql implements Serializable {
   private final PostgresTables tables;
   private final SinkSpec spec;
   private final List<String> columns;
-  private final boolean withDeletes;
   private final boolean sliced;
 
+  /** The statements of a sink; {@link #forBatch} adds a batch's columns for those that read staging. */
   PgSql(PostgresTables tables, SinkSpec spec) {
     this(tables, spec, List.of(), false);
   }
@@ -64,22 +62,15 @@ final class PgSql implements Serializable {
     this.tables = tables;
     this.spec = spec;
     this.columns = List.copyOf(columns);
-    this.withDeletes = spec.deleteCondition() != null;
     this.sliced = sliced;
   }
 
   /**
-   * The statements of one batch.
-   *
-   * @param columns the target's columns, in COPY order
-   * @param sliced whether the staging statements select one key-hash slice of the batch
+   * The statements of one batch: {@code columns} are the target's, in COPY order; {@code sliced} says
+   * whether the staging statements select one key-hash slice of the batch.
    */
   PgSql forBatch(List<String> columns, boolean sliced) {
     return new PgSql(tables, spec, columns, sliced);
-  }
-
-  List<String> columns() {
-    return columns;
   }
 
   boolean sliced() {
@@ -87,7 +78,7 @@ final class PgSql implements Serializable {
   }
 
   boolean hasDeletes() {
-    return withDeletes;
+    return spec.deleteCondition() != null;
   }
 
   WriteMode mode() {
@@ -247,7 +238,7 @@ final class PgSql implements Serializable {
     }
     source.append(list(columns, "s.")).append(", ").append(del).append(" FROM ").append(tables.stageRef()).append(" s WHERE")
         .append(filter());
-    if (withDeletes) {
+    if (hasDeletes()) {
       source.append(" AND (").append(del).append(" OR NOT EXISTS (SELECT 1 FROM ").append(tables.tombstonesRef())
           .append(" b WHERE ").append(keysMatch("b", "s")).append(" AND NOT ").append(newer("s", "b")).append("))");
     }
@@ -256,10 +247,10 @@ final class PgSql implements Serializable {
     }
     StringBuilder merge = new StringBuilder("MERGE INTO ").append(tables.targetRef()).append(" AS t USING (").append(source)
         .append(") AS s ON ").append(keysMatch("t", "s"));
-    String notDeleted = withDeletes ? " AND NOT " + del : "";
+    String notDeleted = hasDeletes() ? " AND NOT " + del : "";
     if (spec.mode() == WriteMode.UPSERT) {
       String newer = newer("s", "t");
-      if (withDeletes) {
+      if (hasDeletes()) {
         merge.append(" WHEN MATCHED AND ").append(del).append(" AND ").append(newer).append(" THEN DELETE");
       }
       List<String> updatable = columns.stream().filter(c -> !spec.keyColumns().contains(c)).toList();

@@ -2,7 +2,7 @@ package dev.eventproc.sink.postgres;
 
 import dev.eventproc.config.Durations;
 import dev.eventproc.sink.FaultInjection;
-import dev.eventproc.sink.postgres.PgBinaryEncoder.NulInKeyException;
+import dev.eventproc.sink.postgres.NulRule.NulInKeyException;
 import dev.eventproc.sink.postgres.PgConnections.PostgresSinkException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -27,6 +27,8 @@ import org.apache.spark.sql.types.StructType;
  */
 final class StageTask implements MapPartitionsFunction<Row, Long> {
   private static final long serialVersionUID = 1L;
+  /** SQLState of a lock wait that ran out of {@code lock_timeout}. */
+  private static final String LOCK_NOT_AVAILABLE = "55P03";
 
   private final PostgresOptions options;
   private final PgSql sql;
@@ -76,7 +78,7 @@ final class StageTask implements MapPartitionsFunction<Row, Long> {
     try {
       return stageBounded(c, rows, partition);
     } catch (SQLException e) {
-      if (!PgSql.LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+      if (!LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
         throw e;
       }
       throw new PostgresSinkException("sink " + sinkName + ": the staging task of partition " + partition + " waited longer than "
