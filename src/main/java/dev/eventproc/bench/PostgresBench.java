@@ -117,7 +117,7 @@ public final class PostgresBench {
     PostgresOptions.Builder o = PostgresOptions.builder().url(s.url()).user(s.user()).password(s.password())
         .schema(s.schema()).table(table).commit(shape);
     if (shape == CommitShape.PARTITION) {
-      o.partitions(s.partitions());
+      o.slices(s.partitions());
     }
     if (s.fillfactor() != null) {
       o.fillfactor(s.fillfactor());

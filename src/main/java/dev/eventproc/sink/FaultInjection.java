@@ -36,8 +36,8 @@ public final class FaultInjection {
     /** The sink committed the batch; Spark has not yet written its own checkpoint commit. */
     AFTER_COMMIT,
     /**
-     * In an executor: a task wrote its share (a PostgreSQL staging slice, records in an open Kafka
-     * transaction) and has not committed it.
+     * In an executor: a task wrote its share (its rows in PostgreSQL staging or in the driver's direct
+     * COPY, records in an open Kafka transaction) and has not committed it.
      */
     TASK_WRITTEN;
 
@@ -55,10 +55,42 @@ public final class FaultInjection {
     }
   }
 
+  /**
+   * A test hook: code a test runs at every fault point of this JVM (on the driver, and in local mode in
+   * tasks too), e.g. to hold one thread there while the test acts. Tests only; never set in production.
+   */
+  @FunctionalInterface
+  public interface TestHook {
+    void at(Point point, String sinkName, long batchId);
+  }
+
+  private static volatile TestHook testHook;
+
   private FaultInjection() {}
+
+  /** Tests only: runs {@code hook} first at every fault point of this JVM; null removes it. */
+  public static void setTestHook(TestHook hook) {
+    testHook = hook;
+  }
+
+  /**
+   * Whether a fault may fire at {@code point} (the property names it, or a test hook is set), so that
+   * a path can add a fault point that costs something (e.g. an extra step in a Spark job) only then.
+   */
+  public static boolean armed(Point point) {
+    if (testHook != null) {
+      return true;
+    }
+    String spec = System.getProperty(PROPERTY);
+    return spec != null && spec.trim().startsWith(point.spec() + "@");
+  }
 
   /** Dies here if the configured fault names this point, batch and sink. */
   public static void at(Point point, String sinkName, long batchId) {
+    TestHook hook = testHook;
+    if (hook != null) {
+      hook.at(point, sinkName, batchId);
+    }
     String spec = System.getProperty(PROPERTY);
     if (spec == null || spec.isBlank()) {
       return;

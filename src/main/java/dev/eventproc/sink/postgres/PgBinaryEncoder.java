@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.sql.Date;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -33,8 +34,8 @@ import org.postgresql.util.ByteConverter;
  * the staging column's type exactly; {@link PgTypes} maps Spark types to those column types.
  *
  * <p>Columns flagged as JSON (nested Spark types, already turned into JSON text) are written as
- * {@code jsonb} (a version byte, then the text). A NUL in text, which PostgreSQL cannot store, is
- * written as U+FFFD so the row is kept.
+ * {@code jsonb} (a version byte, then the text). U+0000 is handled by {@link NulRule}: replaced in
+ * text and nested values, refused in key columns.
  */
 final class PgBinaryEncoder {
   private static final byte[] HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0};
@@ -45,6 +46,7 @@ final class PgBinaryEncoder {
   private enum Kind { TEXT, JSONB, INT8, INT4, INT2, FLOAT8, FLOAT4, BOOL, NUMERIC, TIMESTAMP, DATE, BYTEA }
 
   private final Kind[] kinds;
+  private final String[] keyNames;
   private final int fields;
   private final int extra;
   private final ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 17);
@@ -54,18 +56,21 @@ final class PgBinaryEncoder {
   /**
    * @param schema the rows' schema
    * @param json which columns hold JSON text for a jsonb column
+   * @param keys which columns are key columns (never changed; U+0000 in them is refused)
    * @param extraInt8AndInt4 true when every row is followed by an int8 and an int4 given to {@link #append}
    */
-  PgBinaryEncoder(StructType schema, boolean[] json, boolean extraInt8AndInt4) {
-    this(schema, json, schema.fields().length, extraInt8AndInt4);
+  PgBinaryEncoder(StructType schema, boolean[] json, boolean[] keys, boolean extraInt8AndInt4) {
+    this(schema, json, keys, schema.fields().length, extraInt8AndInt4);
   }
 
   /** As above, encoding only the first {@code fields} columns of each row. */
-  PgBinaryEncoder(StructType schema, boolean[] json, int fields, boolean extraInt8AndInt4) {
+  PgBinaryEncoder(StructType schema, boolean[] json, boolean[] keys, int fields, boolean extraInt8AndInt4) {
     this.fields = fields;
     kinds = new Kind[fields];
+    keyNames = new String[fields];
     for (int i = 0; i < fields; i++) {
       kinds[i] = json[i] ? Kind.JSONB : kind(schema.fields()[i].dataType());
+      keyNames[i] = keys[i] ? schema.fields()[i].name() : null;
     }
     extra = extraInt8AndInt4 ? 2 : 0;
   }
@@ -107,6 +112,8 @@ final class PgBinaryEncoder {
     for (int i = 0; i < fields; i++) {
       if (row.isNullAt(i)) {
         writeInt(-1);
+      } else if (keyNames[i] != null) {
+        keyValue(i, row.get(i));
       } else {
         value(kinds[i], row.get(i));
       }
@@ -119,10 +126,17 @@ final class PgBinaryEncoder {
     }
   }
 
+  private void keyValue(int i, Object v) {
+    if (kinds[i] == Kind.TEXT ? NulRule.inText((String) v) : kinds[i] == Kind.JSONB && NulRule.inJson((String) v)) {
+      throw new NulRule.NulInKeyException(keyNames[i]);
+    }
+    value(kinds[i], v);
+  }
+
   private void value(Kind k, Object v) {
     switch (k) {
-      case TEXT -> bytes(text((String) v), false);
-      case JSONB -> bytes(text((String) v), true);
+      case TEXT -> bytes(NulRule.text((String) v).getBytes(StandardCharsets.UTF_8), false);
+      case JSONB -> bytes(NulRule.json((String) v).getBytes(StandardCharsets.UTF_8), true);
       case INT8 -> {
         writeInt(8);
         writeLong(((Number) v).longValue());
@@ -187,16 +201,6 @@ final class PgBinaryEncoder {
     return (seconds - PG_EPOCH_SECONDS) * 1_000_000L + nanos / 1000;
   }
 
-  private static byte[] text(String s) {
-    byte[] b = s.getBytes(StandardCharsets.UTF_8);
-    for (byte c : b) {
-      if (c == 0) {
-        return s.replace('\0', '\uFFFD').getBytes(StandardCharsets.UTF_8);
-      }
-    }
-    return b;
-  }
-
   private void bytes(byte[] b, boolean jsonb) {
     writeInt(b.length + (jsonb ? 1 : 0));
     if (jsonb) {
@@ -211,7 +215,7 @@ final class PgBinaryEncoder {
   }
 
   /** Hands the buffered bytes to {@code sink} and clears the buffer; with {@code last}, the trailer too. */
-  void drainTo(PgCopyChunks sink, boolean last) throws java.sql.SQLException {
+  void drainTo(PgCopyChunks sink, boolean last) throws SQLException {
     if (last) {
       if (!started) {
         out.write(HEADER, 0, HEADER.length);
@@ -228,7 +232,7 @@ final class PgBinaryEncoder {
   /** Where encoded bytes go (a COPY in progress). */
   @FunctionalInterface
   interface PgCopyChunks {
-    void write(byte[] bytes, int length) throws java.sql.SQLException;
+    void write(byte[] bytes, int length) throws SQLException;
   }
 
   private void writeShort(int v) {

@@ -5,45 +5,80 @@ import static dev.eventproc.config.Identifiers.quotePostgres;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * The statements that apply a staged batch to the target. Identifiers are validated plain names,
- * quoted here; values are bind parameters or COPY data, never part of the text.
+ * Every statement the sink runs (the tables' DDL is in {@link PostgresTables}). Identifiers are
+ * validated plain names, quoted here; values are bind parameters or COPY data, never part of the text.
  *
- * <p>Every statement reads the staging rows of one attempt ({@code attempt = ?}) and, for a
- * slice of the partition commit shape, one key-hash slice ({@code slice = ?}); {@link #bindCount}
- * says how many parameters to bind, attempt first.
+ * <p>One instance per sink names its tables; {@link #forBatch} adds the columns of a batch for the
+ * statements that read staging. Those read the rows of one attempt ({@code attempt = ?}, bound first)
+ * and, when built for slices, of one key-hash slice ({@code slice = ?}, bound second).
  */
 final class PgSql implements Serializable {
   private static final long serialVersionUID = 1L;
 
+  /** Takes a session advisory lock without waiting: the writer lock. */
+  static final String TRY_LOCK = "SELECT pg_try_advisory_lock(?)";
+  static final String UNLOCK = "SELECT pg_advisory_unlock(?)";
+  /** Takes a transaction advisory lock, waiting: serializes DDL, and a staging task with its retries. */
+  static final String XACT_LOCK = "SELECT pg_advisory_xact_lock(?)";
+  /** Keeps the sort of a large batch in memory. */
+  static final String SORT_MEMORY = "SET LOCAL work_mem = '256MB'";
+  static final String EXISTS = "SELECT to_regclass(?) IS NOT NULL";
+  /** Name and type of each column of a table, in order, types as {@code format_type} writes them. */
+  static final String COLUMN_TYPES = "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+      + "WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
+  /** The sorted columns of each unique index of a table. */
+  static final String UNIQUE_INDEX_COLUMNS = "SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_index i "
+      + "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+      + "WHERE i.indrelid = to_regclass(?) AND i.indisunique GROUP BY i.indexrelid";
+
+  /**
+   * Settings of a staging task's session: a lock wait ends after {@code lockTimeout} (SQLState
+   * 55P03), and PostgreSQL probes the client after 30 s of silence (TCP keepalive,
+   * 3 probes 10 s apart), so the session of an executor lost without a TCP reset ends within about a
+   * minute and releases its locks, instead of after the operating system's two hours.
+   */
+  static String taskSession(Duration lockTimeout) {
+    return "SET lock_timeout = " + Math.max(1, lockTimeout.toMillis()) + "; SET tcp_keepalives_idle = 30; "
+        + "SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3";
+  }
+
   private final PostgresTables tables;
   private final SinkSpec spec;
   private final List<String> columns;
-  private final boolean withDeletes;
   private final boolean sliced;
 
-  /**
-   * @param columns the target's columns, in COPY order
-   * @param sliced whether statements select one key-hash slice of the batch
-   */
-  PgSql(PostgresTables tables, SinkSpec spec, List<String> columns, boolean sliced) {
+  /** The statements of a sink; {@link #forBatch} adds a batch's columns for those that read staging. */
+  PgSql(PostgresTables tables, SinkSpec spec) {
+    this(tables, spec, List.of(), false);
+  }
+
+  private PgSql(PostgresTables tables, SinkSpec spec, List<String> columns, boolean sliced) {
     this.tables = tables;
     this.spec = spec;
     this.columns = List.copyOf(columns);
-    this.withDeletes = spec.deleteCondition() != null;
     this.sliced = sliced;
   }
 
-  List<String> columns() {
-    return columns;
+  /**
+   * The statements of one batch: {@code columns} are the target's, in COPY order; {@code sliced} says
+   * whether the staging statements select one key-hash slice of the batch.
+   */
+  PgSql forBatch(List<String> columns, boolean sliced) {
+    return new PgSql(tables, spec, columns, sliced);
+  }
+
+  boolean sliced() {
+    return sliced;
   }
 
   boolean hasDeletes() {
-    return withDeletes;
+    return spec.deleteCondition() != null;
   }
 
   WriteMode mode() {
@@ -55,9 +90,51 @@ final class PgSql implements Serializable {
     return !spec.orderColumns().isEmpty();
   }
 
-  /** Parameters each apply statement takes: the attempt, and the slice when sliced. */
-  int bindCount() {
-    return sliced ? 2 : 1;
+  // ---------------------------------------------------------------- ledger, staging, task markers
+
+  String insertLedger() {
+    return "INSERT INTO " + tables.ledgerRef() + " (writer, query_id, batch_id, partition_id, partitions, target_table, "
+        + "rows_in, rows_written, rows_ignored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  }
+
+  /** Ledger rows of one batch of one writer: slice ({@code partition_id}), slice count ({@code partitions}), target. */
+  String ledgerOfBatch() {
+    return "SELECT partition_id, partitions, target_table FROM " + tables.ledgerRef()
+        + " WHERE writer = ? AND query_id = ? AND batch_id = ?";
+  }
+
+  String dropStaging() {
+    return "DROP TABLE IF EXISTS " + tables.stageRef();
+  }
+
+  String truncateStaging() {
+    return "TRUNCATE " + tables.stageRef();
+  }
+
+  /** Forgets the task markers of a writer (with its staging emptied). */
+  String deleteTaskMarkers() {
+    return "DELETE FROM " + tables.taskMarkersRef() + " WHERE writer = ?";
+  }
+
+  /** Records that the task of (attempt, task partition) staged its rows. */
+  String insertTaskMarker() {
+    return "INSERT INTO " + tables.taskMarkersRef() + " (writer, attempt, partition_id, row_count) VALUES (?, ?, ?, ?)";
+  }
+
+  /** Removes the marker of (attempt, task partition), returning a row when an earlier run of the task staged rows. */
+  String takeTaskMarker() {
+    return "DELETE FROM " + tables.taskMarkersRef() + " WHERE attempt = ? AND partition_id = ? RETURNING row_count";
+  }
+
+  /** Staged rows of (attempt, task partition). */
+  String deleteTaskRows() {
+    return "DELETE FROM " + tables.stageRef() + " WHERE " + quotePostgres(PostgresTables.ATTEMPT) + " = ? AND "
+        + quotePostgres(PostgresTables.PARTITION) + " = ?";
+  }
+
+  /** Whether the target holds any of the keys in an array parameter (the direct path's sample). */
+  String anyKeyExists(String keyColumn) {
+    return "SELECT EXISTS (SELECT 1 FROM " + tables.targetRef() + " WHERE " + quotePostgres(keyColumn) + " = ANY(?))";
   }
 
   /** Binary COPY into staging: target columns, delete flag, slice, attempt, task partition. */
@@ -72,11 +149,6 @@ final class PgSql implements Serializable {
     return "COPY " + tables.targetRef() + " (" + list(columns, "") + ") FROM STDIN WITH (FORMAT binary)";
   }
 
-  /** Whether any tombstone exists (the direct path cannot check rows against them). */
-  String anyTombstone() {
-    return "SELECT EXISTS (SELECT 1 FROM " + tables.tombstonesRef() + ")";
-  }
-
   private String filter() {
     return " s." + quotePostgres(PostgresTables.ATTEMPT) + " = ?" + (sliced ? " AND s." + quotePostgres(PostgresTables.SLICE) + " = ?" : "");
   }
@@ -84,6 +156,19 @@ final class PgSql implements Serializable {
   /** Staged rows of the attempt (and slice). */
   String countStaged() {
     return "SELECT count(*) FROM " + tables.stageRef() + " s WHERE" + filter();
+  }
+
+  // ---------------------------------------------------------------- tombstones and the MERGE
+
+  /** Whether any tombstone exists (the direct path cannot check rows against them). */
+  String anyTombstone() {
+    return "SELECT EXISTS (SELECT 1 FROM " + tables.tombstonesRef() + ")";
+  }
+
+  /** Purges tombstones older than the retention (seconds as a bind parameter). */
+  String purgeTombstones() {
+    return "DELETE FROM " + tables.tombstonesRef() + " WHERE " + quotePostgres(PostgresTables.DELETED_AT)
+        + " < now() - make_interval(secs => ?)";
   }
 
   /**
@@ -153,7 +238,7 @@ final class PgSql implements Serializable {
     }
     source.append(list(columns, "s.")).append(", ").append(del).append(" FROM ").append(tables.stageRef()).append(" s WHERE")
         .append(filter());
-    if (withDeletes) {
+    if (hasDeletes()) {
       source.append(" AND (").append(del).append(" OR NOT EXISTS (SELECT 1 FROM ").append(tables.tombstonesRef())
           .append(" b WHERE ").append(keysMatch("b", "s")).append(" AND NOT ").append(newer("s", "b")).append("))");
     }
@@ -162,10 +247,10 @@ final class PgSql implements Serializable {
     }
     StringBuilder merge = new StringBuilder("MERGE INTO ").append(tables.targetRef()).append(" AS t USING (").append(source)
         .append(") AS s ON ").append(keysMatch("t", "s"));
-    String notDeleted = withDeletes ? " AND NOT " + del : "";
+    String notDeleted = hasDeletes() ? " AND NOT " + del : "";
     if (spec.mode() == WriteMode.UPSERT) {
       String newer = newer("s", "t");
-      if (withDeletes) {
+      if (hasDeletes()) {
         merge.append(" WHEN MATCHED AND ").append(del).append(" AND ").append(newer).append(" THEN DELETE");
       }
       List<String> updatable = columns.stream().filter(c -> !spec.keyColumns().contains(c)).toList();
@@ -177,22 +262,6 @@ final class PgSql implements Serializable {
     merge.append(" WHEN NOT MATCHED").append(notDeleted).append(" THEN INSERT (").append(list(columns, ""))
         .append(") VALUES (").append(list(columns, "s.")).append(")");
     return merge.toString();
-  }
-
-  /** Purges tombstones older than the retention (seconds as a bind parameter). */
-  String purgeTombstones() {
-    return "DELETE FROM " + tables.tombstonesRef() + " WHERE " + quotePostgres(PostgresTables.DELETED_AT)
-        + " < now() - make_interval(secs => ?)";
-  }
-
-  String insertLedger() {
-    return "INSERT INTO " + tables.ledgerRef() + " (writer, query_id, batch_id, partition_id, partitions, target_table, "
-        + "rows_in, rows_written, rows_ignored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  }
-
-  /** Ledger rows of one batch of one writer: partition ids and the partition count they were written with. */
-  String ledgerOfBatch() {
-    return "SELECT partition_id, partitions FROM " + tables.ledgerRef() + " WHERE writer = ? AND query_id = ? AND batch_id = ?";
   }
 
   private static String list(List<String> cols, String prefix) {

@@ -1,5 +1,6 @@
 package dev.eventproc.sink.postgres;
 
+import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.config.Identifiers;
@@ -28,10 +29,11 @@ public final class PostgresOptions implements Serializable {
   public static final String LEDGER_TABLE = "postgres.ledger.table";
   public static final String LEDGER_TABLE_DEFAULT = "eventproc_ledger";
   public static final String COMMIT = "postgres.commit";
+  /** The slice count of the partition shape (the key keeps its first name). */
   public static final String PARTITIONS = "postgres.partitions";
   public static final int PARTITIONS_DEFAULT = 2;
   public static final String POOL_SIZE = "postgres.pool.size";
-  /** Default pool: the lock-holding connection, plus one per parallel slice in the partition shape. */
+  /** Default pool: the writer lock's connection, plus one per slice applied in parallel in the partition shape. */
   public static final int POOL_SIZE_DEFAULT = 2;
   public static final String DIRECT_MAX_ROWS = "postgres.direct.max.rows";
   public static final long DIRECT_MAX_ROWS_DEFAULT = 2_000_000L;
@@ -39,6 +41,9 @@ public final class PostgresOptions implements Serializable {
   public static final int FILLFACTOR_UPSERT_DEFAULT = 80;
   public static final String LOCK_TIMEOUT = "postgres.lock.timeout";
   public static final Duration LOCK_TIMEOUT_DEFAULT = Duration.ofMinutes(5);
+  /** How long a staging task waits for a lock (held by a lost earlier attempt of the task) before it fails and Spark retries it. */
+  public static final String TASK_LOCK_TIMEOUT = "postgres.task.lock.timeout";
+  public static final Duration TASK_LOCK_TIMEOUT_DEFAULT = Duration.ofMinutes(2);
   public static final String CONNECT_TIMEOUT = "postgres.connect.timeout";
   public static final Duration CONNECT_TIMEOUT_DEFAULT = Duration.ofSeconds(10);
   public static final String TOMBSTONE_RETENTION = "postgres.tombstone.retention";
@@ -52,9 +57,10 @@ public final class PostgresOptions implements Serializable {
      */
     BATCH,
     /**
-     * The batch is split by a hash of the key into a fixed number of partitions; each partition is
-     * applied by an executor in its own transaction with its own ledger row, in parallel. Readers may
-     * see some partitions of a batch before others.
+     * Executors COPY the batch into a staging table, each row with a slice: a hash of its key modulo
+     * a fixed number of slices ({@code postgres.partitions}). The driver applies each slice in its own
+     * transaction with its own ledger row, in parallel on pooled connections. Readers may see some
+     * slices of a batch before others. (The config value keeps the name {@code partition}.)
      */
     PARTITION
   }
@@ -71,11 +77,12 @@ public final class PostgresOptions implements Serializable {
   private final boolean createTables;
   private final String ledgerTable;
   private final CommitShape commit;
-  private final int partitions;
+  private final int slices;
   private final int poolSize;
   private final Duration connectTimeout;
   private final Duration tombstoneRetention;
   private final Duration lockTimeout;
+  private final Duration taskLockTimeout;
   private final long directMaxRows;
   private final Integer fillfactor;
   private final String keyPrefix;
@@ -90,11 +97,12 @@ public final class PostgresOptions implements Serializable {
     this.createTables = b.createTables;
     this.ledgerTable = b.ledgerTable;
     this.commit = b.commit;
-    this.partitions = b.partitions;
+    this.slices = b.slices;
     this.poolSize = b.poolSize;
     this.connectTimeout = b.connectTimeout;
     this.tombstoneRetention = b.tombstoneRetention;
     this.lockTimeout = b.lockTimeout;
+    this.taskLockTimeout = b.taskLockTimeout;
     this.directMaxRows = b.directMaxRows;
     this.fillfactor = b.fillfactor;
     this.keyPrefix = b.keyPrefix;
@@ -128,12 +136,18 @@ public final class PostgresOptions implements Serializable {
     String ledger = scope.identifier(LEDGER_TABLE);
     b.ledgerTable = ledger == null ? LEDGER_TABLE_DEFAULT : ledger;
     b.commit = scope.choice(COMMIT, CommitShape.class, CommitShape.BATCH);
-    b.partitions = scope.integer(PARTITIONS, PARTITIONS_DEFAULT, 1, 1024);
+    b.slices = scope.integer(PARTITIONS, PARTITIONS_DEFAULT, 1, 1024);
     if (b.commit != CommitShape.PARTITION && scope.has(PARTITIONS)) {
       scope.problem(PARTITIONS, "is only used with " + scope.key(COMMIT) + "=partition. Remove it.");
     }
-    b.poolSize = scope.integer(POOL_SIZE, b.commit == CommitShape.PARTITION ? b.partitions + 1 : POOL_SIZE_DEFAULT, 2, 256);
+    b.poolSize = scope.integer(POOL_SIZE, b.commit == CommitShape.PARTITION ? b.slices + 1 : POOL_SIZE_DEFAULT, 2, 256);
     b.lockTimeout = scope.duration(LOCK_TIMEOUT, LOCK_TIMEOUT_DEFAULT);
+    b.taskLockTimeout = scope.duration(TASK_LOCK_TIMEOUT, TASK_LOCK_TIMEOUT_DEFAULT);
+    if (b.taskLockTimeout.toMillis() < 1) {
+      scope.problem(TASK_LOCK_TIMEOUT, "'" + scope.string(TASK_LOCK_TIMEOUT, "") + "' is too short: staging tasks would wait "
+          + "without limit. Give a positive duration such as 2 minutes.");
+      b.taskLockTimeout = TASK_LOCK_TIMEOUT_DEFAULT;
+    }
     b.directMaxRows = scope.longValue(DIRECT_MAX_ROWS, DIRECT_MAX_ROWS_DEFAULT, 0, Long.MAX_VALUE);
     if (scope.has(FILLFACTOR)) {
       b.fillfactor = scope.integer(FILLFACTOR, 100, 10, 100);
@@ -208,8 +222,19 @@ public final class PostgresOptions implements Serializable {
     return commit;
   }
 
+  /** The key-hash slices of the partition shape ({@code postgres.partitions}). */
+  public int slices() {
+    return slices;
+  }
+
+  /**
+   * The slice count, named after its config key.
+   *
+   * @deprecated the key-hash parts are called slices in code; use {@link #slices()}
+   */
+  @Deprecated
   public int partitions() {
-    return partitions;
+    return slices;
   }
 
   public int poolSize() {
@@ -239,6 +264,11 @@ public final class PostgresOptions implements Serializable {
     return lockTimeout;
   }
 
+  /** How long a staging task waits for a lock held by another session before it fails (and Spark retries it). */
+  public Duration taskLockTimeout() {
+    return taskLockTimeout;
+  }
+
   /** The full config key of an option, for messages. */
   String key(String option) {
     return keyPrefix + option;
@@ -265,11 +295,12 @@ public final class PostgresOptions implements Serializable {
     private boolean createTables = CREATE_TABLES_DEFAULT;
     private String ledgerTable = LEDGER_TABLE_DEFAULT;
     private CommitShape commit = CommitShape.BATCH;
-    private int partitions = PARTITIONS_DEFAULT;
+    private int slices = PARTITIONS_DEFAULT;
     private int poolSize = POOL_SIZE_DEFAULT;
     private Duration connectTimeout = CONNECT_TIMEOUT_DEFAULT;
     private Duration tombstoneRetention = TOMBSTONE_RETENTION_DEFAULT;
     private Duration lockTimeout = LOCK_TIMEOUT_DEFAULT;
+    private Duration taskLockTimeout = TASK_LOCK_TIMEOUT_DEFAULT;
     private long directMaxRows = DIRECT_MAX_ROWS_DEFAULT;
     private Integer fillfactor;
     private Integer explicitPoolSize;
@@ -335,18 +366,39 @@ public final class PostgresOptions implements Serializable {
       return this;
     }
 
-    public Builder partitions(int n) {
-      if (n < 1 || n > 1024) {
-        throw new dev.eventproc.config.ConfigException(keyPrefix + PARTITIONS + ": '" + n + "' is out of range. Use 1 to 1024.");
+    /** How long a staging task waits for a lock before it fails and Spark retries it; positive. */
+    public Builder taskLockTimeout(Duration timeout) {
+      if (timeout.toMillis() < 1) {
+        throw new ConfigException(keyPrefix + TASK_LOCK_TIMEOUT + ": '" + timeout + "' is too short: staging tasks would wait "
+            + "without limit. Give a positive duration such as 2 minutes.");
       }
-      this.partitions = n;
+      this.taskLockTimeout = timeout;
       return this;
     }
 
+    /** The key-hash slices of the partition shape, 1 to 1024 ({@code postgres.partitions}). */
+    public Builder slices(int n) {
+      if (n < 1 || n > 1024) {
+        throw new ConfigException(keyPrefix + PARTITIONS + ": '" + n + "' is out of range. Use 1 to 1024.");
+      }
+      this.slices = n;
+      return this;
+    }
+
+    /**
+     * Sets the slice count, named after its config key.
+     *
+     * @deprecated the key-hash parts are called slices in code; use {@link #slices(int)}
+     */
+    @Deprecated
+    public Builder partitions(int n) {
+      return slices(n);
+    }
+
     public PostgresOptions build() {
-      poolSize = explicitPoolSize != null ? explicitPoolSize : commit == CommitShape.PARTITION ? partitions + 1 : POOL_SIZE_DEFAULT;
+      poolSize = explicitPoolSize != null ? explicitPoolSize : commit == CommitShape.PARTITION ? slices + 1 : POOL_SIZE_DEFAULT;
       if (url == null || !url.startsWith("jdbc:postgresql://") || table == null) {
-        throw new dev.eventproc.config.ConfigException(keyPrefix + URL + " and " + keyPrefix + TABLE
+        throw new ConfigException(keyPrefix + URL + " and " + keyPrefix + TABLE
             + " are required; the URL looks like jdbc:postgresql://HOST:PORT/DATABASE.");
       }
       return new PostgresOptions(this);

@@ -17,9 +17,10 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * The tables of one Postgres sink and their DDL: the target, the ledger (shared by all sinks of a
- * schema, DDL also in {@code sql/postgres/ledger.sql}), the tombstones (upsert with deletes), and
- * for the batch commit shape a per-writer UNLOGGED staging table plus the slice markers that let a
- * retried or speculative task replace only its own slice.
+ * schema, DDL also in {@code sql/postgres/ledger.sql}), the tombstones (upsert with deletes), a
+ * per-writer UNLOGGED staging table (every path but the direct COPY stages, in both commit shapes),
+ * and the task markers that let a retried or speculative staging task replace only its own rows.
+ * The statements that use them are in {@link PgSql}.
  */
 final class PostgresTables implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -27,7 +28,8 @@ final class PostgresTables implements Serializable {
   static final int MAX_IDENTIFIER = 63;
   static final String TOMBSTONE_SUFFIX = SinkSpec.TOMBSTONE_SUFFIX;
   static final String STAGE_PREFIX = "eventproc_stage_";
-  static final String SLICES = "eventproc_slices";
+  /** Task markers, shared by the sinks of a schema (its name predates "slice" meaning a key-hash part; kept for existing schemas). */
+  static final String TASK_MARKERS = "eventproc_slices";
   static final String DELETE_FLAG = "__eventproc_delete";
   static final String ATTEMPT = "__eventproc_attempt";
   static final String PARTITION = "__eventproc_partition";
@@ -65,11 +67,6 @@ final class PostgresTables implements Serializable {
     return quotePostgres(schema) + "." + quotePostgres(name);
   }
 
-  /** The name as to_regclass() takes it. */
-  String regclass(String name) {
-    return ref(name);
-  }
-
   String targetRef() {
     return ref(table);
   }
@@ -86,11 +83,11 @@ final class PostgresTables implements Serializable {
     return ref(tombstones);
   }
 
-  String slicesRef() {
-    return ref(SLICES);
+  String taskMarkersRef() {
+    return ref(TASK_MARKERS);
   }
 
-  /** The ledger: one row per committed batch (or batch partition) of each writer. */
+  /** The ledger: one row per committed batch (or key-hash slice of a batch) of each writer. */
   String ledgerDdl() {
     return "CREATE TABLE IF NOT EXISTS " + ledgerRef() + " ("
         + "writer text NOT NULL, "
@@ -118,7 +115,7 @@ final class PostgresTables implements Serializable {
           + (spec.keyColumns().contains(f.name()) ? " NOT NULL" : ""));
     }
     if (spec.mode() != WriteMode.APPEND) {
-      cols.add("PRIMARY KEY (" + spec.keyColumns().stream().map(dev.eventproc.config.Identifiers::quotePostgres)
+      cols.add("PRIMARY KEY (" + spec.keyColumns().stream().map(c -> quotePostgres(c))
           .collect(Collectors.joining(", ")) + ")");
     }
     int ff = fillfactor != null ? fillfactor : spec.mode() == WriteMode.UPSERT ? PostgresOptions.FILLFACTOR_UPSERT_DEFAULT : 100;
@@ -128,8 +125,8 @@ final class PostgresTables implements Serializable {
 
   /**
    * Staging: the target's columns with the batch's types (no constraints), the delete flag, the
-   * key-hash slice (partition commit shape), the writer's attempt and the Spark task partition that
-   * staged the row. UNLOGGED: it is scratch space, rebuilt from Spark on any failure.
+   * key-hash slice (0 in the batch commit shape), the writer's attempt and the Spark task partition
+   * that staged the row. UNLOGGED: it is scratch space, rebuilt from Spark on any failure.
    */
   String stageDdl(StructType schema) {
     List<String> cols = new ArrayList<>();
@@ -157,9 +154,9 @@ final class PostgresTables implements Serializable {
     return out;
   }
 
-  /** Slice markers: which (attempt, partition) slices a staging task has written, and how many rows. */
-  String slicesDdl() {
-    return "CREATE UNLOGGED TABLE IF NOT EXISTS " + slicesRef() + " (writer text NOT NULL, attempt bigint NOT NULL, "
+  /** Task markers: which (attempt, Spark task partition) a staging task has written, and how many rows. */
+  String taskMarkersDdl() {
+    return "CREATE UNLOGGED TABLE IF NOT EXISTS " + taskMarkersRef() + " (writer text NOT NULL, attempt bigint NOT NULL, "
         + "partition_id integer NOT NULL, row_count bigint NOT NULL, PRIMARY KEY (attempt, partition_id))";
   }
 
@@ -172,7 +169,7 @@ final class PostgresTables implements Serializable {
       cols.add(quotePostgres(c) + " " + PgTypes.of(schema.apply(c).dataType()) + (spec.keyColumns().contains(c) ? " NOT NULL" : ""));
     }
     cols.add(quotePostgres(DELETED_AT) + " timestamptz NOT NULL DEFAULT now()");
-    cols.add("PRIMARY KEY (" + spec.keyColumns().stream().map(dev.eventproc.config.Identifiers::quotePostgres)
+    cols.add("PRIMARY KEY (" + spec.keyColumns().stream().map(c -> quotePostgres(c))
         .collect(Collectors.joining(", ")) + ")");
     return "CREATE TABLE IF NOT EXISTS " + tombstonesRef() + " (" + String.join(", ", cols) + ")";
   }

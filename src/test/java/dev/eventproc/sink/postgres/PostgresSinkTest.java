@@ -56,7 +56,7 @@ class PostgresSinkTest {
   private PostgresOptions.Builder options(String table, CommitShape shape) {
     PostgresOptions.Builder b = PostgresOptions.builder().url(TestPostgres.url()).user(TestPostgres.user())
         .password(TestPostgres.password()).schema(schema).table(table).commit(shape);
-    return shape == CommitShape.PARTITION ? b.partitions(3) : b;
+    return shape == CommitShape.PARTITION ? b.slices(3) : b;
   }
 
   private PostgresSink sink(String table, WriteMode mode, CommitShape shape, String deleteCondition) {
@@ -255,6 +255,57 @@ class PostgresSinkTest {
     }
   }
 
+  /**
+   * Issue 21 item 2: jsonb refuses the JSON escape of U+0000, so a NUL inside a struct, array or map (values and map
+   * keys) failed every batch that carried it. U+0000 becomes U+FFFD there, as in top-level text, on the
+   * direct path, the staging path and the partition shape alike.
+   */
+  @ParameterizedTest
+  @EnumSource(CommitShape.class)
+  void aNulCharacterInsideANestedValueBecomesTheReplacementCharacter(CommitShape shape) throws Exception {
+    StructType nested = StructType.fromDDL("id STRING, txt STRING, tags ARRAY<STRING>, attrs MAP<STRING, STRING>, obj STRUCT<a: STRING>");
+    String nul = "x\u0000y";
+    String text = "a backslash, then u0000: \\u0000"; // not a NUL: stays as it is
+    Row row = RowFactory.create("n1", nul, List.of(nul, text), Map.of(nul, nul), RowFactory.create(nul));
+    for (long direct : shape == CommitShape.BATCH ? new long[] {PostgresOptions.DIRECT_MAX_ROWS_DEFAULT, 0} : new long[] {0}) {
+      String table = "nul_" + shape.name().toLowerCase() + "_" + (direct > 0 ? "direct" : "staged");
+      SinkSpec spec = SinkSpec.builder().name(table + "_w").mode(WriteMode.UPSERT).keyColumns("id").build();
+      try (PostgresSink sink = PostgresSink.create(spec, options(table, shape).directMaxRows(direct).build())) {
+        assertThat(sink.write(spark.createDataFrame(List.of(row), nested), 0, "q").status()).isEqualTo(Status.COMMITTED);
+        assertThat(sink.directCommits()).isEqualTo(direct > 0 ? 1 : 0);
+      }
+      try (Connection c = TestPostgres.connect(); Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT txt, tags->>0, attrs->>'x\uFFFDy', obj->>'a', tags->>1 FROM " + schema + "." + table)) {
+        assertThat(rs.next()).isTrue();
+        for (int i = 1; i <= 4; i++) {
+          assertThat(rs.getString(i)).as(table + " column " + i).isEqualTo("x\uFFFDy");
+        }
+        assertThat(rs.getString(5)).isEqualTo(text);
+      }
+    }
+  }
+
+  /**
+   * Issue 21 item 2: a key holding U+0000 is not changed (with U+FFFD in its place it would become
+   * another key and merge with it): the batch fails with a message that names the rule, on both paths, and the
+   * direct path's sample of keys never trips over it first.
+   */
+  @Test
+  void aKeyWithANulCharacterFailsClearlyAndNeverMergesWithAnotherKey() throws Exception {
+    for (long direct : new long[] {0, PostgresOptions.DIRECT_MAX_ROWS_DEFAULT}) {
+      String table = "nulkey_" + (direct > 0 ? "direct" : "staged");
+      try (PostgresSink sink = PostgresSink.create(SinkSpec.builder().name(table + "_w").mode(WriteMode.UPSERT).keyColumns("id")
+          .versionColumn("version").build(), options(table, CommitShape.BATCH).directMaxRows(direct).build())) {
+        sink.write(rows(r("a\uFFFD", 1L, 0, 1, "u")), 0, "q");
+        assertThatThrownBy(() -> sink.write(rows(r("b", 1L, 0, 2, "u"), r("a\u0000", 2L, 0, 3, "u")), 1, "q"))
+            .as(table)
+            .hasStackTraceContaining("sink " + table + "_w batch 1: key column id holds a NUL character (U+0000)")
+            .hasStackTraceContaining("quarantine");
+      }
+      assertThat(table(table)).as(table).containsExactly(Map.entry("a\uFFFD", "1/0/1"));
+    }
+  }
+
   @Test
   void identifiersWithQuotesSpacesOrSqlAreRefused() {
     for (String bad : new String[] {"t\"; DROP TABLE x; --", "my table", "t;x", "x'y"}) {
@@ -270,6 +321,21 @@ class PostgresSinkTest {
       c.put("sink.postgres.schema", bad);
       assertThatThrownBy(() -> Sinks.fromConfig(c)).hasMessageContaining("sink.postgres.schema: '" + bad + "' is not a plain identifier.");
     }
+  }
+
+  @Test
+  void aTaskLockTimeoutThatWouldNotBoundTheWaitIsRefused() {
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("sink.type", "postgres");
+    c.put("sink.name", "w");
+    c.put("sink.mode", "append");
+    c.put("sink.postgres.url", "jdbc:postgresql://127.0.0.1/test");
+    c.put("sink.postgres.table", "t");
+    c.put("sink.postgres.task.lock.timeout", "0s");
+    assertThatThrownBy(() -> Sinks.fromConfig(c)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("sink.postgres.task.lock.timeout: '0s' is too short: staging tasks would wait without limit.");
+    c.put("sink.postgres.task.lock.timeout", "30s");
+    assertThat(((PostgresSink) Sinks.fromConfig(c)).options().taskLockTimeout()).hasSeconds(30);
   }
 
   @Test

@@ -1,0 +1,156 @@
+package dev.eventproc.sink.postgres;
+
+import dev.eventproc.config.ConfigReader;
+import dev.eventproc.config.Identifiers;
+import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.WriteMode;
+import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes sure the sink's tables are there before a batch: creates the missing ones (or says which DDL
+ * to run when the sink may not), rebuilds staging when its columns no longer match the batch, and
+ * checks an existing target once per batch schema.
+ */
+final class TableGuard implements Serializable {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(TableGuard.class);
+
+  private final SinkSpec spec;
+  private final PostgresOptions options;
+  private final PostgresTables tables;
+  private final DriverPool pool;
+  private final PgSql sql;
+  private transient volatile StructType readySchema;
+
+  TableGuard(SinkSpec spec, PostgresOptions options, PostgresTables tables, DriverPool pool) {
+    this.spec = spec;
+    this.options = options;
+    this.tables = tables;
+    this.pool = pool;
+    this.sql = new PgSql(tables, spec);
+  }
+
+  /** Creates missing tables (or explains which DDL to run), and checks an existing target once per schema. */
+  void ensure(StructType schema) {
+    if (schema.equals(readySchema)) {
+      return;
+    }
+    pool.run("prepare its tables", c -> {
+      try (PreparedStatement lock = c.prepareStatement(PgSql.XACT_LOCK)) {
+        lock.setLong(1, PgConnections.lockKey("eventproc-ddl:" + tables.schema));
+        lock.execute();
+      }
+      create(c, tables.ledger, tables.ledgerDdl(), "sql/postgres/ledger.sql (psql -v schema=" + tables.schema
+          + " -v ledger=" + tables.ledger + " -f sql/postgres/ledger.sql)");
+      create(c, tables.table, tables.targetDdl(schema, spec, options.fillfactor()), null);
+      checkTarget(c, schema);
+      if (spec.deleteCondition() != null) {
+        create(c, tables.tombstones, tables.tombstonesDdl(schema, spec), null);
+      }
+      create(c, PostgresTables.TASK_MARKERS, tables.taskMarkersDdl(), null);
+      ensureStage(c, schema);
+      c.commit();
+      return null;
+    });
+    readySchema = schema;
+  }
+
+  private void create(Connection c, String table, String ddl, String ddlFile) throws SQLException {
+    if (exists(c, tables.ref(table))) {
+      return;
+    }
+    if (!options.createTables()) {
+      throw new IllegalStateException("sink " + spec.name() + ": table " + tables.schema + "." + table + " does not exist and "
+          + options.key(PostgresOptions.CREATE_TABLES) + "=false. Create it" + (ddlFile == null ? " with:\n  " + ddl + ";"
+          : " with " + ddlFile) + "\nor set " + options.key(PostgresOptions.CREATE_TABLES) + "=true.");
+    }
+    try (Statement st = c.createStatement()) {
+      st.execute(ddl);
+    }
+    LOG.info("sink={}: created table {}.{}", spec.name(), tables.schema, table);
+  }
+
+  /** Staging is the sink's own scratch table: (re)created whenever its columns do not match the batch. */
+  private void ensureStage(Connection c, StructType schema) throws SQLException {
+    if (exists(c, tables.stageRef()) && columnTypes(c, tables.stageRef()).equals(PostgresTables.stageSignature(schema))) {
+      return;
+    }
+    try (Statement st = c.createStatement()) {
+      st.execute(sql.dropStaging());
+      st.execute(tables.stageDdl(schema));
+    }
+  }
+
+  /** The target must hold every batch column and, in keyed modes, a unique index on exactly the key columns. */
+  private void checkTarget(Connection c, StructType schema) throws SQLException {
+    List<String> have = new ArrayList<>();
+    for (PostgresTables.Column col : columnTypes(c, tables.targetRef())) {
+      have.add(col.name());
+    }
+    List<String> missing = new ArrayList<>();
+    for (String f : schema.fieldNames()) {
+      if (!have.contains(f)) {
+        missing.add(f);
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new IllegalStateException("sink " + spec.name() + ": table " + tables.describe() + " lacks column(s) " + missing
+          + " of the batch (it has " + have + "). Add them (ALTER TABLE ... ADD COLUMN), or write to another table.");
+    }
+    if (spec.mode() == WriteMode.APPEND) {
+      return;
+    }
+    try (PreparedStatement q = c.prepareStatement(PgSql.UNIQUE_INDEX_COLUMNS)) {
+      q.setString(1, tables.targetRef());
+      List<String> keys = new ArrayList<>(spec.keyColumns());
+      Collections.sort(keys);
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          if (List.of((String[]) rs.getArray(1).getArray()).equals(keys)) {
+            return;
+          }
+        }
+      }
+    }
+    throw new IllegalStateException("sink " + spec.name() + ": table " + tables.describe() + " has no primary key or unique index on "
+        + spec.keyColumns() + ", which " + spec.key(SinkSpec.MODE) + "=" + ConfigReader.configName(spec.mode())
+        + " needs. Add one: ALTER TABLE " + tables.targetRef() + " ADD PRIMARY KEY (" + String.join(", ",
+        spec.keyColumns().stream().map(Identifiers::quotePostgres).toList()) + ");");
+  }
+
+  /** Whether a table exists; {@code ref} is its quoted {@code schema.table}. */
+  static boolean exists(Connection c, String ref) throws SQLException {
+    try (PreparedStatement q = c.prepareStatement(PgSql.EXISTS)) {
+      q.setString(1, ref);
+      try (ResultSet rs = q.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
+  /** Name and type of each column, in order, types as {@code format_type} writes them. */
+  private static List<PostgresTables.Column> columnTypes(Connection c, String ref) throws SQLException {
+    List<PostgresTables.Column> out = new ArrayList<>();
+    try (PreparedStatement q = c.prepareStatement(PgSql.COLUMN_TYPES)) {
+      q.setString(1, ref);
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          out.add(new PostgresTables.Column(rs.getString(1), rs.getString(2)));
+        }
+      }
+    }
+    return out;
+  }
+}
