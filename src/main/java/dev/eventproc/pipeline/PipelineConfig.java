@@ -7,6 +7,7 @@ import dev.eventproc.config.Identifiers;
 import dev.eventproc.security.RestrictedConfig;
 import dev.eventproc.sink.BatchSink;
 import dev.eventproc.sink.Sinks;
+import dev.eventproc.sink.StageGuarantee;
 import dev.eventproc.sink.delta.DeltaSink;
 import dev.eventproc.stage.SourceOptions;
 import dev.eventproc.stage.StageOptions;
@@ -121,6 +122,12 @@ public final class PipelineConfig {
         }
       }
     }
+    if (sink != null) {
+      sink.checkStage(stageGuarantee(source, stage), r::problem);
+    }
+    if (quarantine != null) {
+      quarantine.checkStage(StageGuarantee.NONE, r::problem);
+    }
     if (sink != null && quarantine != null && sinkNames(sink).contains(quarantine.name())) {
       r.problem(QUARANTINE + "name", "'" + quarantine.name() + "' is also the sink's name. Give each sink its own name.");
     }
@@ -129,6 +136,12 @@ public final class PipelineConfig {
     RestrictedConfig.check(r); // when the operator restricted the config: after every key was read
     return new PipelineConfig(config, name, checkpoint, trigger, interval, spark, source, stage, sink, quarantine, metricsFile,
         reconcile);
+  }
+
+  /** What the stage promises the sinks across batches: dedupe-latest emits only newer versions of its keys. */
+  private static StageGuarantee stageGuarantee(SourceOptions source, StageOptions stage) {
+    return source != null && stage.type() == StageOptions.Type.DEDUPE_LATEST
+        ? new StageGuarantee(source.keyColumns(), stage.versionColumn(), stage.tiebreakColumn()) : StageGuarantee.NONE;
   }
 
   private static java.util.List<BatchSink> sinks(BatchSink sink) {

@@ -15,6 +15,7 @@ import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.BatchReducer;
 import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.StageGuarantee;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
 import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -99,6 +101,28 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
 
   public KafkaSinkOptions options() {
     return options;
+  }
+
+  /**
+   * A topic cannot refuse an older record: {@code upsert} orders versions only within a batch, so an
+   * older version in a later batch would become the newest record of its key (or bring a deleted key
+   * back after its tombstone). A version column is accepted only behind a stage that drops older
+   * versions across batches ({@code dedupe-latest} on the same key and version).
+   */
+  @Override
+  public void checkStage(StageGuarantee stage, BiConsumer<String, String> problem) {
+    String version = spec.versionColumn();
+    if (spec.mode() != WriteMode.UPSERT || version == null
+        || stage.newerVersionsOnly(spec.keyColumns(), version, spec.tiebreakColumn())) {
+      return;
+    }
+    problem.accept(spec.key(SinkSpec.VERSION_COLUMN), "'" + version + "' with " + spec.key(SinkSpec.MODE) + "=upsert on a Kafka "
+        + "sink needs stage.type=dedupe-latest on the same key and version (source.key.columns=" + String.join(",", spec.keyColumns())
+        + ", stage.version.column=" + version + (spec.tiebreakColumn() == null ? "" : ", stage.tiebreak.column=" + spec.tiebreakColumn())
+        + "). A topic cannot refuse an older record: the sink keeps the newest version only within a batch, so an older version "
+        + "arriving in a later batch would become the newest record of its key, or bring a deleted key back after its tombstone; "
+        + "dedupe-latest's state drops it. Set that stage, or remove " + spec.key(SinkSpec.VERSION_COLUMN)
+        + " (each batch's records then win over earlier ones).");
   }
 
   @Override
