@@ -113,15 +113,6 @@ public final class PipelineConfig {
         ? source.keyColumns() : java.util.List.of();
     BatchSink sink = Sinks.readAll(r, name, uniqueKeys);
     BatchSink quarantine = Sinks.read(r.scope(QUARANTINE), name == null ? null : name + "_quarantine");
-    if (trigger == Trigger.PROCESSING_TIME && sink != null) {
-      for (BatchSink s : sinks(sink)) {
-        if (s instanceof dev.eventproc.sink.kafka.KafkaSink k && interval.toMillis() > k.options().transactionTimeoutMs()) {
-          r.problem(TRIGGER_INTERVAL, interval.toMillis() + " ms is longer than the transaction.timeout.ms ("
-              + k.options().transactionTimeoutMs() + ") of Kafka sink " + k.name() + ": a batch that takes its whole interval would be "
-              + "aborted by the broker. Raise sink.kafka.producer.transaction.timeout.ms to at least the interval.");
-        }
-      }
-    }
     if (sink != null) {
       sink.checkStage(stageGuarantee(source, stage), r::problem);
     }
