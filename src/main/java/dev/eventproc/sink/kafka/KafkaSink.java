@@ -24,6 +24,8 @@ import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -69,8 +71,9 @@ import scala.Option;
  * <p>Every transactional producer starts with {@code initTransactions()}, which fences an older
  * producer of the same writer partition (a zombie) and aborts its open transaction; the progress is
  * read after that, so a zombie cannot commit in between. Records: key = the key columns (one column's
- * text, or a JSON object of several), value = the row as JSON, headers {@code eventproc.writer} and
- * {@code eventproc.batch}. Mode {@code upsert} sends the newest row of each key and a delete as a
+ * text, or a JSON object of several), value = the row as JSON, headers {@code eventproc.writer},
+ * {@code eventproc.batch} and {@code eventproc.slice}; a writer partition whose group lost its offsets
+ * (expired after a long outage) gets its progress back from them ({@link ProgressRecovery}). Mode {@code upsert} sends the newest row of each key and a delete as a
  * tombstone (null value) for compacted topics; {@code append} sends every row.
  */
 public final class KafkaSink extends AbstractBatchSink implements AutoCloseable {
@@ -84,6 +87,11 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   private final KafkaSinkOptions options;
   private transient volatile Admin admin;
   private transient volatile boolean checked;
+  /** Progress rebuilt from the topic for the batch in hand (null when none was needed). */
+  private transient volatile Recovered recovered;
+
+  /** Progress a recovery rebuilt for one batch of one writer. */
+  private record Recovered(WriterId writer, long batchId, Map<Integer, Progress> progress) {}
 
   private KafkaSink(SinkSpec spec, KafkaSinkOptions options) {
     super(spec);
@@ -171,7 +179,34 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   @Override
   protected boolean isCommitted(SparkSession session, WriterId writer, long batchId) {
     ensureTopic();
-    return firstWithout(progress(admin(), writer, options.partitions()), batchId) < 0;
+    checkTransactionTimeout(); // before any producer starts (a recovery starts some)
+    return firstWithout(progressOrRecovered(writer, batchId), batchId) < 0;
+  }
+
+  /**
+   * Each writer partition's progress: from its group, else from the topic's records (when the group has
+   * no offsets: never committed, or expired after a long outage), recovered once per batch.
+   */
+  private Map<Integer, Progress> progressOrRecovered(WriterId writer, long batchId) {
+    Map<Integer, Progress> progress = progress(admin(), writer, options.partitions());
+    Set<Integer> missing = new TreeSet<>();
+    for (int p = 0; p < options.partitions(); p++) {
+      if (!progress.containsKey(p)) {
+        missing.add(p);
+      }
+    }
+    if (missing.isEmpty()) {
+      return progress;
+    }
+    Recovered r = recovered;
+    if (r == null || !r.writer().equals(writer) || r.batchId() != batchId || !r.progress().keySet().containsAll(missing)) {
+      r = new Recovered(writer, batchId, new ProgressRecovery(options, name(), writer, admin()).recover(batchId, missing));
+      recovered = r;
+    }
+    for (int p : missing) {
+      progress.put(p, r.progress().get(p));
+    }
+    return progress;
   }
 
   /** The first writer partition whose progress does not include the batch, or -1 when all do. */
@@ -230,7 +265,12 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   protected CommitResult commit(BatchContext batch) {
     checkTransactionTimeout();
     int partitions = options.partitions();
-    int slices = slicesOf(progress(admin(), batch.writer(), partitions), batch.batchId());
+    Map<Integer, Progress> before = progressOrRecovered(batch.writer(), batch.batchId());
+    int slices = slicesOf(before, batch.batchId());
+    boolean resumed = before.values().stream().anyMatch(o -> o.partOf(batch.batchId()));
+    Recovered r = recovered;
+    Map<Integer, Progress> fallback = r != null && r.writer().equals(batch.writer()) && r.batchId() == batch.batchId()
+        ? r.progress() : Map.of();
     Dataset<Row> records = records(batch.rows());
     // Slice s is shuffle partition s: the same hash Spark's repartition uses (pmod(murmur3(x), n)). The
     // task checks that each writer sees its slices whole and ascending, so a mismatch fails, never doubles.
@@ -238,7 +278,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     Dataset<Row> sliced = records.withColumn(SLICE, pmod(hash(hashed), lit(slices))).repartition(slices, hashed);
     JavaRDD<Row> writers = sliced.rdd().coalesce(partitions, false, Option.apply(new SliceCoalescer()), null).toJavaRDD();
     String attempt = UUID.randomUUID().toString();
-    ProduceTask task = new ProduceTask(options, name(), batch.writer(), batch.batchId(), partitions, slices, attempt);
+    ProduceTask task = new ProduceTask(options, name(), batch.writer(), batch.batchId(), partitions, slices, attempt, fallback);
     try {
       writers.mapPartitions(task).collect();
     } catch (Exception e) { // SparkException is checked, thrown through Scala
@@ -248,7 +288,9 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
       LOG.warn("sink={} batch={}: a producer of this attempt was fenced ({}); the batch is committed", name(), batch.batchId(),
           e.getMessage());
     }
-    return outcome(batch, attempt);
+    CommitResult result = outcome(batch, attempt);
+    // Resumed a batch committed in part and found nothing left to write: it was committed, a replay.
+    return resumed && !result.alreadyCommitted() && result.rowsWritten() == 0 ? CommitResult.skipped() : result;
   }
 
   /**

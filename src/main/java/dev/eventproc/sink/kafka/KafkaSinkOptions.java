@@ -22,6 +22,9 @@ public final class KafkaSinkOptions implements Serializable {
   /** Key-hash slices of a batch: the unit a long batch's transactions are cut at, and a replay resumes after. */
   public static final String SLICES = "kafka.slices";
   public static final int SLICES_DEFAULT = 64;
+  /** Records read from the end of each partition, at most, to recover progress a consumer group lost. */
+  public static final String RECOVERY_SCAN_RECORDS = "kafka.recovery.scan.records";
+  public static final int RECOVERY_SCAN_RECORDS_DEFAULT = 10_000;
   public static final String CREATE_TOPIC = "kafka.create.topic";
   public static final String TOPIC_PARTITIONS = "kafka.topic.partitions";
   public static final int TOPIC_PARTITIONS_DEFAULT = 3;
@@ -50,6 +53,7 @@ public final class KafkaSinkOptions implements Serializable {
   private final Writers writers;
   private final int partitions;
   private final int slices;
+  private final int recoveryScanRecords;
   private final boolean createTopic;
   private final int topicPartitions;
   private final short topicReplication;
@@ -58,7 +62,8 @@ public final class KafkaSinkOptions implements Serializable {
   private final Map<String, String> admin;
   private final String keyPrefix;
 
-  private KafkaSinkOptions(String bootstrapServers, String topic, Writers writers, int partitions, int slices, boolean createTopic,
+  private KafkaSinkOptions(String bootstrapServers, String topic, Writers writers, int partitions, int slices, int recoveryScanRecords,
+      boolean createTopic,
       int topicPartitions, short topicReplication, String transactionalIdPrefix, Map<String, String> producer,
       Map<String, String> admin, String keyPrefix) {
     this.bootstrapServers = bootstrapServers;
@@ -66,6 +71,7 @@ public final class KafkaSinkOptions implements Serializable {
     this.writers = writers;
     this.partitions = partitions;
     this.slices = slices;
+    this.recoveryScanRecords = recoveryScanRecords;
     this.createTopic = createTopic;
     this.topicPartitions = topicPartitions;
     this.topicReplication = topicReplication;
@@ -94,6 +100,7 @@ public final class KafkaSinkOptions implements Serializable {
       scope.problem(SLICES, slices + " is not a multiple of " + scope.key(PARTITIONS) + " (" + partitions + "): each writer "
           + "partition writes whole slices. Use a multiple, e.g. " + defaultSlices(writerCount) + ".");
     }
+    int scan = scope.integer(RECOVERY_SCAN_RECORDS, RECOVERY_SCAN_RECORDS_DEFAULT, 100, 10_000_000);
     boolean create = scope.bool(CREATE_TOPIC, true);
     int topicPartitions = scope.integer(TOPIC_PARTITIONS, TOPIC_PARTITIONS_DEFAULT, 1, 10_000);
     short replication = (short) scope.integer(TOPIC_REPLICATION, -1, -1, Short.MAX_VALUE);
@@ -117,7 +124,7 @@ public final class KafkaSinkOptions implements Serializable {
     if (servers == null || topic == null) {
       return null;
     }
-    return new KafkaSinkOptions(servers, topic, writers, partitions, slices, create, topicPartitions, replication, prefix, producer,
+    return new KafkaSinkOptions(servers, topic, writers, partitions, slices, scan, create, topicPartitions, replication, prefix, producer,
         admin, scope.key(""));
   }
 
@@ -125,7 +132,7 @@ public final class KafkaSinkOptions implements Serializable {
   public static KafkaSinkOptions of(String bootstrapServers, String topic, Writers writers, int partitions, String sinkName,
       Map<String, String> producer) {
     return new KafkaSinkOptions(bootstrapServers, topic, writers, partitions,
-        defaultSlices(writers == Writers.PARTITIONED ? partitions : 1), true, TOPIC_PARTITIONS_DEFAULT, (short) -1,
+        defaultSlices(writers == Writers.PARTITIONED ? partitions : 1), RECOVERY_SCAN_RECORDS_DEFAULT, true, TOPIC_PARTITIONS_DEFAULT, (short) -1,
         "eventproc-" + sinkName, producer, Map.of(), "sink.");
   }
 
@@ -134,7 +141,8 @@ public final class KafkaSinkOptions implements Serializable {
     if (slices < 1 || slices % partitions() != 0) {
       throw new IllegalArgumentException(key(SLICES) + ": " + slices + " is not a positive multiple of " + partitions());
     }
-    return new KafkaSinkOptions(bootstrapServers, topic, writers, partitions, slices, createTopic, topicPartitions, topicReplication,
+    return new KafkaSinkOptions(bootstrapServers, topic, writers, partitions, slices, recoveryScanRecords, createTopic, topicPartitions,
+        topicReplication,
         transactionalIdPrefix, producer, admin, keyPrefix);
   }
 
@@ -194,6 +202,11 @@ public final class KafkaSinkOptions implements Serializable {
   /** Key-hash slices a batch is split into (a multiple of {@link #partitions()}), unless a resumed batch recorded another count. */
   public int slices() {
     return slices;
+  }
+
+  /** Records read from the end of each partition, at most, when a progress group has no offsets. */
+  int recoveryScanRecords() {
+    return recoveryScanRecords;
   }
 
   /**

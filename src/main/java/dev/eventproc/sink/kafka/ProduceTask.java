@@ -41,6 +41,8 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
   private static final long serialVersionUID = 1L;
   static final String WRITER_HEADER = "eventproc.writer";
   static final String BATCH_HEADER = "eventproc.batch";
+  /** {@code <slice>/<slices>}: lets the sink recover its progress from the topic when a group lost it. */
+  static final String SLICE_HEADER = "eventproc.slice";
 
   private final KafkaSinkOptions options;
   private final String sinkName;
@@ -49,8 +51,11 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
   private final int partitions;
   private final int slices;
   private final String attempt;
+  private final Map<Integer, Progress> recovered;
 
-  ProduceTask(KafkaSinkOptions options, String sinkName, WriterId writer, long batchId, int partitions, int slices, String attempt) {
+  /** {@code recovered}: progress rebuilt from the topic for writer partitions whose group had none (read only if it still has none). */
+  ProduceTask(KafkaSinkOptions options, String sinkName, WriterId writer, long batchId, int partitions, int slices, String attempt,
+      Map<Integer, Progress> recovered) {
     this.options = options;
     this.sinkName = sinkName;
     this.writer = writer;
@@ -58,6 +63,7 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
     this.partitions = partitions;
     this.slices = slices;
     this.attempt = attempt;
+    this.recovered = Map.copyOf(recovered);
   }
 
   @Override
@@ -69,6 +75,9 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(options.producerProperties(KafkaSink.transactionalId(options, writer, p)))) {
       producer.initTransactions();
       Progress progress = committed(group, progressAt);
+      if (progress == null) {
+        progress = recovered.get(p); // the group's offsets, written back by the recovery, may not be readable yet
+      }
       if (progress != null && progress.includes(batchId)) {
         return List.of(-1L).iterator();
       }
@@ -146,13 +155,16 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
         RecordHeaders headers = new RecordHeaders();
         headers.add(WRITER_HEADER, writerBytes);
         headers.add(BATCH_HEADER, batchBytes);
+        byte[] sliceBytes = (slice + "/" + slices).getBytes(StandardCharsets.UTF_8);
+        headers.add(SLICE_HEADER, sliceBytes);
         producer.send(new ProducerRecord<>(options.topic(), null, key, value, headers), (meta, e) -> {
           if (e != null) {
             failure.compareAndSet(null, e);
           }
         });
         sent++;
-        pendingBytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length) + writerBytes.length + batchBytes.length;
+        pendingBytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length) + writerBytes.length + batchBytes.length
+            + sliceBytes.length;
         throwIfFailed();
       }
       FaultInjection.at(FaultInjection.Point.AFTER_STAGING, sinkName, batchId);

@@ -1,5 +1,7 @@
 package dev.eventproc.sink.kafka;
 
+import java.io.Serializable;
+
 /**
  * What a writer partition records with its progress offset (the offset's metadata string): the
  * number of writer partitions the batch was split into, the commit attempt that wrote it, the records
@@ -19,7 +21,7 @@ package dev.eventproc.sink.kafka;
  * @param slices key-hash slices of the batch, or -1 when not recorded
  * @param done slices below this one are committed (a partly committed batch), or -1 for a whole batch
  */
-record ProgressTag(int partitions, String attempt, long rows, int slices, int done) {
+record ProgressTag(int partitions, String attempt, long rows, int slices, int done) implements Serializable {
   private static final String PARTITIONS = "partitions=";
   private static final String ATTEMPT = "attempt=";
   private static final String ROWS = "rows=";
