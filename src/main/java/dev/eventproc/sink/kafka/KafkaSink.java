@@ -73,8 +73,9 @@ import scala.Option;
  * read after that, so a zombie cannot commit in between. Records: key = the key columns (one column's
  * text, or a JSON object of several), value = the row as JSON, headers {@code eventproc.writer},
  * {@code eventproc.batch} and {@code eventproc.slice}; a writer partition whose group lost its offsets
- * (expired after a long outage) gets its progress back from them ({@link ProgressRecovery}). Mode {@code upsert} sends the newest row of each key and a delete as a
- * tombstone (null value) for compacted topics; {@code append} sends every row.
+ * (expired after a long outage) gets its progress back from them ({@link ProgressRecovery}). Mode
+ * {@code upsert} sends the newest row of each key and a delete as a tombstone (null value) for
+ * compacted topics; {@code append} sends every row.
  */
 public final class KafkaSink extends AbstractBatchSink implements AutoCloseable {
   private static final long serialVersionUID = 1L;
