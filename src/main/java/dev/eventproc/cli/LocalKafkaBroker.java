@@ -38,18 +38,25 @@ public final class LocalKafkaBroker implements AutoCloseable {
   private final int port;
   private final int controllerPort;
   private final String clusterId;
+  private final Map<String, String> settings;
   private KafkaRaftServer server;
 
-  private LocalKafkaBroker(Path logDir, int port, int controllerPort) {
+  private LocalKafkaBroker(Path logDir, int port, int controllerPort, Map<String, String> settings) {
     this.logDir = logDir;
     this.port = port;
     this.controllerPort = controllerPort;
     this.clusterId = Uuid.randomUuid().toString();
+    this.settings = Map.copyOf(settings);
   }
 
   /** Formats {@code logDir} and starts a broker on two free loopback ports. */
   public static LocalKafkaBroker start(Path logDir) {
-    LocalKafkaBroker broker = new LocalKafkaBroker(logDir, freePort(), freePort());
+    return start(logDir, Map.of());
+  }
+
+  /** As {@link #start(Path)}, with broker settings that override the defaults (e.g. transaction timeouts, for tests). */
+  public static LocalKafkaBroker start(Path logDir, Map<String, String> settings) {
+    LocalKafkaBroker broker = new LocalKafkaBroker(logDir, freePort(), freePort(), settings);
     broker.format();
     broker.startServer();
     return broker;
@@ -118,6 +125,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
     p.put("transaction.state.log.num.partitions", "2");
     p.put("group.initial.rebalance.delay.ms", "0");
     p.put("auto.create.topics.enable", "true");
+    p.putAll(settings);
     return KafkaConfig.fromProps(p, false);
   }
 

@@ -7,6 +7,7 @@ import dev.eventproc.config.Identifiers;
 import dev.eventproc.security.RestrictedConfig;
 import dev.eventproc.sink.BatchSink;
 import dev.eventproc.sink.Sinks;
+import dev.eventproc.sink.StageGuarantee;
 import dev.eventproc.sink.delta.DeltaSink;
 import dev.eventproc.stage.SourceOptions;
 import dev.eventproc.stage.StageOptions;
@@ -112,14 +113,11 @@ public final class PipelineConfig {
         ? source.keyColumns() : java.util.List.of();
     BatchSink sink = Sinks.readAll(r, name, uniqueKeys);
     BatchSink quarantine = Sinks.read(r.scope(QUARANTINE), name == null ? null : name + "_quarantine");
-    if (trigger == Trigger.PROCESSING_TIME && sink != null) {
-      for (BatchSink s : sinks(sink)) {
-        if (s instanceof dev.eventproc.sink.kafka.KafkaSink k && interval.toMillis() > k.options().transactionTimeoutMs()) {
-          r.problem(TRIGGER_INTERVAL, interval.toMillis() + " ms is longer than the transaction.timeout.ms ("
-              + k.options().transactionTimeoutMs() + ") of Kafka sink " + k.name() + ": a batch that takes its whole interval would be "
-              + "aborted by the broker. Raise sink.kafka.producer.transaction.timeout.ms to at least the interval.");
-        }
-      }
+    if (sink != null) {
+      sink.checkStage(stageGuarantee(source, stage), r::problem);
+    }
+    if (quarantine != null) {
+      quarantine.checkStage(StageGuarantee.NONE, r::problem);
     }
     if (sink != null && quarantine != null && sinkNames(sink).contains(quarantine.name())) {
       r.problem(QUARANTINE + "name", "'" + quarantine.name() + "' is also the sink's name. Give each sink its own name.");
@@ -129,6 +127,12 @@ public final class PipelineConfig {
     RestrictedConfig.check(r); // when the operator restricted the config: after every key was read
     return new PipelineConfig(config, name, checkpoint, trigger, interval, spark, source, stage, sink, quarantine, metricsFile,
         reconcile);
+  }
+
+  /** What the stage promises the sinks across batches: dedupe-latest emits only newer versions of its keys. */
+  private static StageGuarantee stageGuarantee(SourceOptions source, StageOptions stage) {
+    return source != null && stage.type() == StageOptions.Type.DEDUPE_LATEST
+        ? new StageGuarantee(source.keyColumns(), stage.versionColumn(), stage.tiebreakColumn()) : StageGuarantee.NONE;
   }
 
   private static java.util.List<BatchSink> sinks(BatchSink sink) {

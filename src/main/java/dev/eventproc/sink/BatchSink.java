@@ -2,6 +2,7 @@ package dev.eventproc.sink;
 
 import java.io.Serializable;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -62,4 +63,11 @@ public interface BatchSink extends VoidFunction2<Dataset<Row>, Long>, Serializab
   default Map<String, String> identity() {
     return Map.of();
   }
+
+  /**
+   * Checks this sink's config against what the stage before it promises, reporting each problem as
+   * (full config key, message). Called once when a pipeline validates its config; sinks that keep
+   * every promise on their own report nothing (the default).
+   */
+  default void checkStage(StageGuarantee stage, BiConsumer<String, String> problem) {}
 }

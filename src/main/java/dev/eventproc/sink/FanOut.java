@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiConsumer;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -68,6 +69,14 @@ public final class FanOut implements BatchSink {
 
   public List<Route> routes() {
     return routes;
+  }
+
+  /** Each route's sink sees the stage's promise, unless its query derives another frame (then none). */
+  @Override
+  public void checkStage(StageGuarantee stage, BiConsumer<String, String> problem) {
+    for (Route r : routes) {
+      r.sink().checkStage(r.query() == null ? stage : StageGuarantee.NONE, problem);
+    }
   }
 
   @Override

@@ -190,6 +190,48 @@ public class PipelineConfigTest {
     assertThat(invalid(drain).problems()).contains("trigger.interval is only used with trigger=processing-time. Remove it.");
   }
 
+  /** A topic cannot refuse an older record: a Kafka upsert with a version column needs dedupe-latest on its key and version. */
+  @Test
+  void aKafkaUpsertWithAVersionIsRefusedUnlessDedupeLatestGuardsThatKeyAndVersion() {
+    Map<String, String> c = valid();
+    c.keySet().removeIf(k -> k.startsWith("sink.delta."));
+    c.put("sink.type", "kafka");
+    c.put("sink.kafka.bootstrap.servers", "127.0.0.1:9092");
+    c.put("sink.kafka.topic", "payments");
+    String expected = "sink.version.column: 'version' with sink.mode=upsert on a Kafka sink needs stage.type=dedupe-latest on the "
+        + "same key and version (source.key.columns=payment_id, stage.version.column=version). A topic cannot refuse an older "
+        + "record: the sink keeps the newest version only within a batch, so an older version arriving in a later batch would "
+        + "become the newest record of its key, or bring a deleted key back after its tombstone; dedupe-latest's state drops it. "
+        + "Set that stage, or remove sink.version.column (each batch's records then win over earlier ones).";
+    assertThat(invalid(c).problems()).as("behind dedupe-first-seen").containsExactly(expected);
+    c.put("stage.type", "none");
+    assertThat(invalid(c).problems()).as("no stage").containsExactly(expected);
+
+    c.put("stage.type", "dedupe-latest");
+    c.put("stage.version.column", "event_time");
+    assertThat(invalid(c).problems()).as("dedupe-latest on another version").containsExactly(expected);
+    c.put("stage.version.column", "version");
+    PipelineConfig.from(EventprocConfig.of(c));
+
+    Map<String, String> fanOut = new LinkedHashMap<>(c);
+    fanOut.keySet().removeIf(k -> k.startsWith("sink."));
+    fanOut.put("sinks", "a");
+    c.forEach((k, v) -> {
+      if (k.startsWith("sink.")) {
+        fanOut.put("sink.a." + k.substring("sink.".length()), v);
+      }
+    });
+    PipelineConfig.from(EventprocConfig.of(fanOut));
+    fanOut.put("sink.a.query", "SELECT * FROM batch");
+    assertThat(invalid(fanOut).problems()).as("a route's query may reorder what the stage emitted")
+        .containsExactly(expected.replace("sink.", "sink.a."));
+
+    c.remove("sink.version.column");
+    c.put("stage.type", "none");
+    c.remove("stage.version.column");
+    PipelineConfig.from(EventprocConfig.of(c));
+  }
+
   @Test
   void kafkaSourceNeedsServersAndTopicAndFilesKeysDoNotApply() {
     Map<String, String> c = with("source.type", "kafka");

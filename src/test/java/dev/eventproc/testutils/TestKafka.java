@@ -33,8 +33,13 @@ public final class TestKafka {
 
   /** Every record of a topic as a consumer with the given isolation level sees it, from the beginning to the end. */
   public static List<ConsumerRecord<String, String>> read(String topic, boolean readCommitted) {
+    return read(servers(), topic, readCommitted);
+  }
+
+  /** As {@link #read(String, boolean)}, from the brokers at {@code servers} (e.g. a second broker with settings of its own). */
+  public static List<ConsumerRecord<String, String>> read(String servers, String topic, boolean readCommitted) {
     Properties p = new Properties();
-    p.put("bootstrap.servers", servers());
+    p.put("bootstrap.servers", servers);
     p.put("key.deserializer", StringDeserializer.class.getName());
     p.put("value.deserializer", StringDeserializer.class.getName());
     p.put("isolation.level", readCommitted ? "read_committed" : "read_uncommitted");

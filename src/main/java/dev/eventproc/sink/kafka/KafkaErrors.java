@@ -12,6 +12,38 @@ import org.apache.kafka.common.errors.TimeoutException;
 final class KafkaErrors {
   private KafkaErrors() {}
 
+  /** The broker aborted a transaction that outlived {@code transaction.timeout.ms}: no other attempt is writing the batch. */
+  static final class TransactionTimedOutException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    TransactionTimedOutException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /** Whether the producer lost its epoch: fenced by another producer, or its transaction aborted by the coordinator (KIP-588). */
+  static boolean epochLost(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A transaction open longer than the timeout lost its epoch: the broker aborted it for time. Names the keys to change. */
+  static RuntimeException transactionTimedOut(String sink, KafkaSinkOptions options, Throwable e, long batchId, int writerPartition,
+      long openMillis, int slices) {
+    String timeout = options.key(KafkaSinkOptions.PRODUCER) + ".transaction.timeout.ms";
+    return new TransactionTimedOutException("sink " + sink + " batch " + batchId + ": the broker aborted the transaction of writer "
+        + "partition " + writerPartition + " on " + options.topic() + " after it was open " + openMillis + " ms, longer than " + timeout
+        + "=" + options.transactionTimeoutMs() + ". The sink commits at the first slice boundary after half of that, so one key-hash "
+        + "slice took longer than the other half. Raise " + timeout + " (at most the broker's transaction.max.timeout.ms), or "
+        + options.key(KafkaSinkOptions.SLICES) + " (now " + slices + "; smaller slices, from the next batch that has no slice "
+        + "committed yet), or bound the batch (e.g. source.kafka.max.offsets.per.trigger). Spark retries the batch; slices "
+        + "already committed are skipped.", e);
+  }
+
   static RuntimeException explain(String sink, KafkaSinkOptions options, Throwable e, String action) {
     Throwable t = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
     String why;

@@ -3,7 +3,9 @@ package dev.eventproc.sink.kafka;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.hash;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.to_json;
 import static org.apache.spark.sql.functions.when;
@@ -15,15 +17,19 @@ import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.BatchReducer;
 import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.StageGuarantee;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
 import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -34,45 +40,59 @@ import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.Option;
 
 /**
  * Exactly-once records in a Kafka topic, for {@code read_committed} consumers. Each batch is written
- * in a Kafka transaction that also commits the batch's progress: offset {@code batch + 1} of the
+ * in Kafka transactions that also commit the batch's progress: offset {@code batch + 1} of the
  * consumer group {@code eventproc-<sink>-<query>} (per writer partition), through
  * {@code sendOffsetsToTransaction}. A batch whose progress is committed is skipped. A plain
  * transactional producer is not enough: without that check a replayed batch is written again.
  *
- * <p>{@code kafka.writers=single} (default): one transactional producer (in one Spark task) writes
- * the whole batch in one transaction, so readers see a batch all at once, and no shuffle is needed.
- * {@code partitioned}: Spark does not promise that partition p of a replayed batch holds the same rows
- * (SPARK-28650), so the sink repartitions the batch by a hash of the key into a fixed number of writer
- * partitions, each with its own transactional id and progress; a replay writes only the partitions
- * without progress. The number is recorded with the progress and cannot change on a used checkpoint.
+ * <p>The batch is split by a hash of the record key into {@code kafka.slices} slices (one shuffle
+ * partition each; the count is recorded with the progress). {@code kafka.writers=single} (default):
+ * one transactional producer, in one Spark task, writes every slice; {@code partitioned}: writer
+ * partition {@code w} of {@code kafka.partitions} writes slices {@code w, w + partitions, ...} with its
+ * own transactional id and progress, in parallel. Either way only the write runs in those tasks: the
+ * batch's upstream runs in parallel before the shuffle. A batch written within half of
+ * {@code transaction.timeout.ms} is one transaction per writer partition, seen by readers at once; a
+ * longer one is committed at slice boundaries in several, each with the progress "this batch, slices
+ * below s" ({@link ProgressTag}), so a batch of any size commits and a replay resumes after the last
+ * committed slice. Slices depend only on the key, not on how Spark partitions or orders a replayed
+ * batch (SPARK-28650), so a resumed batch is written exactly once.
  *
  * <p>Every transactional producer starts with {@code initTransactions()}, which fences an older
  * producer of the same writer partition (a zombie) and aborts its open transaction; the progress is
  * read after that, so a zombie cannot commit in between. Records: key = the key columns (one column's
- * text, or a JSON object of several), value = the row as JSON, headers {@code eventproc.writer} and
- * {@code eventproc.batch}. Mode {@code upsert} sends the newest row of each key and a delete as a
- * tombstone (null value) for compacted topics; {@code append} sends every row.
+ * text, or a JSON object of several), value = the row as JSON, headers {@code eventproc.writer},
+ * {@code eventproc.batch} and {@code eventproc.slice}; a writer partition whose group lost its offsets
+ * (expired after a long outage) gets its progress back from them ({@link ProgressRecovery}). Mode
+ * {@code upsert} sends the newest row of each key and a delete as a tombstone (null value) for
+ * compacted topics; {@code append} sends every row.
  */
 public final class KafkaSink extends AbstractBatchSink implements AutoCloseable {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(KafkaSink.class);
   static final String KEY = "key";
   static final String VALUE = "value";
+  static final String SLICE = "slice";
   private static final long PROGRESS_VISIBLE_MILLIS = 30_000;
 
   private final KafkaSinkOptions options;
   private transient volatile Admin admin;
   private transient volatile boolean checked;
+  /** Progress rebuilt from the topic for the batch in hand (null when none was needed). */
+  private transient volatile Recovered recovered;
+
+  /** Progress a recovery rebuilt for one batch of one writer. */
+  private record Recovered(WriterId writer, long batchId, Map<Integer, Progress> progress) {}
 
   private KafkaSink(SinkSpec spec, KafkaSinkOptions options) {
     super(spec);
@@ -99,6 +119,28 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
 
   public KafkaSinkOptions options() {
     return options;
+  }
+
+  /**
+   * A topic cannot refuse an older record: {@code upsert} orders versions only within a batch, so an
+   * older version in a later batch would become the newest record of its key (or bring a deleted key
+   * back after its tombstone). A version column is accepted only behind a stage that drops older
+   * versions across batches ({@code dedupe-latest} on the same key and version).
+   */
+  @Override
+  public void checkStage(StageGuarantee stage, BiConsumer<String, String> problem) {
+    String version = spec.versionColumn();
+    if (spec.mode() != WriteMode.UPSERT || version == null
+        || stage.newerVersionsOnly(spec.keyColumns(), version, spec.tiebreakColumn())) {
+      return;
+    }
+    problem.accept(spec.key(SinkSpec.VERSION_COLUMN), "'" + version + "' with " + spec.key(SinkSpec.MODE) + "=upsert on a Kafka "
+        + "sink needs stage.type=dedupe-latest on the same key and version (source.key.columns=" + String.join(",", spec.keyColumns())
+        + ", stage.version.column=" + version + (spec.tiebreakColumn() == null ? "" : ", stage.tiebreak.column=" + spec.tiebreakColumn())
+        + "). A topic cannot refuse an older record: the sink keeps the newest version only within a batch, so an older version "
+        + "arriving in a later batch would become the newest record of its key, or bring a deleted key back after its tombstone; "
+        + "dedupe-latest's state drops it. Set that stage, or remove " + spec.key(SinkSpec.VERSION_COLUMN)
+        + " (each batch's records then win over earlier ones).");
   }
 
   @Override
@@ -138,14 +180,41 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   @Override
   protected boolean isCommitted(SparkSession session, WriterId writer, long batchId) {
     ensureTopic();
-    return firstWithout(progress(admin(), writer, options.partitions()), batchId) < 0;
+    checkTransactionTimeout(); // before any producer starts (a recovery starts some)
+    return firstWithout(progressOrRecovered(writer, batchId), batchId) < 0;
+  }
+
+  /**
+   * Each writer partition's progress: from its group, else from the topic's records (when the group has
+   * no offsets: never committed, or expired after a long outage), recovered once per batch.
+   */
+  private Map<Integer, Progress> progressOrRecovered(WriterId writer, long batchId) {
+    Map<Integer, Progress> progress = progress(admin(), writer, options.partitions());
+    Set<Integer> missing = new TreeSet<>();
+    for (int p = 0; p < options.partitions(); p++) {
+      if (!progress.containsKey(p)) {
+        missing.add(p);
+      }
+    }
+    if (missing.isEmpty()) {
+      return progress;
+    }
+    Recovered r = recovered;
+    if (r == null || !r.writer().equals(writer) || r.batchId() != batchId || !r.progress().keySet().containsAll(missing)) {
+      r = new Recovered(writer, batchId, new ProgressRecovery(options, name(), writer, admin()).recover(batchId, missing));
+      recovered = r;
+    }
+    for (int p : missing) {
+      progress.put(p, r.progress().get(p));
+    }
+    return progress;
   }
 
   /** The first writer partition whose progress does not include the batch, or -1 when all do. */
-  private int firstWithout(Map<Integer, OffsetAndMetadata> progress, long batchId) {
+  private int firstWithout(Map<Integer, Progress> progress, long batchId) {
     for (int p = 0; p < options.partitions(); p++) {
-      OffsetAndMetadata o = progress.get(p);
-      if (o == null || o.offset() - 1 < batchId) {
+      Progress o = progress.get(p);
+      if (o == null || !o.includes(batchId)) {
         return p;
       }
     }
@@ -153,16 +222,16 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   }
 
   /** Committed progress of each writer partition (absent when none), checking the recorded partition count. */
-  private Map<Integer, OffsetAndMetadata> progress(Admin a, WriterId writer, int partitions) {
-    Map<Integer, OffsetAndMetadata> out = new HashMap<>();
+  private Map<Integer, Progress> progress(Admin a, WriterId writer, int partitions) {
+    Map<Integer, Progress> out = new HashMap<>();
     try {
       for (int p = 0; p < partitions; p++) {
         Map<TopicPartition, OffsetAndMetadata> offsets = a.listConsumerGroupOffsets(group(writer, p, options.writers()),
             new ListConsumerGroupOffsetsOptions().requireStable(true)).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-        OffsetAndMetadata o = offsets.get(progressPartition());
+        Progress o = Progress.of(offsets.get(progressPartition()));
         if (o != null) {
           out.put(p, o);
-          int recorded = ProgressTag.parse(o.metadata()).partitions();
+          int recorded = o.tag().partitions();
           if (recorded >= 0 && recorded != partitions) {
             throw new IllegalStateException("sink " + name() + ": " + options.key(KafkaSinkOptions.PARTITIONS) + " is " + partitions
                 + " but this writer wrote its batches with " + recorded + " partitions "
@@ -179,17 +248,40 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     }
   }
 
+  /** The slice count of the batch: the one recorded if a writer partition committed part of it, else the configured one. */
+  private int slicesOf(Map<Integer, Progress> progress, long batchId) {
+    for (Progress o : progress.values()) {
+      if (o.partOf(batchId) && o.tag().slices() > 0) {
+        if (o.tag().slices() != options.slices()) {
+          LOG.info("sink={} batch={}: resuming a batch committed in part with its recorded {} slices ({} is {})", name(), batchId,
+              o.tag().slices(), options.key(KafkaSinkOptions.SLICES), options.slices());
+        }
+        return o.tag().slices();
+      }
+    }
+    return options.slices();
+  }
+
   @Override
   protected CommitResult commit(BatchContext batch) {
     checkTransactionTimeout();
-    Dataset<Row> records = records(batch.rows());
     int partitions = options.partitions();
-    Dataset<Row> split = options.writers() == Writers.PARTITIONED
-        ? records.repartition(partitions, col(KEY)) : records.coalesce(1);
+    Map<Integer, Progress> before = progressOrRecovered(batch.writer(), batch.batchId());
+    int slices = slicesOf(before, batch.batchId());
+    boolean resumed = before.values().stream().anyMatch(o -> o.partOf(batch.batchId()));
+    Recovered r = recovered;
+    Map<Integer, Progress> fallback = r != null && r.writer().equals(batch.writer()) && r.batchId() == batch.batchId()
+        ? r.progress() : Map.of();
+    Dataset<Row> records = records(batch.rows());
+    // Slice s is shuffle partition s: the same hash Spark's repartition uses (pmod(murmur3(x), n)). The
+    // task checks that each writer sees its slices whole and ascending, so a mismatch fails, never doubles.
+    Column hashed = spec.keyColumns().isEmpty() ? col(VALUE) : col(KEY);
+    Dataset<Row> sliced = records.withColumn(SLICE, pmod(hash(hashed), lit(slices))).repartition(slices, hashed);
+    JavaRDD<Row> writers = sliced.rdd().coalesce(partitions, false, Option.apply(new SliceCoalescer()), null).toJavaRDD();
     String attempt = UUID.randomUUID().toString();
-    ProduceTask task = new ProduceTask(options, name(), batch.writer(), batch.batchId(), partitions, attempt);
+    ProduceTask task = new ProduceTask(options, name(), batch.writer(), batch.batchId(), partitions, slices, attempt, fallback);
     try {
-      split.mapPartitions(task, Encoders.LONG()).collectAsList();
+      writers.mapPartitions(task).collect();
     } catch (Exception e) { // SparkException is checked, thrown through Scala
       if (!fenced(e) || !awaitOtherAttempt(batch)) {
         throw KafkaSink.<RuntimeException>rethrow(e);
@@ -197,7 +289,9 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
       LOG.warn("sink={} batch={}: a producer of this attempt was fenced ({}); the batch is committed", name(), batch.batchId(),
           e.getMessage());
     }
-    return outcome(batch, attempt);
+    CommitResult result = outcome(batch, attempt);
+    // Resumed a batch committed in part and found nothing left to write: it was committed, a replay.
+    return resumed && !result.alreadyCommitted() && result.rowsWritten() == 0 ? CommitResult.skipped() : result;
   }
 
   /**
@@ -206,11 +300,11 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
    * connection) still counts as ours, and partitions another attempt committed do not.
    */
   private CommitResult outcome(BatchContext batch, String attempt) {
-    Map<Integer, OffsetAndMetadata> progress = awaitProgress(batch);
+    Map<Integer, Progress> progress = awaitProgress(batch);
     long sent = 0;
     int ours = 0;
-    for (OffsetAndMetadata o : progress.values()) {
-      ProgressTag tag = ProgressTag.parse(o.metadata());
+    for (Progress o : progress.values()) {
+      ProgressTag tag = o.tag();
       if (o.offset() - 1 == batch.batchId() && attempt.equals(tag.attempt())) {
         ours++;
         sent += tag.rows();
@@ -224,10 +318,10 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
    * returns when the commit is decided; the offsets become readable when the coordinator has written
    * its markers, a moment later (a group's first offsets can read as absent until then).
    */
-  private Map<Integer, OffsetAndMetadata> awaitProgress(BatchContext batch) {
+  private Map<Integer, Progress> awaitProgress(BatchContext batch) {
     long deadline = System.currentTimeMillis() + PROGRESS_VISIBLE_MILLIS;
     while (true) {
-      Map<Integer, OffsetAndMetadata> progress = progress(admin(), batch.writer(), options.partitions());
+      Map<Integer, Progress> progress = progress(admin(), batch.writer(), options.partitions());
       int missing = firstWithout(progress, batch.batchId());
       if (missing < 0) {
         return progress;
@@ -252,6 +346,9 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
 
   private static boolean fenced(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof KafkaErrors.TransactionTimedOutException) {
+        return false; // aborted for time: no other attempt to wait for
+      }
       if (t instanceof org.apache.kafka.common.errors.ProducerFencedException
           || t instanceof org.apache.kafka.common.errors.InvalidProducerEpochException
           || (t.getMessage() != null && t.getMessage().contains("another producer with this writer's transactional id"))) {

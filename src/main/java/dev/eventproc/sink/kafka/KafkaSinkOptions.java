@@ -19,6 +19,12 @@ public final class KafkaSinkOptions implements Serializable {
   public static final String WRITERS = "kafka.writers";
   public static final String PARTITIONS = "kafka.partitions";
   public static final int PARTITIONS_DEFAULT = 2;
+  /** Key-hash slices of a batch: the unit a long batch's transactions are cut at, and a replay resumes after. */
+  public static final String SLICES = "kafka.slices";
+  public static final int SLICES_DEFAULT = 64;
+  /** Records read from the end of each partition, at most, to recover progress a consumer group lost. */
+  public static final String RECOVERY_SCAN_RECORDS = "kafka.recovery.scan.records";
+  public static final int RECOVERY_SCAN_RECORDS_DEFAULT = 10_000;
   public static final String CREATE_TOPIC = "kafka.create.topic";
   public static final String TOPIC_PARTITIONS = "kafka.topic.partitions";
   public static final int TOPIC_PARTITIONS_DEFAULT = 3;
@@ -46,6 +52,8 @@ public final class KafkaSinkOptions implements Serializable {
   private final String topic;
   private final Writers writers;
   private final int partitions;
+  private final int slices;
+  private final int recoveryScanRecords;
   private final boolean createTopic;
   private final int topicPartitions;
   private final short topicReplication;
@@ -54,13 +62,16 @@ public final class KafkaSinkOptions implements Serializable {
   private final Map<String, String> admin;
   private final String keyPrefix;
 
-  private KafkaSinkOptions(String bootstrapServers, String topic, Writers writers, int partitions, boolean createTopic,
+  private KafkaSinkOptions(String bootstrapServers, String topic, Writers writers, int partitions, int slices, int recoveryScanRecords,
+      boolean createTopic,
       int topicPartitions, short topicReplication, String transactionalIdPrefix, Map<String, String> producer,
       Map<String, String> admin, String keyPrefix) {
     this.bootstrapServers = bootstrapServers;
     this.topic = topic;
     this.writers = writers;
     this.partitions = partitions;
+    this.slices = slices;
+    this.recoveryScanRecords = recoveryScanRecords;
     this.createTopic = createTopic;
     this.topicPartitions = topicPartitions;
     this.topicReplication = topicReplication;
@@ -83,6 +94,13 @@ public final class KafkaSinkOptions implements Serializable {
     if (writers != Writers.PARTITIONED && scope.has(PARTITIONS)) {
       scope.problem(PARTITIONS, "is only used with " + scope.key(WRITERS) + "=partitioned. Remove it.");
     }
+    int writerCount = writers == Writers.PARTITIONED ? partitions : 1;
+    int slices = scope.integer(SLICES, defaultSlices(writerCount), 1, 4096);
+    if (slices % writerCount != 0) {
+      scope.problem(SLICES, slices + " is not a multiple of " + scope.key(PARTITIONS) + " (" + partitions + "): each writer "
+          + "partition writes whole slices. Use a multiple, e.g. " + defaultSlices(writerCount) + ".");
+    }
+    int scan = scope.integer(RECOVERY_SCAN_RECORDS, RECOVERY_SCAN_RECORDS_DEFAULT, 100, 10_000_000);
     boolean create = scope.bool(CREATE_TOPIC, true);
     int topicPartitions = scope.integer(TOPIC_PARTITIONS, TOPIC_PARTITIONS_DEFAULT, 1, 10_000);
     short replication = (short) scope.integer(TOPIC_REPLICATION, -1, -1, Short.MAX_VALUE);
@@ -106,15 +124,31 @@ public final class KafkaSinkOptions implements Serializable {
     if (servers == null || topic == null) {
       return null;
     }
-    return new KafkaSinkOptions(servers, topic, writers, partitions, create, topicPartitions, replication, prefix, producer, admin,
-        scope.key(""));
+    return new KafkaSinkOptions(servers, topic, writers, partitions, slices, scan, create, topicPartitions, replication, prefix, producer,
+        admin, scope.key(""));
   }
 
   /** Options from code, with eventproc's producer defaults. */
   public static KafkaSinkOptions of(String bootstrapServers, String topic, Writers writers, int partitions, String sinkName,
       Map<String, String> producer) {
-    return new KafkaSinkOptions(bootstrapServers, topic, writers, partitions, true, TOPIC_PARTITIONS_DEFAULT, (short) -1,
+    return new KafkaSinkOptions(bootstrapServers, topic, writers, partitions,
+        defaultSlices(writers == Writers.PARTITIONED ? partitions : 1), RECOVERY_SCAN_RECORDS_DEFAULT, true, TOPIC_PARTITIONS_DEFAULT, (short) -1,
         "eventproc-" + sinkName, producer, Map.of(), "sink.");
+  }
+
+  /** These options with another slice count (a multiple of the writer partitions). */
+  public KafkaSinkOptions withSlices(int slices) {
+    if (slices < 1 || slices % partitions() != 0) {
+      throw new IllegalArgumentException(key(SLICES) + ": " + slices + " is not a positive multiple of " + partitions());
+    }
+    return new KafkaSinkOptions(bootstrapServers, topic, writers, partitions, slices, recoveryScanRecords, createTopic, topicPartitions,
+        topicReplication,
+        transactionalIdPrefix, producer, admin, keyPrefix);
+  }
+
+  /** {@value #SLICES_DEFAULT} rounded up to a multiple of the writer partitions. */
+  static int defaultSlices(int writerPartitions) {
+    return writerPartitions * ((SLICES_DEFAULT + writerPartitions - 1) / writerPartitions);
   }
 
   /** Producer properties for one transactional id. */
@@ -163,6 +197,24 @@ public final class KafkaSinkOptions implements Serializable {
   /** Writer partitions of the partitioned mode (1 for single). */
   public int partitions() {
     return writers == Writers.PARTITIONED ? partitions : 1;
+  }
+
+  /** Key-hash slices a batch is split into (a multiple of {@link #partitions()}), unless a resumed batch recorded another count. */
+  public int slices() {
+    return slices;
+  }
+
+  /** Records read from the end of each partition, at most, when a progress group has no offsets. */
+  int recoveryScanRecords() {
+    return recoveryScanRecords;
+  }
+
+  /**
+   * How long one transaction stays open before the writer commits at the next slice boundary: half the
+   * transaction timeout, so a slice may take the other half.
+   */
+  long transactionBudgetMs() {
+    return transactionTimeoutMs() / 2;
   }
 
   boolean createTopic() {

@@ -8,10 +8,15 @@ import org.junit.jupiter.api.Test;
 class ProgressTagTest {
   @Test
   void roundTripsAndReadsTheOlderPartitionsOnlyFormat() {
-    ProgressTag tag = new ProgressTag(3, "a-1", 42);
-    assertThat(ProgressTag.parse(tag.encode())).isEqualTo(tag);
-    assertThat(ProgressTag.parse("partitions=2")).isEqualTo(new ProgressTag(2, "", 0));
-    assertThat(ProgressTag.parse(null)).isEqualTo(new ProgressTag(-1, "", 0));
+    ProgressTag whole = new ProgressTag(3, "a-1", 42, 66, -1);
+    assertThat(ProgressTag.parse(whole.encode())).isEqualTo(whole);
+    assertThat(whole.partial()).isFalse();
+    ProgressTag part = new ProgressTag(3, "a-1", 42, 66, 17);
+    assertThat(ProgressTag.parse(part.encode())).isEqualTo(part);
+    assertThat(part.partial()).isTrue();
+    assertThat(ProgressTag.parse("partitions=2;attempt=x;rows=5")).isEqualTo(new ProgressTag(2, "x", 5, -1, -1));
+    assertThat(ProgressTag.parse("partitions=2")).isEqualTo(new ProgressTag(2, "", 0, -1, -1));
+    assertThat(ProgressTag.parse(null)).isEqualTo(new ProgressTag(-1, "", 0, -1, -1));
   }
 
   @Test

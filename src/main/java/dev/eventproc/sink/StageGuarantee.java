@@ -1,0 +1,34 @@
+package dev.eventproc.sink;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What the streaming stage before a sink promises across batches, for sinks that cannot guard a
+ * promise themselves (a Kafka topic cannot refuse an older record). The pipeline hands it to each
+ * sink through {@link BatchSink#checkStage} when it validates its config.
+ *
+ * @param latestKeys the keys on which the stage emits, per key, only versions newer than any it
+ *     emitted before ({@code dedupe-latest}, for as long as its state holds the key); empty when the
+ *     stage promises no order
+ * @param versionColumn the version column of that order, or null
+ * @param tiebreakColumn the tie-break column of that order, or null
+ */
+public record StageGuarantee(List<String> latestKeys, String versionColumn, String tiebreakColumn) {
+  /** A stage (or none, or a route's query) that promises nothing about versions across batches. */
+  public static final StageGuarantee NONE = new StageGuarantee(List.of(), null, null);
+
+  public StageGuarantee {
+    latestKeys = List.copyOf(latestKeys);
+  }
+
+  /**
+   * Whether the stage emits only newer versions per key of a sink keyed on {@code keys} and ordered
+   * by {@code version} (and {@code tiebreak}, when the sink has one): same key columns, same order.
+   */
+  public boolean newerVersionsOnly(List<String> keys, String version, String tiebreak) {
+    return !latestKeys.isEmpty() && new HashSet<>(latestKeys).equals(new HashSet<>(keys))
+        && Objects.equals(versionColumn, version) && (tiebreak == null || tiebreak.equals(tiebreakColumn));
+  }
+}

@@ -1,0 +1,145 @@
+package dev.eventproc.sink.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.eventproc.cli.LocalKafkaBroker;
+import dev.eventproc.config.EventprocConfig;
+import dev.eventproc.pipeline.PipelineConfig;
+import dev.eventproc.pipeline.PipelineRunner;
+import dev.eventproc.sink.FaultInjection;
+import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.WriteMode;
+import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
+import dev.eventproc.testutils.CrashHarness;
+import dev.eventproc.testutils.TestKafka;
+import dev.eventproc.testutils.TestSpark;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerInterceptor;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Batches that take longer than {@code transaction.timeout.ms} to write. A broker of its own (so the
+ * shared one keeps its settings) aborts a transaction 3 s after it began, checking every 250 ms, and
+ * the sink's producers spend 5 ms in every send ({@link SlowSends}, a producer interceptor standing
+ * for a slow network), so a backlog of ~1,240 events takes at least 6 s to write however fast the
+ * machine is: one transaction could never commit it.
+ */
+class KafkaLongBatchIT {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+  private static final String TIMEOUT_MS = "3000";
+  private static LocalKafkaBroker broker;
+  private static CrashHarness harness;
+
+  /** Test producer interceptor: 5 ms per record sent, so writing takes at least that long whatever the machine. */
+  public static final class SlowSends implements ProducerInterceptor<byte[], byte[]> {
+    @Override
+    public ProducerRecord<byte[], byte[]> onSend(ProducerRecord<byte[], byte[]> record) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return record;
+    }
+
+    @Override
+    public void onAcknowledgement(RecordMetadata metadata, Exception exception) {}
+
+    @Override
+    public void close() {}
+
+    @Override
+    public void configure(Map<String, ?> configs) {}
+  }
+
+  @BeforeAll
+  static void startBroker() {
+    broker = LocalKafkaBroker.start(TestSpark.newDir("kafka-short-transactions"),
+        Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "250"));
+    harness = new CrashHarness("kafka-long-batch", 3);
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    broker.close();
+  }
+
+  @Test
+  void aBacklogLongerThanATransactionDrainsExactlyOnceThroughAFailureBetweenItsTransactions() throws Exception {
+    SparkSession spark = TestSpark.session();
+    Path dir = TestSpark.newDir("kafka-long-batch");
+    String topic = "long-batch";
+    Map<String, String> c = harness.config(dir, "available-now");
+    c.put("source.files.max.files.per.trigger", "3"); // the whole backlog in batch 0
+    c.put("sink.type", "kafka");
+    c.put("sink.mode", "append");
+    c.put("sink.key.columns", "payment_id");
+    c.put("sink.kafka.bootstrap.servers", broker.bootstrapServers());
+    c.put("sink.kafka.topic", topic);
+    c.put("sink.kafka.producer.transaction.timeout.ms", TIMEOUT_MS);
+    c.put("sink.kafka.producer.interceptor.classes", SlowSends.class.getName());
+    CrashHarness.filesQuarantine(c, dir);
+    PipelineConfig config = PipelineConfig.from(EventprocConfig.of(c));
+
+    System.setProperty(FaultInjection.PROPERTY, "between-commits@0/orders:throw");
+    try {
+      assertThatThrownBy(() -> PipelineRunner.run(spark, config, b -> {})).hasStackTraceContaining("injected fault");
+    } finally {
+      System.clearProperty(FaultInjection.PROPERTY);
+    }
+    int visible = TestKafka.read(broker.bootstrapServers(), topic, true).size();
+    assertThat(visible).as("records of batch 0 committed before the failure: some slices, not all").isPositive()
+        .isLessThan(harness.expectedAppended().values().stream().mapToInt(Long::intValue).sum());
+
+    PipelineRunner.run(spark, config, b -> {});
+    assertReadOnce(topic);
+  }
+
+  @Test
+  void aSliceThatOutlivesTheTransactionTimeoutFailsNamingTheKeysToChange() {
+    SparkSession spark = TestSpark.session();
+    KafkaSink sink = KafkaSink.create(SinkSpec.builder().name("one_slice").mode(WriteMode.APPEND).keyColumns("id").build(),
+        KafkaSinkOptions.of(broker.bootstrapServers(), "one-slice", Writers.SINGLE, 1, "one_slice",
+            Map.of("interceptor.classes", SlowSends.class.getName(), "transaction.timeout.ms", TIMEOUT_MS)).withSlices(1));
+    assertThatThrownBy(() -> sink.write(spark.range(0, 1000).selectExpr("CAST(id AS STRING) AS id"), 0, "q"))
+        .satisfies(e -> assertThat(cause(e, KafkaErrors.TransactionTimedOutException.class)).as("cause chain of %s", e).isNotNull()
+            .hasMessageStartingWith("sink one_slice batch 0: the broker aborted the transaction of writer partition 0 on one-slice "
+                + "after it was open ")
+            .hasMessageContaining("longer than sink.kafka.producer.transaction.timeout.ms=3000. ")
+            .hasMessageContaining("Raise sink.kafka.producer.transaction.timeout.ms (at most the broker's transaction.max.timeout.ms), "
+                + "or sink.kafka.slices (now 1; "));
+    assertThat(TestKafka.read(broker.bootstrapServers(), "one-slice", true)).as("the aborted transaction stays invisible").isEmpty();
+    sink.close();
+  }
+
+  private static Throwable cause(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return t;
+      }
+    }
+    return null;
+  }
+
+  private static void assertReadOnce(String topic) throws Exception {
+    Map<String, Long> seen = new TreeMap<>();
+    for (ConsumerRecord<String, String> r : TestKafka.read(broker.bootstrapServers(), topic, true)) {
+      JsonNode v = JSON.readTree(r.value());
+      seen.merge(v.get("payment_id").asText() + ":" + v.get("version").asLong() + ":" + v.get("amount").decimalValue().setScale(2)
+          .toPlainString(), 1L, Long::sum);
+    }
+    assertThat(seen).isEqualTo(harness.expectedAppended());
+  }
+}
