@@ -17,6 +17,7 @@ import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.BatchReducer;
 import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.StageGuarantee;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
@@ -152,7 +153,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   @Override
   protected Map<String, String> shape() {
     boolean parts = options.writers() == Writers.PARTITIONED;
-    return shapeOf(dev.eventproc.sink.SinkType.KAFKA, KafkaSinkOptions.TOPIC, options.topic(), KafkaSinkOptions.WRITERS,
+    return shapeOf(SinkType.KAFKA, KafkaSinkOptions.TOPIC, options.topic(), KafkaSinkOptions.WRITERS,
         ConfigReader.configName(options.writers()), KafkaSinkOptions.PARTITIONS, parts ? String.valueOf(options.partitions()) : null);
   }
 
