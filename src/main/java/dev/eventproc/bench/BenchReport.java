@@ -15,6 +15,7 @@ public final class BenchReport {
   private final List<BenchGoal> goals = new ArrayList<>();
   private final List<BenchTarget> targets = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
+  private final List<String> failures = new ArrayList<>();
 
   public void add(BenchResult r) {
     results.add(r);
@@ -36,6 +37,17 @@ public final class BenchReport {
   /** A line printed under the table (e.g. why a case did not run). */
   public void note(String line) {
     notes.add(line);
+  }
+
+  /** A case that threw: printed under the table, and {@code eventproc bench} exits non-zero. */
+  public void fail(String line) {
+    failures.add(line);
+    note(line);
+  }
+
+  /** Whether any case of this report (or of a run it was made from) failed. */
+  public boolean failed() {
+    return !failures.isEmpty();
   }
 
   public List<BenchResult> results() {
@@ -89,7 +101,13 @@ public final class BenchReport {
         out.notes.add(n);
       }
     }));
+    runs.forEach(run -> out.failures.addAll(run.failures));
     return out;
+  }
+
+  /** Judged on the figures as printed (three decimals), so a verdict can be read off the table: 0.699 misses 0.7. */
+  static boolean meets(double ratio, double min) {
+    return Math.round(ratio * 1000) >= Math.round(min * 1000);
   }
 
   private static double middle(List<Double> values) {
@@ -110,8 +128,8 @@ public final class BenchReport {
       sb.append(String.format(Locale.ROOT, "%nratios (same run):%n"));
       for (BenchGoal g : goals) {
         double ratio = ratio(g);
-        String verdict = Double.isNaN(ratio) ? "not run" : ratio >= g.min() ? "meets" : "MISSES";
-        sb.append(String.format(Locale.ROOT, "  %-10s %-34s / %-30s = %5.2fx  goal >= %.2fx  %-7s %s%n", g.suite(), g.variant(),
+        String verdict = Double.isNaN(ratio) ? "not run" : meets(ratio, g.min()) ? "meets" : "MISSES";
+        sb.append(String.format(Locale.ROOT, "  %-10s %-34s / %-30s = %6.3fx  goal >= %.3fx  %-7s %s%n", g.suite(), g.variant(),
             g.baseline(), ratio, g.min(), verdict, g.meaning()));
       }
     }

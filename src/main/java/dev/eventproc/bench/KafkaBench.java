@@ -11,89 +11,124 @@ import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * The Kafka case, same rows (~150-byte JSON values, keyed), one run: Spark's built-in Kafka sink
- * (at-least-once, default settings), a raw transactional producer (one transaction, rows already in
- * memory), and eventproc's sink with one writer and with partitioned writers; then eventproc's single
- * writer over an uncached upstream that parses JSON (as a library user's batch would be), where only
- * the write may run in one task.
+ * The Kafka case, same rows (~150-byte JSON values, keyed), one run, every topic created before the
+ * timed region with eventproc's default partition count: Spark's built-in Kafka sink (at-least-once)
+ * with eventproc's producer settings and with Kafka's defaults (labelled), a raw transactional
+ * producer (one transaction, rows already in memory), and eventproc's sink with one writer and with
+ * partitioned writers; then eventproc's single writer over an uncached upstream that parses JSON (as
+ * a library user's batch would be).
  */
 public final class KafkaBench {
   static final String SUITE = "kafka";
 
   private KafkaBench() {}
 
-  public static void run(SparkSession spark, String servers, long rows, BenchReport report) throws Exception {
+  /** Runs the case; {@code run} is the repeat's index (variants alternate order, see {@link Variants}). */
+  public static void run(SparkSession spark, String servers, long rows, BenchReport report, int run) throws Exception {
     Dataset<Row> batch = PostgresBench.rows(spark, rows, 1).persist(StorageLevel.MEMORY_ONLY());
     batch.count();
-    String run = UUID.randomUUID().toString().substring(0, 8);
+    String tag = UUID.randomUUID().toString().substring(0, 8);
+    Map<String, String> producer = KafkaSinkOptions.producerDefaults();
+    String settings = String.join(", ", new TreeMap<>(producer).entrySet().stream()
+        .filter(e -> !e.getKey().equals("transaction.timeout.ms")).map(e -> e.getKey() + "=" + e.getValue()).toList());
+    createTopics(servers, List.of("bench-spark-" + tag, "bench-spark-defaults-" + tag, "bench-raw-" + tag));
 
-    long t = System.nanoTime();
-    batch.selectExpr("id AS key", "to_json(struct(*)) AS value").write().format("kafka")
-        .option("kafka.bootstrap.servers", servers).option("topic", "bench-spark-" + run).save();
-    report.add(new BenchResult(SUITE, "spark kafka sink", rows, secs(t), "Spark's own sink, default settings, at-least-once"));
-
-    List<Row> values = batch.selectExpr("id", "to_json(struct(*))").collectAsList();
-    Properties p = new Properties();
-    p.put("bootstrap.servers", servers);
-    p.put("transactional.id", "bench-raw-" + run);
-    p.put("enable.idempotence", "true");
-    p.put("acks", "all");
-    p.put("linger.ms", "5");
-    p.put("batch.size", "65536");
-    p.put("key.serializer", ByteArraySerializer.class.getName());
-    p.put("value.serializer", ByteArraySerializer.class.getName());
-    t = System.nanoTime();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-      producer.initTransactions();
-      producer.beginTransaction();
-      String topic = "bench-raw-" + run;
-      for (Row r : values) {
-        producer.send(new ProducerRecord<>(topic, r.getString(0).getBytes(StandardCharsets.UTF_8),
-            r.getString(1).getBytes(StandardCharsets.UTF_8)));
+    Variants variants = Variants.forRun(run);
+    variants.add("spark", () -> {
+      DataFrameWriter<Row> w = batch.selectExpr("id AS key", "to_json(struct(*)) AS value").write().format("kafka")
+          .option("kafka.bootstrap.servers", servers).option("topic", "bench-spark-" + tag);
+      producer.forEach((k, v) -> w.option("kafka." + k, v));
+      long t = System.nanoTime();
+      w.save();
+      report.add(new BenchResult(SUITE, "spark kafka sink", rows, secs(t), "Spark's own sink, at-least-once, " + settings));
+    });
+    variants.add("spark-defaults", () -> {
+      long t = System.nanoTime();
+      batch.selectExpr("id AS key", "to_json(struct(*)) AS value").write().format("kafka")
+          .option("kafka.bootstrap.servers", servers).option("topic", "bench-spark-defaults-" + tag).save();
+      report.add(new BenchResult(SUITE, "spark kafka sink, defaults", rows, secs(t),
+          "the same with Kafka's producer defaults (labelled, not a goal)"));
+    });
+    variants.add("raw", () -> {
+      List<Row> values = batch.selectExpr("id", "to_json(struct(*))").collectAsList();
+      Properties p = new Properties();
+      p.putAll(producer);
+      p.put("bootstrap.servers", servers);
+      p.put("transactional.id", "bench-raw-" + tag + "-" + System.nanoTime());
+      p.put("key.serializer", ByteArraySerializer.class.getName());
+      p.put("value.serializer", ByteArraySerializer.class.getName());
+      long t = System.nanoTime();
+      try (KafkaProducer<byte[], byte[]> out = new KafkaProducer<>(p)) {
+        out.initTransactions();
+        out.beginTransaction();
+        for (Row r : values) {
+          out.send(new ProducerRecord<>("bench-raw-" + tag, r.getString(0).getBytes(StandardCharsets.UTF_8),
+              r.getString(1).getBytes(StandardCharsets.UTF_8)));
+        }
+        out.commitTransaction();
       }
-      producer.commitTransaction();
-    }
-    report.add(new BenchResult(SUITE, "raw transactional producer", rows, secs(t),
-        "one producer, one transaction, rows already in memory"));
-
+      report.add(new BenchResult(SUITE, "raw transactional producer", rows, secs(t),
+          "one producer, one transaction, rows already in memory, " + settings));
+    });
     for (Writers writers : Writers.values()) {
-      String name = "bench_" + writers.name().toLowerCase() + "_" + run;
-      KafkaSink sink = KafkaSink.create(SinkSpec.builder().name(name).mode(WriteMode.APPEND).keyColumns("id").build(),
-          KafkaSinkOptions.of(servers, "bench-eventproc-" + writers.name().toLowerCase() + "-" + run, writers, 2, name, Map.of()));
-      sink.write(batch.limit(1), 0, "warm"); // creates the topic: not measured
-      t = System.nanoTime();
-      sink.write(batch, 0, "q-" + run);
-      report.add(new BenchResult(SUITE, "eventproc " + writers.name().toLowerCase(), rows, secs(t),
-          "exactly-once: transaction with the batch's progress"));
-      sink.close();
+      String lower = writers.name().toLowerCase();
+      variants.add("eventproc-" + lower, () -> {
+        String name = "bench_" + lower + "_" + tag;
+        try (KafkaSink sink = KafkaSink.create(SinkSpec.builder().name(name).mode(WriteMode.APPEND).keyColumns("id").build(),
+            KafkaSinkOptions.of(servers, "bench-eventproc-" + lower + "-" + tag, writers, 2, name, Map.of()))) {
+          sink.write(batch.limit(1), 0, "warm"); // creates the topic: not measured
+          long t = System.nanoTime();
+          sink.write(batch, 0, "q-" + tag);
+          report.add(new BenchResult(SUITE, "eventproc " + lower, rows, secs(t), "exactly-once: transaction with the batch's progress"));
+        }
+      });
     }
-    batch.unpersist();
-
-    // Not cached: the upstream (JSON parsing) runs inside the batch's write.
-    Dataset<Row> json = PostgresBench.rows(spark, rows, 1).selectExpr("to_json(struct(*)) AS json");
-    Dataset<Row> parsed = json.select(from_json(col("json"), batch.schema()).as("e")).select("e.*");
-    String name = "bench_uncached_" + run;
-    KafkaSink sink = KafkaSink.create(SinkSpec.builder().name(name).mode(WriteMode.APPEND).keyColumns("id").build(),
-        KafkaSinkOptions.of(servers, "bench-eventproc-uncached-" + run, Writers.SINGLE, 1, name, Map.of()));
-    sink.write(parsed.limit(1), 0, "warm");
-    t = System.nanoTime();
-    sink.write(parsed, 0, "q-" + run);
-    report.add(new BenchResult(SUITE, "eventproc single, uncached upstream", rows, secs(t),
-        "the batch is parsed from JSON inside the write (not cached)"));
-    sink.close();
-    report.goal(new BenchGoal(SUITE, "eventproc single", "spark kafka sink", 1.0, "vs Spark's (at-least-once) Kafka sink"));
+    variants.add("eventproc-uncached", () -> {
+      // Not cached: the upstream (JSON parsing) runs inside the batch's write.
+      Dataset<Row> json = PostgresBench.rows(spark, rows, 1).selectExpr("to_json(struct(*)) AS json");
+      Dataset<Row> parsed = json.select(from_json(col("json"), batch.schema()).as("e")).select("e.*");
+      String name = "bench_uncached_" + tag;
+      try (KafkaSink sink = KafkaSink.create(SinkSpec.builder().name(name).mode(WriteMode.APPEND).keyColumns("id").build(),
+          KafkaSinkOptions.of(servers, "bench-eventproc-uncached-" + tag, Writers.SINGLE, 1, name, Map.of()))) {
+        sink.write(parsed.limit(1), 0, "warm");
+        long t = System.nanoTime();
+        sink.write(parsed, 0, "q-" + tag);
+        report.add(new BenchResult(SUITE, "eventproc single, uncached upstream", rows, secs(t),
+            "the batch is parsed from JSON inside the write (not cached)"));
+      }
+    });
+    try {
+      variants.runAll();
+    } finally {
+      batch.unpersist();
+    }
+    report.goal(new BenchGoal(SUITE, "eventproc single", "spark kafka sink", 1.0,
+        "vs Spark's (at-least-once) Kafka sink, same producer settings"));
     report.goal(new BenchGoal(SUITE, "eventproc single", "raw transactional producer", 0.7, "vs a raw transactional producer"));
+  }
+
+  /** Topics of the baselines, created outside the timed region with the partitions eventproc's own topics get. */
+  private static void createTopics(String servers, List<String> names) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", servers))) {
+      admin.createTopics(names.stream().map(n -> new NewTopic(n, Optional.of(KafkaSinkOptions.TOPIC_PARTITIONS_DEFAULT), Optional.empty())).toList())
+          .all().get();
+    }
   }
 
   private static double secs(long startNanos) {

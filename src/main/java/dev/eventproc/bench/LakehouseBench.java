@@ -1,5 +1,7 @@
 package dev.eventproc.bench;
 
+import static org.apache.spark.sql.functions.col;
+
 import dev.eventproc.sink.BatchSink;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
@@ -7,6 +9,7 @@ import dev.eventproc.sink.delta.DeltaSink;
 import dev.eventproc.sink.iceberg.IcebergSink;
 import java.nio.file.Path;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeoutException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -25,14 +28,15 @@ import org.apache.spark.storage.StorageLevel;
  */
 public final class LakehouseBench {
   /** Spark caches a catalog per name: each run gets its own, so its warehouse is the run's directory. */
-  private static final java.util.concurrent.atomic.AtomicInteger RUNS = new java.util.concurrent.atomic.AtomicInteger();
+  private static final AtomicInteger RUNS = new AtomicInteger();
 
   /** The lakehouse formats. */
   public enum Format { DELTA, ICEBERG }
 
   private LakehouseBench() {}
 
-  public static void run(SparkSession spark, Format format, long rows, Path dir, BenchReport report) throws Exception {
+  /** Runs the case; {@code run} is the repeat's index (variants alternate order, see {@link Variants}). */
+  public static void run(SparkSession spark, Format format, long rows, Path dir, BenchReport report, int run) throws Exception {
     String suite = format.name().toLowerCase();
     String catalog = "eventproc_bench_" + RUNS.incrementAndGet();
     if (format == Format.ICEBERG) {
@@ -42,24 +46,27 @@ public final class LakehouseBench {
     PostgresBench.rows(spark, rows, 1).repartition(4).write().mode(SaveMode.Overwrite).parquet(source.toString());
     Dataset<Row> stream = spark.readStream().schema(PostgresBench.rows(spark, 1, 1).schema()).parquet(source.toString());
 
-    String nativeTable = table(format, catalog, dir, "native_append");
-    long t = System.nanoTime();
-    DataStreamWriter<Row> nativeWriter = stream.writeStream().option("checkpointLocation", dir.resolve("cp-native").toString())
-        .trigger(Trigger.AvailableNow());
-    await(format == Format.DELTA ? nativeWriter.format("delta").start(nativeTable)
-        : nativeWriter.format("iceberg").toTable(nativeTable));
-    report.add(new BenchResult(suite, "native streaming append", rows, secs(t), suite + "'s own streaming sink, one AvailableNow query"));
-
-    BatchSink append = sink(format, catalog, SinkSpec.builder().name("bench_append").mode(WriteMode.APPEND).build(), dir,
-        "eventproc_append");
-    t = System.nanoTime();
-    await(stream.writeStream().option("checkpointLocation", dir.resolve("cp-ours").toString()).trigger(Trigger.AvailableNow())
-        .foreachBatch(append).start());
-    report.add(new BenchResult(suite, "eventproc append", rows, secs(t), "exactly-once append, same source and query"));
+    Variants appends = Variants.forRun(run);
+    appends.add("native", () -> {
+      String nativeTable = table(format, catalog, dir, "native_append");
+      DataStreamWriter<Row> w = stream.writeStream().option("checkpointLocation", dir.resolve("cp-native").toString())
+          .trigger(Trigger.AvailableNow());
+      long t = System.nanoTime();
+      await(format == Format.DELTA ? w.format("delta").start(nativeTable) : w.format("iceberg").toTable(nativeTable));
+      report.add(new BenchResult(suite, "native streaming append", rows, secs(t), suite + "'s own streaming sink, one AvailableNow query"));
+    });
+    appends.add("eventproc", () -> {
+      BatchSink append = sink(format, catalog, SinkSpec.builder().name("bench_append").mode(WriteMode.APPEND).build(), dir,
+          "eventproc_append");
+      long t = System.nanoTime();
+      await(stream.writeStream().option("checkpointLocation", dir.resolve("cp-ours").toString()).trigger(Trigger.AvailableNow())
+          .foreachBatch(append).start());
+      report.add(new BenchResult(suite, "eventproc append", rows, secs(t), "exactly-once append, same source and query"));
+    });
+    appends.runAll();
 
     // A batch as a dedupe stage hands it over: one row per key, partitioned by key, in memory.
-    Dataset<Row> v2 = PostgresBench.rows(spark, rows, 2).repartition(org.apache.spark.sql.functions.col("id"))
-        .persist(StorageLevel.MEMORY_ONLY());
+    Dataset<Row> v2 = PostgresBench.rows(spark, rows, 2).repartition(col("id")).persist(StorageLevel.MEMORY_ONLY());
     v2.count();
     String bare = table(format, catalog, dir, "bare_merge");
     SinkSpec.Builder upsert = SinkSpec.builder().mode(WriteMode.UPSERT).keyColumns("id").versionColumn("version");
@@ -70,17 +77,29 @@ public final class LakehouseBench {
     seed(spark, format, catalog, table(format, catalog, dir, "eventproc_merge"), rows);
     seed(spark, format, catalog, table(format, catalog, dir, "eventproc_merge_any"), rows);
     v2.createOrReplaceTempView("bench_v2");
-    t = System.nanoTime();
-    spark.sql("MERGE INTO " + ref(format, bare) + " AS t USING bench_v2 AS s ON t.id = s.id "
-        + "WHEN MATCHED AND s.version > t.version THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *").collectAsList();
-    report.add(new BenchResult(suite, "bare merge", rows, secs(t), "SQL MERGE of a newer version of every row, no bookkeeping"));
-    t = System.nanoTime();
-    ours.write(v2, 0, UUID.randomUUID().toString());
-    report.add(new BenchResult(suite, "eventproc merge", rows, secs(t), "exactly-once upsert of a batch out of a dedupe stage"));
-    t = System.nanoTime();
-    anyBatch.write(v2, 0, UUID.randomUUID().toString());
-    report.add(new BenchResult(suite, "eventproc merge, any batch", rows, secs(t), "the same, reducing the batch to one row per key first"));
-    v2.unpersist();
+    Variants merges = Variants.forRun(run);
+    merges.add("bare", () -> {
+      long t = System.nanoTime();
+      spark.sql("MERGE INTO " + ref(format, bare) + " AS t USING bench_v2 AS s ON t.id = s.id "
+          + "WHEN MATCHED AND s.version > t.version THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *").collectAsList();
+      report.add(new BenchResult(suite, "bare merge", rows, secs(t), "SQL MERGE of a newer version of every row, no bookkeeping"));
+    });
+    merges.add("eventproc", () -> {
+      long t = System.nanoTime();
+      ours.write(v2, 0, UUID.randomUUID().toString());
+      report.add(new BenchResult(suite, "eventproc merge", rows, secs(t), "exactly-once upsert of a batch out of a dedupe stage"));
+    });
+    merges.add("eventproc-any", () -> {
+      long t = System.nanoTime();
+      anyBatch.write(v2, 0, UUID.randomUUID().toString());
+      report.add(new BenchResult(suite, "eventproc merge, any batch", rows, secs(t),
+          "the same, reducing the batch to one row per key first"));
+    });
+    try {
+      merges.runAll();
+    } finally {
+      v2.unpersist();
+    }
 
     report.goal(new BenchGoal(suite, "eventproc append", "native streaming append", 1 / 1.15, "exactly-once append time <= 1.15x native"));
     report.goal(new BenchGoal(suite, "eventproc merge", "bare merge", 1 / 1.05, "MERGE with bookkeeping time <= 1.05x bare"));

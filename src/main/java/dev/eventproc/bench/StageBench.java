@@ -31,11 +31,17 @@ public final class StageBench {
 
   private StageBench() {}
 
-  public static void run(SparkSession spark, long rows, Path work, BenchReport report) throws Exception {
+  /** Runs the case; {@code run} is the repeat's index (variants alternate order, see {@link Variants}). */
+  public static void run(SparkSession spark, long rows, Path work, BenchReport report, int run) throws Exception {
     int batches = 24;
     long perBatch = Math.max(1000, rows / batches);
-    Measured baseline = measure(spark, work.resolve("first-seen"), perBatch, batches, false);
-    Measured latest = measure(spark, work.resolve("latest"), perBatch, batches, true);
+    Measured[] m = new Measured[2];
+    Variants.forRun(run)
+        .add("dropDuplicatesWithinWatermark", () -> m[0] = measure(spark, work.resolve("first-seen"), perBatch, batches, false))
+        .add("dedupe-latest", () -> m[1] = measure(spark, work.resolve("latest"), perBatch, batches, true))
+        .runAll();
+    Measured baseline = m[0];
+    Measured latest = m[1];
     report.add(new BenchResult(SUITE, "dropDuplicatesWithinWatermark", baseline.rows, baseline.seconds,
         "Spark's first-seen dedupe, same input"));
     report.add(new BenchResult(SUITE, "eventproc dedupe-latest", latest.rows, latest.seconds,

@@ -7,11 +7,15 @@ import dev.eventproc.bench.KafkaBench;
 import dev.eventproc.bench.LakehouseBench;
 import dev.eventproc.bench.PostgresBench;
 import dev.eventproc.bench.StageBench;
+import dev.eventproc.bench.Variants;
 import dev.eventproc.pipeline.Sessions;
 import dev.eventproc.sink.SinkType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
@@ -88,12 +92,20 @@ final class BenchCommand implements Callable<Integer> {
     System.out.println("eventproc bench: " + rows + " rows per variant on " + machine);
     if (warmup) {
       System.out.println("  warming up (a tenth of the rows, not measured)");
-      runCases(spark, Math.max(1000, rows / 10), new BenchReport(), false, true);
+      BenchReport warm = new BenchReport();
+      runCases(spark, Math.max(1000, rows / 10), warm, 0, false, true);
+      if (warm.failed()) {
+        System.out.print(warm.table());
+        System.out.println("\nbench: a case failed during the warm-up; no figures were measured");
+        spark.stop();
+        return 1;
+      }
     }
-    List<BenchReport> runs = new java.util.ArrayList<>();
+    System.out.println("  " + Variants.describe(Math.max(1, repeat)));
+    List<BenchReport> runs = new ArrayList<>();
     for (int i = 0; i < Math.max(1, repeat); i++) {
       BenchReport run = new BenchReport();
-      runCases(spark, rows, run, i == 0, false);
+      runCases(spark, rows, run, i, i == 0, false);
       runs.add(run);
     }
     BenchReport report = BenchReport.median(runs);
@@ -106,23 +118,28 @@ final class BenchCommand implements Callable<Integer> {
     System.out.println("\nwrote " + out.resolve("results.csv") + ", " + out.resolve("results.json")
         + (chart ? " and " + out.resolve("ratios.png") : ""));
     spark.stop();
+    if (report.failed()) {
+      System.out.println("bench: a case failed (see above): its figures are missing or incomplete");
+      return 1;
+    }
     return 0;
   }
 
-  private void runCases(SparkSession spark, long n, BenchReport report, boolean say, boolean warmingUp) throws IOException {
+  private void runCases(SparkSession spark, long n, BenchReport report, int run, boolean say, boolean warmingUp) throws IOException {
     for (String c : cases) {
       String name = c.trim().toLowerCase(Locale.ROOT);
       switch (name) {
         case "postgres" -> {
           if (say) {
-            System.out.println("  postgres: Spark JDBC writer, raw COPY, eventproc (batch and partition commit) at " + pgUrl);
+            System.out.println("  postgres: Spark JDBC writer (reWriteBatchedInserts) insert and staging upsert, raw binary COPY, "
+                + "eventproc (batch and partition commit) at " + pgUrl);
           }
           String password = pgPasswordEnv == null ? null : System.getenv(pgPasswordEnv);
           try {
             PostgresBench.run(spark, new PostgresBench.Settings(pgUrl, pgUser, password, "eventproc_bench", n, pgPartitions, pgFillfactor),
-                report);
+                report, run);
           } catch (Exception e) {
-            report.note("postgres: not run: " + Failures.describe(e) + " (give --pg-url/--pg-user of a reachable server)");
+            report.fail("postgres: failed: " + Failures.describe(e) + " (give --pg-url/--pg-user of a reachable server)");
           }
         }
         case "delta", "iceberg" -> {
@@ -131,21 +148,22 @@ final class BenchCommand implements Callable<Integer> {
           }
           Path work = Files.createTempDirectory("eventproc-bench-" + name);
           try {
-            LakehouseBench.run(spark, LakehouseBench.Format.valueOf(name.toUpperCase(Locale.ROOT)), n, work, report);
+            LakehouseBench.run(spark, LakehouseBench.Format.valueOf(name.toUpperCase(Locale.ROOT)), n, work, report, run);
           } catch (Exception e) {
-            report.note(name + ": failed: " + Failures.describe(e));
+            report.fail(name + ": failed: " + Failures.describe(e));
           } finally {
             deleteQuietly(work);
           }
         }
         case "kafka" -> {
           if (say) {
-            System.out.println("  kafka: Spark's Kafka sink, a raw transactional producer, eventproc (single and partitioned)");
+            System.out.println("  kafka: Spark's Kafka sink (eventproc's producer settings, and Kafka's defaults), a raw transactional "
+                + "producer, eventproc (single and partitioned)");
           }
           try {
-            KafkaBench.run(spark, kafkaServers(), n, report);
+            KafkaBench.run(spark, kafkaServers(), n, report, run);
           } catch (Exception e) {
-            report.note("kafka: failed: " + Failures.describe(e));
+            report.fail("kafka: failed: " + Failures.describe(e));
           }
         }
         case "stage" -> {
@@ -154,9 +172,9 @@ final class BenchCommand implements Callable<Integer> {
           }
           Path work = Files.createTempDirectory("eventproc-bench-stage");
           try {
-            StageBench.run(spark, n, work, report);
+            StageBench.run(spark, n, work, report, run);
           } catch (Exception e) {
-            report.note("stage: failed: " + Failures.describe(e));
+            report.fail("stage: failed: " + Failures.describe(e));
           } finally {
             deleteQuietly(work);
           }
@@ -166,25 +184,29 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println("  e2e: Kafka -> dedupe-latest -> PostgreSQL upsert and -> Delta MERGE: sustained rate on a backlog, then "
                 + "p99 event-to-visible latency at " + e2eRate + " events/s");
           }
-          runEndToEnd(spark, n, report, warmingUp);
+          runEndToEnd(spark, n, report, run, warmingUp);
         }
-        default -> report.note(c + ": unknown case (cases: postgres, delta, iceberg, kafka, stage, e2e)");
+        default -> report.fail(c + ": unknown case (cases: postgres, delta, iceberg, kafka, stage, e2e)");
       }
     }
   }
 
-  private void runEndToEnd(SparkSession spark, long n, BenchReport report, boolean warmingUp) throws IOException {
+  private void runEndToEnd(SparkSession spark, long n, BenchReport report, int run, boolean warmingUp) throws IOException {
     String password = pgPasswordEnv == null ? null : System.getenv(pgPasswordEnv);
-    for (EndToEndBench.Target target : EndToEndBench.Target.values()) {
+    List<EndToEndBench.Target> targets = new ArrayList<>(List.of(EndToEndBench.Target.values()));
+    if (run % 4 == 1 || run % 4 == 2) {
+      Collections.reverse(targets); // ABBA, as the other cases' variants
+    }
+    for (EndToEndBench.Target target : targets) {
       Path work = Files.createTempDirectory("eventproc-bench-e2e");
       try {
         // The warm-up drains a small backlog only: the latency run's length does not shrink with --rows.
         int batch = (int) Math.max(1000, Math.min(e2eBatch, n / 5));
         EndToEndBench.run(spark, new EndToEndBench.Settings(kafkaServers(), n, batch, e2eRate,
-            java.time.Duration.ofSeconds(warmingUp ? 0 : e2eSeconds), pgUrl, pgUser, password, work), target, report);
+            Duration.ofSeconds(warmingUp ? 0 : e2eSeconds), pgUrl, pgUser, password, work), target, report);
       } catch (Exception e) {
         String where = target == EndToEndBench.Target.POSTGRES ? " (give --pg-url/--pg-user of a reachable server)" : "";
-        report.note("e2e " + target.name().toLowerCase(Locale.ROOT) + ": failed: " + Failures.describe(e) + where);
+        report.fail("e2e " + target.name().toLowerCase(Locale.ROOT) + ": failed: " + Failures.describe(e) + where);
       } finally {
         deleteQuietly(work);
       }

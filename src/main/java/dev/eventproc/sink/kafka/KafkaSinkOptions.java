@@ -151,6 +151,11 @@ public final class KafkaSinkOptions implements Serializable {
     return writerPartitions * ((SLICES_DEFAULT + writerPartitions - 1) / writerPartitions);
   }
 
+  /** The producer settings eventproc uses unless {@code kafka.producer.*} overrides them (for a fair comparison). */
+  public static Map<String, String> producerDefaults() {
+    return PRODUCER_DEFAULTS;
+  }
+
   /** Producer properties for one transactional id. */
   Properties producerProperties(String transactionalId) {
     Properties p = new Properties();
