@@ -44,7 +44,7 @@ final class ReconcileCommand implements Callable<Integer> {
 
   /** Runs the checks and writes the report files; shared with the demo. */
   static ReconcileReport run(SparkSession spark, PipelineConfig pipeline, Path out) throws java.io.IOException {
-    ReconcileReport report = new ReconcileReport(pipeline.name(), Instant.now(), Reconciler.run(spark, pipeline));
+    ReconcileReport report = new ReconcileReport(pipeline.name(), Instant.now(), Reconciler.run(spark, pipeline.sink(), pipeline.reconcile()));
     Path dir = out != null ? out : defaultDir(pipeline);
     report.writeJson(dir.resolve("reconcile.json"));
     report.writeMarkdown(dir.resolve("reconcile.md"));

@@ -4,11 +4,11 @@ import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.config.Identifiers;
+import dev.eventproc.reconcile.ReconcileOptions;
 import dev.eventproc.security.RestrictedConfig;
 import dev.eventproc.sink.BatchSink;
-import dev.eventproc.sink.Sinks;
 import dev.eventproc.sink.StageGuarantee;
-import dev.eventproc.sink.delta.DeltaSink;
+import dev.eventproc.sink.registry.Sinks;
 import dev.eventproc.stage.SourceOptions;
 import dev.eventproc.stage.StageOptions;
 import java.time.Duration;
@@ -55,11 +55,11 @@ public final class PipelineConfig {
   private final BatchSink sink;
   private final BatchSink quarantine;
   private final String metricsFile;
-  private final dev.eventproc.reconcile.ReconcileOptions reconcile;
+  private final ReconcileOptions reconcile;
 
   private PipelineConfig(EventprocConfig raw, String name, String checkpoint, Trigger trigger, Duration triggerInterval,
       Map<String, String> sparkConf, SourceOptions source, StageOptions stage, BatchSink sink, BatchSink quarantine,
-      String metricsFile, dev.eventproc.reconcile.ReconcileOptions reconcile) {
+      String metricsFile, ReconcileOptions reconcile) {
     this.raw = raw;
     this.name = name;
     this.checkpoint = checkpoint;
@@ -123,7 +123,7 @@ public final class PipelineConfig {
       r.problem(QUARANTINE + "name", "'" + quarantine.name() + "' is also the sink's name. Give each sink its own name.");
     }
     String metricsFile = r.localPath(METRICS_FILE, null);
-    dev.eventproc.reconcile.ReconcileOptions reconcile = dev.eventproc.reconcile.ReconcileOptions.read(r);
+    ReconcileOptions reconcile = ReconcileOptions.read(r);
     RestrictedConfig.check(r); // when the operator restricted the config: after every key was read
     return new PipelineConfig(config, name, checkpoint, trigger, interval, spark, source, stage, sink, quarantine, metricsFile,
         reconcile);
@@ -170,14 +170,11 @@ public final class PipelineConfig {
     if (!c.contains(QUARANTINE + "mode")) {
       out = out.with(QUARANTINE + "mode", "append");
     }
-    boolean delta = "delta".equalsIgnoreCase(out.get(QUARANTINE + Sinks.TYPE));
     String checkpoint = c.get(CHECKPOINT);
-    if (delta && !c.contains(QUARANTINE + DeltaSink.PATH) && !c.contains(QUARANTINE + DeltaSink.TABLE)) {
-      // Without a checkpoint the config fails on that key; a placeholder avoids a second, derived error.
-      String base = checkpoint == null || checkpoint.isEmpty() ? "checkpoint.location"
-          : checkpoint.endsWith("/") ? checkpoint.substring(0, checkpoint.length() - 1) : checkpoint;
-      out = out.with(QUARANTINE + DeltaSink.PATH, base + QUARANTINE_SUFFIX);
-    }
+    // Without a checkpoint the config fails on that key; a placeholder avoids a second, derived error.
+    String base = checkpoint == null || checkpoint.isEmpty() ? "checkpoint.location"
+        : checkpoint.endsWith("/") ? checkpoint.substring(0, checkpoint.length() - 1) : checkpoint;
+    out = Sinks.withDefaultLocation(out, QUARANTINE, base + QUARANTINE_SUFFIX);
     return out;
   }
 
@@ -224,7 +221,7 @@ public final class PipelineConfig {
   }
 
   /** What {@code eventproc reconcile} compares the sinks with ({@code reconcile.*}). */
-  public dev.eventproc.reconcile.ReconcileOptions reconcile() {
+  public ReconcileOptions reconcile() {
     return reconcile;
   }
 
