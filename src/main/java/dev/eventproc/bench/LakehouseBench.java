@@ -1,5 +1,7 @@
 package dev.eventproc.bench;
 
+import static org.apache.spark.sql.functions.col;
+
 import dev.eventproc.sink.BatchSink;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
@@ -8,6 +10,7 @@ import dev.eventproc.sink.iceberg.IcebergSink;
 import java.nio.file.Path;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -25,7 +28,7 @@ import org.apache.spark.storage.StorageLevel;
  */
 public final class LakehouseBench {
   /** Spark caches a catalog per name: each run gets its own, so its warehouse is the run's directory. */
-  private static final java.util.concurrent.atomic.AtomicInteger RUNS = new java.util.concurrent.atomic.AtomicInteger();
+  private static final AtomicInteger RUNS = new AtomicInteger();
 
   /** The lakehouse formats. */
   public enum Format { DELTA, ICEBERG }
@@ -58,7 +61,7 @@ public final class LakehouseBench {
     report.add(new BenchResult(suite, "eventproc append", rows, secs(t), "exactly-once append, same source and query"));
 
     // A batch as a dedupe stage hands it over: one row per key, partitioned by key, in memory.
-    Dataset<Row> v2 = PostgresBench.rows(spark, rows, 2).repartition(org.apache.spark.sql.functions.col("id"))
+    Dataset<Row> v2 = PostgresBench.rows(spark, rows, 2).repartition(col("id"))
         .persist(StorageLevel.MEMORY_ONLY());
     v2.count();
     String bare = table(format, catalog, dir, "bare_merge");

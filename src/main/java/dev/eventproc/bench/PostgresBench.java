@@ -5,6 +5,7 @@ import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.postgres.PostgresOptions;
 import dev.eventproc.sink.postgres.PostgresOptions.CommitShape;
 import dev.eventproc.sink.postgres.PostgresSink;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -134,7 +135,7 @@ public final class PostgresBench {
       StringBuilder sb = new StringBuilder(1 << 17);
       for (long i = 0; i < n; i++) {
         sb.append(String.format("k%010d", i)).append('\t').append("acct-").append(i % 5000).append('\t')
-            .append(new java.math.BigDecimal(i % 100000).movePointLeft(2).toPlainString()).append('\t')
+            .append(new BigDecimal(i % 100000).movePointLeft(2).toPlainString()).append('\t')
             .append(CURRENCIES[(int) (i % 4)]).append("\t1\tu\t").append(Instant.ofEpochMilli(EPOCH_MS + i)).append('\n');
         if (sb.length() > (1 << 16)) {
           byte[] b = sb.toString().getBytes(StandardCharsets.UTF_8);

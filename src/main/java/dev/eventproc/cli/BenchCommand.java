@@ -12,6 +12,8 @@ import dev.eventproc.sink.SinkType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
@@ -90,7 +92,7 @@ final class BenchCommand implements Callable<Integer> {
       System.out.println("  warming up (a tenth of the rows, not measured)");
       runCases(spark, Math.max(1000, rows / 10), new BenchReport(), false, true);
     }
-    List<BenchReport> runs = new java.util.ArrayList<>();
+    List<BenchReport> runs = new ArrayList<>();
     for (int i = 0; i < Math.max(1, repeat); i++) {
       BenchReport run = new BenchReport();
       runCases(spark, rows, run, i == 0, false);
@@ -181,7 +183,7 @@ final class BenchCommand implements Callable<Integer> {
         // The warm-up drains a small backlog only: the latency run's length does not shrink with --rows.
         int batch = (int) Math.max(1000, Math.min(e2eBatch, n / 5));
         EndToEndBench.run(spark, new EndToEndBench.Settings(kafkaServers(), n, batch, e2eRate,
-            java.time.Duration.ofSeconds(warmingUp ? 0 : e2eSeconds), pgUrl, pgUser, password, work), target, report);
+            Duration.ofSeconds(warmingUp ? 0 : e2eSeconds), pgUrl, pgUser, password, work), target, report);
       } catch (Exception e) {
         String where = target == EndToEndBench.Target.POSTGRES ? " (give --pg-url/--pg-user of a reachable server)" : "";
         report.note("e2e " + target.name().toLowerCase(Locale.ROOT) + ": failed: " + Failures.describe(e) + where);
