@@ -1,6 +1,7 @@
 package dev.eventproc.bench;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +47,7 @@ public final class BenchChart {
     chart.addSeries("measured", labels, measured);
     chart.addSeries("goal (at least)", labels, bound);
     Path parent = png.toAbsolutePath().getParent();
-    java.nio.file.Files.createDirectories(parent);
+    Files.createDirectories(parent);
     String base = png.toString().toLowerCase(Locale.ROOT).endsWith(".png") ? png.toString().substring(0, png.toString().length() - 4)
         : png.toString();
     BitmapEncoder.saveBitmap(chart, base, BitmapEncoder.BitmapFormat.PNG);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.pipeline.Pipeline;
 import dev.eventproc.pipeline.PipelineConfig;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -507,7 +508,7 @@ public final class EndToEndBench {
           Map.Entry<String, JsonNode> e = it.next();
           out.put(Integer.parseInt(e.getKey()), e.getValue().asLong());
         }
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         throw new IllegalStateException("e2e: unreadable Kafka offsets in progress: " + source.endOffset(), e);
       }
     }

@@ -12,9 +12,9 @@ import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.StateOperatorProgress;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryProgress;
-import org.apache.spark.sql.streaming.StateOperatorProgress;
 import org.apache.spark.sql.streaming.Trigger;
 
 /**
@@ -62,7 +62,7 @@ public final class StageBench {
   }
 
   private static Measured measure(SparkSession spark, Path dir, long perBatch, int batches, boolean latest)
-      throws TimeoutException, java.util.concurrent.TimeoutException {
+      throws TimeoutException, TimeoutException {
     long keys = perBatch * 5 / 2;
     Dataset<Row> input = spark.readStream().format("rate-micro-batch")
         .option("rowsPerBatch", perBatch)

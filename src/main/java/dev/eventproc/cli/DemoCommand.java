@@ -1,5 +1,6 @@
 package dev.eventproc.cli;
 
+import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.sum;
 
@@ -11,6 +12,7 @@ import dev.eventproc.pipeline.PipelineConfig;
 import dev.eventproc.pipeline.PipelineRunner;
 import dev.eventproc.pipeline.ProgressListener;
 import dev.eventproc.pipeline.Sessions;
+import dev.eventproc.reconcile.ReconcileReport;
 import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.SinkMetrics;
 import java.io.IOException;
@@ -134,7 +136,7 @@ final class DemoCommand implements Callable<Integer> {
 
       say("[6/6] Reconciling the sink with the checks of sql/ (what `bin/eventproc reconcile --config " + work.relativize(config)
           + "` runs)");
-      dev.eventproc.reconcile.ReconcileReport reconciled = ReconcileCommand.run(spark, again, work.resolve("reconcile"));
+      ReconcileReport reconciled = ReconcileCommand.run(spark, again, work.resolve("reconcile"));
       reconciled.table().lines().forEach(l -> say("      " + l));
       pass = pass && reconciled.passed();
       spark.stop();
@@ -146,7 +148,7 @@ final class DemoCommand implements Callable<Integer> {
 
   private boolean report(SparkSession spark, Path work, Oracle oracle, ProgressListener totals, boolean crashed, SinkMetrics main) {
     Dataset<Row> table = spark.read().format("delta").load(work.resolve("tables/payments").toString());
-    Row agg = table.agg(org.apache.spark.sql.functions.count("*"), countDistinct("payment_id"), sum("amount")).first();
+    Row agg = table.agg(count("*"), countDistinct("payment_id"), sum("amount")).first();
     long rows = agg.getLong(0);
     long distinct = agg.getLong(1);
     BigDecimal amount = agg.isNullAt(2) ? BigDecimal.ZERO : agg.getDecimal(2);

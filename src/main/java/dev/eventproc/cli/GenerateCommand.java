@@ -12,8 +12,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -119,7 +121,7 @@ final class GenerateCommand implements Callable<Integer> {
     Instant first;
     try {
       first = Instant.parse(start);
-    } catch (java.time.format.DateTimeParseException e) {
+    } catch (DateTimeParseException e) {
       throw new ParameterException(command.commandLine(), "--start: '" + start + "' is not an ISO-8601 instant like 2026-01-01T00:00:00Z.");
     }
     return new Spec(keys, versions, duplicates, late, lag, deletes, malformed, seed, first, step);
@@ -164,7 +166,7 @@ final class GenerateCommand implements Callable<Integer> {
           w.write('\n');
         }
       }
-      Files.move(tmp, dir.resolve(String.format(Locale.ROOT, "part-%05d.json", f)), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.move(tmp, dir.resolve(String.format(Locale.ROOT, "part-%05d.json", f)), StandardCopyOption.ATOMIC_MOVE);
       pace(begin, Math.min(messages.size(), (long) (f + 1) * per));
     }
   }

@@ -5,6 +5,7 @@ import dev.eventproc.pipeline.Sessions;
 import dev.eventproc.reconcile.ReconcileReport;
 import dev.eventproc.reconcile.Reconciler;
 import dev.eventproc.security.RestrictedConfig;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
@@ -43,8 +44,8 @@ final class ReconcileCommand implements Callable<Integer> {
   }
 
   /** Runs the checks and writes the report files; shared with the demo. */
-  static ReconcileReport run(SparkSession spark, PipelineConfig pipeline, Path out) throws java.io.IOException {
-    ReconcileReport report = new ReconcileReport(pipeline.name(), Instant.now(), Reconciler.run(spark, pipeline));
+  static ReconcileReport run(SparkSession spark, PipelineConfig pipeline, Path out) throws IOException {
+    ReconcileReport report = new ReconcileReport(pipeline.name(), Instant.now(), Reconciler.run(spark, pipeline.sink(), pipeline.reconcile()));
     Path dir = out != null ? out : defaultDir(pipeline);
     report.writeJson(dir.resolve("reconcile.json"));
     report.writeMarkdown(dir.resolve("reconcile.md"));

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -304,7 +305,7 @@ public final class ConfigReader {
    * As {@link #finish()}, checking for unknown keys only among those {@code owned} (e.g. a sink
    * built alone checks only {@code sink.*} keys).
    */
-  public void finish(java.util.function.Predicate<String> owned) {
+  public void finish(Predicate<String> owned) {
     List<String> problems = new ArrayList<>(shared.problems);
     for (String k : config.keys()) {
       if (!owned.test(k) || shared.known.contains(k) || shared.knownPrefixes.keySet().stream().anyMatch(k::startsWith)) {

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 /**
  * Restricted mode, for platforms that run config files written by other teams: set by the operator outside
  * the config (the {@code --restricted} flag or {@value #ENV_RESTRICTED}{@code =true}), never by the file.
- * What it confines is checked by {@code dev.eventproc.security.RestrictedConfig}; here are the operator's
+ * What it confines is checked by {@code RestrictedConfig} (package {@code security}); here are the operator's
  * settings.
  *
  * @param pathsRoot every path of the config must lie below it (a local directory, resolved to its real

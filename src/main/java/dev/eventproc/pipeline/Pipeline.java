@@ -1,5 +1,7 @@
 package dev.eventproc.pipeline;
 
+import dev.eventproc.config.ConfigException;
+import dev.eventproc.config.ConfigReader;
 import dev.eventproc.stage.Dedupe;
 import dev.eventproc.stage.EventStream;
 import dev.eventproc.stage.LatestVersion;
@@ -8,6 +10,7 @@ import dev.eventproc.stage.StageOptions;
 import dev.eventproc.stage.WindowAggregate;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -71,9 +74,9 @@ public final class Pipeline {
       throw new IllegalStateException("pipeline " + config.name() + ": the query did not start: " + e.getMessage(), e);
     } catch (Exception e) { // AnalysisException is checked, thrown through Scala
       spark.streams().removeListener(listener);
-      if (e instanceof org.apache.spark.sql.AnalysisException) {
-        throw new dev.eventproc.config.ConfigException("pipeline " + config.name() + ": Spark refuses this " + StageOptions.TYPE
-            + "=" + dev.eventproc.config.ConfigReader.configName(config.stage().type()) + " query: " + e.getMessage());
+      if (e instanceof AnalysisException) {
+        throw new ConfigException("pipeline " + config.name() + ": Spark refuses this " + StageOptions.TYPE
+            + "=" + ConfigReader.configName(config.stage().type()) + " query: " + e.getMessage());
       }
       throw Pipeline.<RuntimeException>rethrow(e);
     } finally {

@@ -4,16 +4,22 @@ import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.config.Identifiers;
+import dev.eventproc.reconcile.ReconcileOptions;
 import dev.eventproc.security.RestrictedConfig;
 import dev.eventproc.sink.BatchSink;
-import dev.eventproc.sink.Sinks;
+import dev.eventproc.sink.FanOut;
+import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.StageGuarantee;
-import dev.eventproc.sink.delta.DeltaSink;
+import dev.eventproc.sink.registry.Sinks;
 import dev.eventproc.stage.SourceOptions;
 import dev.eventproc.stage.StageOptions;
 import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * A whole pipeline's configuration, validated at once: source, stage, sink, quarantine, checkpoint,
@@ -55,11 +61,11 @@ public final class PipelineConfig {
   private final BatchSink sink;
   private final BatchSink quarantine;
   private final String metricsFile;
-  private final dev.eventproc.reconcile.ReconcileOptions reconcile;
+  private final ReconcileOptions reconcile;
 
   private PipelineConfig(EventprocConfig raw, String name, String checkpoint, Trigger trigger, Duration triggerInterval,
       Map<String, String> sparkConf, SourceOptions source, StageOptions stage, BatchSink sink, BatchSink quarantine,
-      String metricsFile, dev.eventproc.reconcile.ReconcileOptions reconcile) {
+      String metricsFile, ReconcileOptions reconcile) {
     this.raw = raw;
     this.name = name;
     this.checkpoint = checkpoint;
@@ -83,10 +89,10 @@ public final class PipelineConfig {
   }
 
   /** Every key a pipeline reads for this config (for documentation checks), problems or not. */
-  public static java.util.Set<String> keysRead(EventprocConfig config) {
+  public static Set<String> keysRead(EventprocConfig config) {
     ConfigReader r = new ConfigReader(withQuarantineDefaults(config));
     read(r, config);
-    java.util.Set<String> keys = new java.util.TreeSet<>(r.knownKeys());
+    Set<String> keys = new TreeSet<>(r.knownKeys());
     r.knownPrefixes().keySet().forEach(p -> keys.add(p + "*"));
     return keys;
   }
@@ -109,8 +115,8 @@ public final class PipelineConfig {
     SourceOptions source = SourceOptions.read(r);
     StageOptions stage = StageOptions.read(r, source);
     // A dedupe stage leaves at most one row per key in each batch: sinks keyed on those columns need not reduce.
-    java.util.List<String> uniqueKeys = source != null && stage.keysUniquePerBatch()
-        ? source.keyColumns() : java.util.List.of();
+    List<String> uniqueKeys = source != null && stage.keysUniquePerBatch()
+        ? source.keyColumns() : List.of();
     BatchSink sink = Sinks.readAll(r, name, uniqueKeys);
     BatchSink quarantine = Sinks.read(r.scope(QUARANTINE), name == null ? null : name + "_quarantine");
     if (sink != null) {
@@ -123,7 +129,7 @@ public final class PipelineConfig {
       r.problem(QUARANTINE + "name", "'" + quarantine.name() + "' is also the sink's name. Give each sink its own name.");
     }
     String metricsFile = r.localPath(METRICS_FILE, null);
-    dev.eventproc.reconcile.ReconcileOptions reconcile = dev.eventproc.reconcile.ReconcileOptions.read(r);
+    ReconcileOptions reconcile = ReconcileOptions.read(r);
     RestrictedConfig.check(r); // when the operator restricted the config: after every key was read
     return new PipelineConfig(config, name, checkpoint, trigger, interval, spark, source, stage, sink, quarantine, metricsFile,
         reconcile);
@@ -135,23 +141,23 @@ public final class PipelineConfig {
         ? new StageGuarantee(source.keyColumns(), stage.versionColumn(), stage.tiebreakColumn()) : StageGuarantee.NONE;
   }
 
-  private static java.util.List<BatchSink> sinks(BatchSink sink) {
-    return sink instanceof dev.eventproc.sink.FanOut f ? f.routes().stream().map(dev.eventproc.sink.FanOut.Route::sink).toList()
-        : java.util.List.of(sink);
+  private static List<BatchSink> sinks(BatchSink sink) {
+    return sink instanceof FanOut f ? f.routes().stream().map(FanOut.Route::sink).toList()
+        : List.of(sink);
   }
 
-  private static java.util.List<String> sinkNames(BatchSink sink) {
+  private static List<String> sinkNames(BatchSink sink) {
     return sinks(sink).stream().map(BatchSink::name).toList();
   }
 
   /** The adapters this config uses (main sinks and quarantine), to set the Spark session up for them. */
-  public java.util.Set<dev.eventproc.sink.SinkType> sinkTypes() {
-    java.util.Set<dev.eventproc.sink.SinkType> out = java.util.EnumSet.noneOf(dev.eventproc.sink.SinkType.class);
+  public Set<SinkType> sinkTypes() {
+    Set<SinkType> out = EnumSet.noneOf(SinkType.class);
     EventprocConfig c = withQuarantineDefaults(raw);
     for (String k : c.keys()) {
       if (k.equals("sink.type") || k.equals(QUARANTINE + Sinks.TYPE) || (k.startsWith(Sinks.PREFIX) && k.endsWith("." + Sinks.TYPE)
           && k.chars().filter(ch -> ch == '.').count() == 2)) {
-        for (dev.eventproc.sink.SinkType t : dev.eventproc.sink.SinkType.values()) {
+        for (SinkType t : SinkType.values()) {
           if (t.name().equalsIgnoreCase(c.get(k))) {
             out.add(t);
           }
@@ -170,14 +176,11 @@ public final class PipelineConfig {
     if (!c.contains(QUARANTINE + "mode")) {
       out = out.with(QUARANTINE + "mode", "append");
     }
-    boolean delta = "delta".equalsIgnoreCase(out.get(QUARANTINE + Sinks.TYPE));
     String checkpoint = c.get(CHECKPOINT);
-    if (delta && !c.contains(QUARANTINE + DeltaSink.PATH) && !c.contains(QUARANTINE + DeltaSink.TABLE)) {
-      // Without a checkpoint the config fails on that key; a placeholder avoids a second, derived error.
-      String base = checkpoint == null || checkpoint.isEmpty() ? "checkpoint.location"
-          : checkpoint.endsWith("/") ? checkpoint.substring(0, checkpoint.length() - 1) : checkpoint;
-      out = out.with(QUARANTINE + DeltaSink.PATH, base + QUARANTINE_SUFFIX);
-    }
+    // Without a checkpoint the config fails on that key; a placeholder avoids a second, derived error.
+    String base = checkpoint == null || checkpoint.isEmpty() ? "checkpoint.location"
+        : checkpoint.endsWith("/") ? checkpoint.substring(0, checkpoint.length() - 1) : checkpoint;
+    out = Sinks.withDefaultLocation(out, QUARANTINE, base + QUARANTINE_SUFFIX);
     return out;
   }
 
@@ -224,7 +227,7 @@ public final class PipelineConfig {
   }
 
   /** What {@code eventproc reconcile} compares the sinks with ({@code reconcile.*}). */
-  public dev.eventproc.reconcile.ReconcileOptions reconcile() {
+  public ReconcileOptions reconcile() {
     return reconcile;
   }
 

@@ -1,5 +1,7 @@
 package dev.eventproc.pipeline;
 
+import dev.eventproc.stage.StageOptions;
+import java.nio.file.Path;
 import java.util.function.Consumer;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQueryException;
@@ -60,8 +62,8 @@ public final class PipelineRunner {
 
   /** The caller's callback, the metrics file and a warning when a batch's accounting does not close. */
   private static Consumer<ProgressListener.BatchStats> report(PipelineConfig config, Consumer<ProgressListener.BatchStats> onBatch) {
-    MetricsFile file = config.metricsFile() == null ? null : new MetricsFile(config.name(), java.nio.file.Path.of(config.metricsFile()));
-    boolean closes = config.stage().type() != dev.eventproc.stage.StageOptions.Type.AGGREGATE;
+    MetricsFile file = config.metricsFile() == null ? null : new MetricsFile(config.name(), Path.of(config.metricsFile()));
+    boolean closes = config.stage().type() != StageOptions.Type.AGGREGATE;
     return stats -> {
       if (closes && !stats.closes()) {
         long accounted = stats.written() + stats.duplicatesDropped() + stats.lateDropped() + stats.quarantined();

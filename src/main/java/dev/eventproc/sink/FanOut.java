@@ -3,6 +3,7 @@ package dev.eventproc.sink;
 import static org.apache.spark.sql.functions.lit;
 
 import dev.eventproc.sink.BatchOutcome.Status;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -40,7 +41,7 @@ public final class FanOut implements BatchSink {
    * @param sink where it goes
    * @param query a SQL query over the view {@code batch}, or null for the batch as it is
    */
-  public record Route(BatchSink sink, String query) implements java.io.Serializable {
+  public record Route(BatchSink sink, String query) implements Serializable {
     public Route {
       Objects.requireNonNull(sink, "sink");
     }

@@ -1,6 +1,7 @@
 package dev.eventproc.sink;
 
 import java.util.Locale;
+import org.apache.spark.TaskContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,7 +135,7 @@ public final class FaultInjection {
   }
 
   private static void pause(String message) {
-    org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+    TaskContext task = TaskContext.get();
     if (task != null && (task.attemptNumber() > 0 || task.stageAttemptNumber() > 0)) {
       return; // retries go through: of the task, or of its whole stage after lost shuffle output
     }

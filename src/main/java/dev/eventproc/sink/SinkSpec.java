@@ -1,5 +1,6 @@
 package dev.eventproc.sink;
 
+import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.Identifiers;
 import java.io.Serializable;
@@ -172,7 +173,7 @@ public final class SinkSpec implements Serializable {
       check(schema, TIEBREAK_COLUMN, tiebreakColumn, problems);
     }
     if (!problems.isEmpty()) {
-      throw new dev.eventproc.config.ConfigException(problems);
+      throw new ConfigException(problems);
     }
   }
 
@@ -265,7 +266,7 @@ public final class SinkSpec implements Serializable {
       }
       validate(report);
       if (!problems.isEmpty()) {
-        throw new dev.eventproc.config.ConfigException(problems);
+        throw new ConfigException(problems);
       }
       return new SinkSpec(this);
     }

@@ -2,6 +2,7 @@ package dev.eventproc.sink;
 
 import static dev.eventproc.config.Identifiers.quoteSpark;
 
+import dev.eventproc.config.Identifiers;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -77,7 +78,7 @@ public final class SparkMergeSql {
   }
 
   private static String insertAll(List<String> columns) {
-    return "INSERT (" + columns.stream().map(dev.eventproc.config.Identifiers::quoteSpark).collect(Collectors.joining(", "))
+    return "INSERT (" + columns.stream().map(Identifiers::quoteSpark).collect(Collectors.joining(", "))
         + ") VALUES (" + qualified(columns, "s") + ")";
   }
 

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.spark.sql.Column;
-import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -59,27 +58,6 @@ public final class EventStream {
       case KAFKA -> readKafka(spark.readStream(), options);
       case FILES -> readFiles(spark.readStream(), options);
     };
-    return parse(raw, options);
-  }
-
-  /**
-   * Reads the configured source once, as a batch (everything there now): for reconciliation and
-   * tests that compare a sink with what the source holds.
-   */
-  public static ParsedEvents readBatch(SparkSession spark, SourceOptions options) {
-    DataFrameReader reader = spark.read();
-    Dataset<Row> raw;
-    if (options.type() == SourceOptions.Type.KAFKA) {
-      reader = reader.format("kafka").option("kafka.bootstrap.servers", options.bootstrapServers())
-          .option("subscribe", options.topics()).option("startingOffsets", "earliest")
-          .option("endingOffsets", "latest");
-      for (Map.Entry<String, String> e : options.kafkaOptions().entrySet()) {
-        reader = reader.option(e.getKey(), e.getValue());
-      }
-      raw = kafkaRows(reader.load());
-    } else {
-      raw = fileRows(reader.text(options.filesPath()));
-    }
     return parse(raw, options);
   }
 

@@ -1,7 +1,8 @@
 package dev.eventproc.stage;
 
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.to_json;
 
@@ -11,6 +12,8 @@ import java.io.Serializable;
 import java.sql.Date;
 import java.sql.Timestamp;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -28,6 +31,7 @@ import org.apache.spark.sql.streaming.GroupStateTimeout;
 import org.apache.spark.sql.streaming.OutputMode;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -65,7 +69,7 @@ public final class LatestVersion {
    */
   public static Dataset<Row> apply(Dataset<Row> events, List<String> keyColumns, String versionColumn, String tiebreakColumn,
       String eventTimeColumn, Duration delay) {
-    Dataset<Row> rows = events.withColumn(ParsedEvents.PASS_THROUGH_ID, org.apache.spark.sql.functions.lit(null).cast("string"));
+    Dataset<Row> rows = events.withColumn(ParsedEvents.PASS_THROUGH_ID, lit(null).cast("string"));
     return latest(rows, keyColumns, versionColumn, tiebreakColumn, eventTimeColumn, delay)
         .filter(col(ParsedEvents.DROPPED).isNull())
         .drop(ParsedEvents.PASS_THROUGH_ID, ParsedEvents.DROPPED);
@@ -102,7 +106,7 @@ public final class LatestVersion {
   /** Accounting rows hold nulls in every column. */
   private static StructType nullable(StructType schema) {
     StructType out = new StructType();
-    for (org.apache.spark.sql.types.StructField f : schema.fields()) {
+    for (StructField f : schema.fields()) {
       out = out.add(f.name(), f.dataType(), true, f.metadata());
     }
     return out;
@@ -279,7 +283,7 @@ public final class LatestVersion {
     if (v instanceof Timestamp t) {
       return t.getTime() * 1000 + (t.getNanos() / 1000) % 1000;
     }
-    if (v instanceof java.time.Instant i) {
+    if (v instanceof Instant i) {
       return i.getEpochSecond() * 1_000_000 + i.getNano() / 1000;
     }
     if (v instanceof LocalDateTime t) {
@@ -288,7 +292,7 @@ public final class LatestVersion {
     if (v instanceof Date d) {
       return d.toLocalDate().toEpochDay();
     }
-    if (v instanceof java.time.LocalDate d) {
+    if (v instanceof LocalDate d) {
       return d.toEpochDay();
     }
     throw new IllegalArgumentException("cannot order by a value of " + v.getClass().getName());
@@ -298,7 +302,7 @@ public final class LatestVersion {
     if (eventTime instanceof Timestamp t) {
       return t.getTime();
     }
-    if (eventTime instanceof java.time.Instant i) {
+    if (eventTime instanceof Instant i) {
       return i.toEpochMilli();
     }
     throw new IllegalStateException("event time must be a TIMESTAMP, got " + eventTime);

@@ -1,8 +1,11 @@
 package dev.eventproc.stage;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.sum;
 
+import java.util.Arrays;
 import java.util.List;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
@@ -70,9 +73,9 @@ public final class ParsedEvents {
     return eventTimeColumn;
   }
 
-  private org.apache.spark.sql.Column[] schemaColumns() {
-    return java.util.Arrays.stream(schema.fieldNames()).map(n -> col("`" + n.replace("`", "``") + "`"))
-        .toArray(org.apache.spark.sql.Column[]::new);
+  private Column[] schemaColumns() {
+    return Arrays.stream(schema.fieldNames()).map(n -> col("`" + n.replace("`", "``") + "`"))
+        .toArray(Column[]::new);
   }
 
   /** Of a batch that went through {@link #withQuarantine}: the rows for the main sink, without quarantine columns. */
@@ -86,7 +89,7 @@ public final class ParsedEvents {
 
   /** Whether the batch carries a stage's accounting rows ({@link #DROPPED}). */
   public static boolean hasDropCounts(Dataset<Row> batch) {
-    return java.util.Arrays.asList(batch.columns()).contains(DROPPED);
+    return Arrays.asList(batch.columns()).contains(DROPPED);
   }
 
   /** Rows the stage dropped as duplicates in this batch, from its accounting rows (0 when it has none). */
@@ -94,7 +97,7 @@ public final class ParsedEvents {
     if (!hasDropCounts(batch)) {
       return 0;
     }
-    Row r = batch.agg(org.apache.spark.sql.functions.sum(col(DROPPED))).first();
+    Row r = batch.agg(sum(col(DROPPED))).first();
     return r.isNullAt(0) ? 0 : r.getLong(0);
   }
 

@@ -11,6 +11,7 @@ import dev.eventproc.stage.StageOptions.Aggregation;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -60,7 +61,7 @@ public final class WindowAggregate {
       aggregated = valid.groupBy(groups.toArray(Column[]::new))
           .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
     } catch (Exception e) { // AnalysisException (ParseException too) is checked, thrown through Scala
-      if (!(e instanceof org.apache.spark.sql.AnalysisException)) {
+      if (!(e instanceof AnalysisException)) {
         throw e;
       }
       throw new ConfigException(StageOptions.AGGREGATES + ": '" + a.aggregates() + "' does not work on source.schema: "

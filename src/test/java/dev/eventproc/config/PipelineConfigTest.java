@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.eventproc.pipeline.PipelineConfig;
 import dev.eventproc.sink.SinkSpec;
-import dev.eventproc.sink.Sinks;
+import dev.eventproc.sink.registry.Sinks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

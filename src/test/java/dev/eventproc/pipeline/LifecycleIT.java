@@ -66,7 +66,7 @@ class LifecycleIT {
     assertThat(doubled).isZero();
     assertThat(lost).isZero();
     assertThat(rows.filter(col("writer").equalTo("")).count()).as("no batch outside a writer's directory").isZero();
-    List<Result> checks = Reconciler.run(spark, config);
+    List<Result> checks = Reconciler.run(spark, config.sink(), config.reconcile());
     assertThat(checks).isNotEmpty().allSatisfy(r -> assertThat(r.failed()).as("%s", r).isFalse());
 
     // A renamed sink on the used checkpoint would be a new writer of the batch in flight: refused.

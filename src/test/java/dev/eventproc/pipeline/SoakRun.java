@@ -75,8 +75,8 @@ class SoakRun {
     long doubled = actual.entrySet().stream().filter(e -> expected.containsKey(e.getKey()))
         .mapToLong(e -> Math.max(0, e.getValue() - expected.get(e.getKey()))).sum();
     long extra = actual.entrySet().stream().filter(e -> !expected.containsKey(e.getKey())).mapToLong(Map.Entry::getValue).sum();
-    List<Reconciler.Result> checks = Reconciler.run(spark, PipelineConfig.from(EventprocConfig.of(
-        config(harness, type, dir, target, "available-now"))));
+    PipelineConfig soaked = PipelineConfig.from(EventprocConfig.of(config(harness, type, dir, target, "available-now")));
+    List<Reconciler.Result> checks = Reconciler.run(spark, soaked.sink(), soaked.reconcile());
     long failed = checks.stream().filter(Reconciler.Result::failed).count();
     System.out.printf("SOAK sink=%s events=%d kills=%d keys=%d rows=%d lost=%d doubled=%d extra=%d reconcile=%d/%d passed minutes=%.1f%n",
         type.name().toLowerCase(), harness.messages(), KILLS, harness.expectedLatest().size(), rows, lost, doubled, extra,

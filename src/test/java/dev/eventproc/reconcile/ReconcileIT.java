@@ -87,7 +87,7 @@ class ReconcileIT {
     PipelineConfig config = PipelineConfig.from(EventprocConfig.of(c));
     PipelineRunner.run(spark, config, null);
 
-    List<Result> clean = Reconciler.run(spark, config);
+    List<Result> clean = Reconciler.run(spark, config.sink(), config.reconcile());
     assertThat(clean).as("checks run").hasSizeGreaterThanOrEqualTo(keyed ? 5 : 1)
         .allSatisfy(r -> assertThat(r.failed()).as("%s", r).isFalse());
 
@@ -98,7 +98,7 @@ class ReconcileIT {
     }
 
     List<String> offending = plant(type, dir, c, schema, latest.get(7), latest.get(11));
-    List<Result> planted = Reconciler.run(spark, config);
+    List<Result> planted = Reconciler.run(spark, config.sink(), config.reconcile());
     for (String o : offending) {
       assertThat(planted).filteredOn(Result::failed).as("failed checks after planting faults, naming %s", o)
           .isNotEmpty().anySatisfy(r -> assertThat(r.offending()).contains(o));

@@ -7,6 +7,7 @@ import dev.eventproc.config.ConfigException;
 import dev.eventproc.sink.BatchOutcome.Status;
 import dev.eventproc.sink.delta.DeltaSink;
 import dev.eventproc.sink.files.FilesSink;
+import dev.eventproc.sink.registry.Sinks;
 import dev.eventproc.testutils.TestSpark;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

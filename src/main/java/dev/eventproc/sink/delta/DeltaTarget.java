@@ -21,8 +21,12 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.TableIdentifier;
 import org.apache.spark.sql.delta.DeltaLog;
 import org.apache.spark.sql.delta.Snapshot;
+import org.apache.spark.sql.delta.actions.Action;
+import org.apache.spark.sql.delta.actions.CommitInfo;
 import org.apache.spark.sql.types.StructType;
 import scala.Option;
+import scala.collection.Iterator;
+import scala.collection.immutable.Seq;
 
 /**
  * A Delta table addressed by path or by catalog name. The commit record is Delta's transaction
@@ -177,12 +181,12 @@ final class DeltaTarget implements SparkTable, Serializable {
       return CommitResult.skipped();
     }
     // Only commits made since the write began can be this attempt's.
-    scala.collection.Iterator<scala.Tuple2<Object, scala.collection.immutable.Seq<org.apache.spark.sql.delta.actions.Action>>> changes =
+    Iterator<scala.Tuple2<Object, Seq<Action>>> changes =
         t._1().getChanges(firstNew, false);
     while (changes.hasNext()) {
-      scala.collection.Iterator<org.apache.spark.sql.delta.actions.Action> actions = changes.next()._2().iterator();
+      Iterator<Action> actions = changes.next()._2().iterator();
       while (actions.hasNext()) {
-        if (actions.next() instanceof org.apache.spark.sql.delta.actions.CommitInfo info && info.userMetadata().isDefined()
+        if (actions.next() instanceof CommitInfo info && info.userMetadata().isDefined()
             && tag.equals(info.userMetadata().get())) {
           scala.Option<String> n = info.operationMetrics().isDefined() ? info.operationMetrics().get().get("numOutputRows")
               : scala.Option.empty();

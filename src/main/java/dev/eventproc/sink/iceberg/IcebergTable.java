@@ -23,6 +23,7 @@ import org.apache.spark.sql.DataFrameWriterV2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.analysis.NoSuchTableException;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -228,7 +229,7 @@ final class IcebergTable implements SparkTable, Serializable {
         // An overwrite of no rows adds files like an append (Iceberg records it as one), but honors the validation.
         validated.overwrite(lit(false));
         return null;
-      } catch (org.apache.spark.sql.catalyst.analysis.NoSuchTableException e) {
+      } catch (NoSuchTableException e) {
         throw new IllegalStateException("Iceberg table " + dotted() + " disappeared during the write", e);
       }
     });

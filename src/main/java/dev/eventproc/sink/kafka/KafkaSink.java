@@ -10,6 +10,7 @@ import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.to_json;
 import static org.apache.spark.sql.functions.when;
 
+import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.Identifiers;
 import dev.eventproc.sink.AbstractBatchSink;
@@ -22,14 +23,17 @@ import dev.eventproc.sink.StageGuarantee;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
 import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
@@ -40,6 +44,8 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
@@ -113,7 +119,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
 
   public static KafkaSink create(SinkSpec spec, KafkaSinkOptions options) {
     if (spec.mode() == WriteMode.INSERT_IF_ABSENT) {
-      throw new dev.eventproc.config.ConfigException(spec.key(SinkSpec.MODE) + ": 'insert-if-absent' does not apply to Kafka.");
+      throw new ConfigException(spec.key(SinkSpec.MODE) + ": 'insert-if-absent' does not apply to Kafka.");
     }
     return new KafkaSink(spec, options);
   }
@@ -244,7 +250,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("sink " + name() + ": interrupted while reading progress", e);
-    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+    } catch (ExecutionException | TimeoutException e) {
       throw KafkaErrors.explain(name(), options, e, "read its progress");
     }
   }
@@ -350,8 +356,8 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
       if (t instanceof KafkaErrors.TransactionTimedOutException) {
         return false; // aborted for time: no other attempt to wait for
       }
-      if (t instanceof org.apache.kafka.common.errors.ProducerFencedException
-          || t instanceof org.apache.kafka.common.errors.InvalidProducerEpochException
+      if (t instanceof ProducerFencedException
+          || t instanceof InvalidProducerEpochException
           || (t.getMessage() != null && t.getMessage().contains("another producer with this writer's transactional id"))) {
         return true;
       }
@@ -390,7 +396,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   private Dataset<Row> records(Dataset<Row> rows) {
     Dataset<Row> chosen = spec.mode() == WriteMode.UPSERT && !spec.keysUniquePerBatch()
         ? BatchReducer.greatestPerKey(rows, spec.keyColumns(), spec.orderColumns()) : rows;
-    Column[] all = java.util.Arrays.stream(rows.columns()).map(c -> col(Identifiers.quoteSpark(c))).toArray(Column[]::new);
+    Column[] all = Arrays.stream(rows.columns()).map(c -> col(Identifiers.quoteSpark(c))).toArray(Column[]::new);
     Column key;
     List<String> keys = spec.keyColumns();
     if (keys.isEmpty()) {
@@ -427,7 +433,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
-    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+    } catch (ExecutionException | TimeoutException e) {
       LOG.warn("sink={}: cannot read the broker's transaction.max.timeout.ms ({}); not checked", name(), e.toString());
       checked = true;
     }
@@ -444,8 +450,8 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
             + options.key(KafkaSinkOptions.CREATE_TOPIC) + "=false. Create it, or set " + options.key(KafkaSinkOptions.CREATE_TOPIC) + "=true.");
       }
       try {
-        a.createTopics(List.of(new NewTopic(options.topic(), java.util.Optional.of(options.topicPartitions()),
-            options.topicReplication() < 0 ? java.util.Optional.empty() : java.util.Optional.of(options.topicReplication()))))
+        a.createTopics(List.of(new NewTopic(options.topic(), Optional.of(options.topicPartitions()),
+            options.topicReplication() < 0 ? Optional.empty() : Optional.of(options.topicReplication()))))
             .all().get(30, TimeUnit.SECONDS);
         LOG.info("sink={}: created topic {} with {} partitions", name(), options.topic(), options.topicPartitions());
       } catch (ExecutionException e) {
@@ -456,7 +462,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
-    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+    } catch (ExecutionException | TimeoutException e) {
       throw KafkaErrors.explain(name(), options, e, "find or create its topic");
     }
   }

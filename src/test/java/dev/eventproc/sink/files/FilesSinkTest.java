@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.eventproc.config.ConfigException;
 import dev.eventproc.sink.BatchOutcome.Status;
 import dev.eventproc.sink.SinkSpec;
-import dev.eventproc.sink.Sinks;
+import dev.eventproc.sink.registry.Sinks;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
 import dev.eventproc.testutils.Race;

@@ -7,7 +7,7 @@ import dev.eventproc.config.ConfigReader;
 import dev.eventproc.sink.BatchOutcome.Status;
 import dev.eventproc.sink.LakehouseSinkContract;
 import dev.eventproc.sink.SinkSpec;
-import dev.eventproc.sink.Sinks;
+import dev.eventproc.sink.registry.Sinks;
 import dev.eventproc.sink.SparkTableSink;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;

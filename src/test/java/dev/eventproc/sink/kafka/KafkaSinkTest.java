@@ -8,7 +8,7 @@ import dev.eventproc.sink.BatchOutcome;
 import dev.eventproc.sink.BatchOutcome.Status;
 import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.SinkSpec;
-import dev.eventproc.sink.Sinks;
+import dev.eventproc.sink.registry.Sinks;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
 import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;

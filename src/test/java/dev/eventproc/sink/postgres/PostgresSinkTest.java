@@ -7,7 +7,7 @@ import dev.eventproc.config.ConfigException;
 import dev.eventproc.sink.BatchOutcome;
 import dev.eventproc.sink.BatchOutcome.Status;
 import dev.eventproc.sink.SinkSpec;
-import dev.eventproc.sink.Sinks;
+import dev.eventproc.sink.registry.Sinks;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.postgres.PostgresOptions.CommitShape;
 import dev.eventproc.testutils.LogCapture;

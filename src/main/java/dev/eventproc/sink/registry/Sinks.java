@@ -1,7 +1,13 @@
-package dev.eventproc.sink;
+package dev.eventproc.sink.registry;
 
+import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.EventprocConfig;
+import dev.eventproc.sink.BatchSink;
+import dev.eventproc.sink.FanOut;
+import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.SinkType;
+import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.delta.DeltaSink;
 import dev.eventproc.sink.files.FilesSink;
 import dev.eventproc.sink.iceberg.IcebergSink;
@@ -21,6 +27,9 @@ import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
  * Builds sinks from configuration: the adapter is chosen by {@code sink.type}. Several sinks: list
  * their names in {@code sinks=raw,metrics} and give each its keys as {@code sink.raw.type=...}, plus
  * an optional {@code sink.<name>.query} (SQL over the view {@code batch}) for a derived frame.
+ *
+ * <p>The registry sits above the sink core and its adapters: it is the one place that knows every
+ * adapter, so the core never imports one and adapters never import each other.
  */
 public final class Sinks {
   public static final String PREFIX = "sink.";
@@ -37,7 +46,7 @@ public final class Sinks {
    * The sink described by the {@code sink.*} keys of a config. Keys outside {@code sink.} are ignored
    * here (a pipeline validates them); unknown {@code sink.*} keys are errors.
    *
-   * @throws dev.eventproc.config.ConfigException naming every bad key
+   * @throws ConfigException naming every bad key
    */
   public static BatchSink fromConfig(EventprocConfig config) {
     ConfigReader reader = new ConfigReader(config);
@@ -98,6 +107,19 @@ public final class Sinks {
       scope.problem(QUERY, "'" + query + "' is not Spark SQL: " + msg + " Write a SELECT over the view batch, e.g. "
           + "SELECT batch_id, count(*) AS n FROM batch GROUP BY batch_id.");
     }
+  }
+
+  /**
+   * The config with a default place for the sink of {@code scope} (e.g. {@code quarantine.}): when its
+   * adapter writes to a path (Delta) and neither a path nor a table is set, {@code location}. Other
+   * adapters, and a scope that names its own place, are left as they are.
+   */
+  public static EventprocConfig withDefaultLocation(EventprocConfig c, String scope, String location) {
+    boolean delta = SinkType.DELTA.name().equalsIgnoreCase(c.get(scope + TYPE));
+    if (delta && !c.contains(scope + DeltaSink.PATH) && !c.contains(scope + DeltaSink.TABLE)) {
+      return c.with(scope + DeltaSink.PATH, location);
+    }
+    return c;
   }
 
   /** {@link #fromConfig(EventprocConfig)} for a plain map of keys. */

@@ -1,0 +1,29 @@
+package dev.eventproc.reconcile;
+
+import dev.eventproc.config.ConfigReader;
+import dev.eventproc.config.Identifiers;
+import dev.eventproc.reconcile.Reconciler.Result;
+import dev.eventproc.sink.kafka.KafkaSink;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+
+/** A Kafka sink's checks: the topic read {@code read_committed}, duplicate keys by the sink's mode. */
+final class KafkaChecks extends SinkChecks<KafkaSink> {
+  KafkaChecks() {
+    super(KafkaSink.class);
+  }
+
+  @Override
+  List<Result> check(SparkSession spark, KafkaSink sink, ReconcileOptions o) {
+    String dump = "eventproc_kafka_dump_" + sink.name();
+    Map<String, String> v = new HashMap<>();
+    v.put("bootstrap", sink.options().bootstrapServers());
+    v.put("topic", sink.options().topic());
+    v.put("dump", dump);
+    SparkChecks.run(spark, sink, "kafka_dump_view.sql", Map.of(), v);
+    return SparkChecks.run(spark, sink, "kafka_duplicate_keys.sql", Map.of("dump", Identifiers.quoteSpark(dump)),
+        Map.of("mode", ConfigReader.configName(sink.spec().mode())));
+  }
+}
