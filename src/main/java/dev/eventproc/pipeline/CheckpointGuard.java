@@ -20,6 +20,8 @@ import java.util.stream.Collectors;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Refuses to run a pipeline on a checkpoint written for a different one. Spark restarts from a
@@ -30,7 +32,9 @@ import org.apache.spark.sql.SparkSession;
  * <ul>
  *   <li>source, schema, keys, event time and stage, compared as normalised values (lists without
  *       spacing, durations as durations, the schema as Spark's DDL), and the id of a Kafka source's
- *       cluster (its bootstrap addresses may change, the cluster may not);
+ *       cluster (its bootstrap addresses may change, the cluster may not). A compatible change of the
+ *       schema ({@link SchemaGuard}: nullable columns added, types widened) is accepted and stored; a
+ *       refused one names each column, why, and the fix;
  *   <li>each sink's identity and commit shape ({@link BatchSink#identity()}: name, type, target, Kafka
  *       writers, PostgreSQL commit shape), for the main sink or every route of a fan-out and for the
  *       quarantine sink. A changed one would look a replayed batch up in the wrong place and write it
@@ -56,6 +60,7 @@ public final class CheckpointGuard {
   private static final Set<String> DURATIONS = Set.of(StageOptions.WINDOW_DURATION, StageOptions.WINDOW_SLIDE);
   /** How a sink's entries are recognised in the fingerprint: its {@code <scope>type} key. */
   private static final String TYPE_SUFFIX = "type";
+  private static final Logger LOG = LoggerFactory.getLogger(CheckpointGuard.class);
 
   private CheckpointGuard() {}
 
@@ -120,7 +125,21 @@ public final class CheckpointGuard {
       boolean digested = before.containsKey(FingerprintSecrets.SALT);
       Map<String, String> safe = FingerprintSecrets.protect(now, config.raw(),
           digested ? before.get(FingerprintSecrets.SALT) : FingerprintSecrets.newSalt());
-      List<String> changes = changes(before, digested ? safe : now, (k, v) -> FingerprintSecrets.shown(k, v, config.raw()));
+      Map<String, String> compared = digested ? safe : now;
+      // A compatible schema change (columns added, types widened) is accepted and stored below; others are explained.
+      SchemaGuard.Review schema = before.getOrDefault(SourceOptions.SCHEMA, "").equals(compared.get(SourceOptions.SCHEMA))
+          || !before.containsKey(SourceOptions.SCHEMA) ? null : SchemaGuard.review(before.get(SourceOptions.SCHEMA), config);
+      Map<String, String> old = before;
+      if (schema != null && schema.accepted()) {
+        old = new LinkedHashMap<>(before);
+        old.put(SourceOptions.SCHEMA, compared.get(SourceOptions.SCHEMA));
+        LOG.info("checkpoint {}: source.schema changed compatibly from '{}' to '{}'; the sinks evolve their targets",
+            config.checkpoint(), before.get(SourceOptions.SCHEMA), compared.get(SourceOptions.SCHEMA));
+      }
+      List<String> changes = changes(old, compared, (k, v) -> FingerprintSecrets.shown(k, v, config.raw()));
+      if (schema != null && !schema.accepted()) {
+        changes.replaceAll(c -> c.startsWith(SourceOptions.SCHEMA + " was ") ? c + schema.why() : c);
+      }
       if (!changes.isEmpty()) {
         throw new ConfigException("checkpoint " + config.checkpoint() + " was written by a pipeline with a different "
             + "source, schema, key, stage or sink, and its offsets, state and the sinks' commit records do not fit this one: "

@@ -1,6 +1,7 @@
 package dev.eventproc.sink;
 
 import java.io.Serializable;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import org.apache.spark.api.java.function.VoidFunction2;
@@ -70,4 +71,13 @@ public interface BatchSink extends VoidFunction2<Dataset<Row>, Long>, Serializab
    * every promise on their own report nothing (the default).
    */
   default void checkStage(StageGuarantee stage, BiConsumer<String, String> problem) {}
+
+  /**
+   * Why this sink cannot take a schema change the checkpoint guard accepts (a type its format cannot
+   * widen in place), one sentence per column naming the fix; empty (the default) when it evolves its
+   * target to any accepted change. Asked before the new schema is stored with the checkpoint.
+   */
+  default List<String> schemaChangeRefusals(SchemaChange change) {
+    return List.of();
+  }
 }

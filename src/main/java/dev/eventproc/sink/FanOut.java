@@ -80,6 +80,16 @@ public final class FanOut implements BatchSink {
     }
   }
 
+  /** Every route's refusals (a route's query sees the new columns too). */
+  @Override
+  public List<String> schemaChangeRefusals(SchemaChange change) {
+    List<String> out = new ArrayList<>();
+    for (Route r : routes) {
+      out.addAll(r.sink().schemaChangeRefusals(change));
+    }
+    return out;
+  }
+
   @Override
   public String name() {
     return name;

@@ -34,6 +34,9 @@ public final class SinkSpec implements Serializable {
   public static final String VERSION_COLUMN = "version.column";
   public static final String TIEBREAK_COLUMN = "tiebreak.column";
   public static final String DELETE_CONDITION = "delete.condition";
+  /** Whether the sink evolves its target to a batch with new or widened columns (else it fails, showing the DDL). */
+  public static final String SCHEMA_EVOLUTION = "schema.evolution";
+  public static final boolean SCHEMA_EVOLUTION_DEFAULT = true;
   /** Every adapter keeps the tombstones of a table in a sibling table named with this suffix. */
   public static final String TOMBSTONE_SUFFIX = "__tombstones";
 
@@ -45,6 +48,7 @@ public final class SinkSpec implements Serializable {
   private final String tiebreakColumn;
   private final String deleteCondition;
   private final boolean keysUniquePerBatch;
+  private final boolean schemaEvolution;
 
   private SinkSpec(Builder b) {
     this.keyPrefix = b.keyPrefix;
@@ -55,6 +59,7 @@ public final class SinkSpec implements Serializable {
     this.tiebreakColumn = b.tiebreakColumn;
     this.deleteCondition = b.deleteCondition;
     this.keysUniquePerBatch = b.keysUniquePerBatch;
+    this.schemaEvolution = b.schemaEvolution;
   }
 
   /** Reads the shared keys of one sink scope (e.g. {@code sink.}); problems go to the reader. */
@@ -77,6 +82,7 @@ public final class SinkSpec implements Serializable {
     b.versionColumn = scope.identifier(VERSION_COLUMN);
     b.tiebreakColumn = scope.identifier(TIEBREAK_COLUMN);
     b.deleteCondition = scope.string(DELETE_CONDITION, null);
+    b.schemaEvolution = scope.bool(SCHEMA_EVOLUTION, SCHEMA_EVOLUTION_DEFAULT);
     b.validate(scope::problem);
     return b.name == null || b.mode == null ? null : new SinkSpec(b);
   }
@@ -132,6 +138,14 @@ public final class SinkSpec implements Serializable {
     return keysUniquePerBatch;
   }
 
+  /**
+   * Whether the sink adds a batch's new columns to its target and widens the types a batch widens
+   * ({@link SchemaChange}) before writing it; when false such a batch fails with the DDL to run.
+   */
+  public boolean schemaEvolution() {
+    return schemaEvolution;
+  }
+
   /** This spec, told that batches hold at most one row per key (see {@link Builder#keysUniqueInEachBatch()}). */
   public SinkSpec withKeysUniquePerBatch() {
     Builder b = toBuilder();
@@ -149,6 +163,7 @@ public final class SinkSpec implements Serializable {
     b.tiebreakColumn = tiebreakColumn;
     b.deleteCondition = deleteCondition;
     b.keysUniquePerBatch = keysUniquePerBatch;
+    b.schemaEvolution = schemaEvolution;
     return b;
   }
 
@@ -203,6 +218,7 @@ public final class SinkSpec implements Serializable {
     private String tiebreakColumn;
     private String deleteCondition;
     private boolean keysUniquePerBatch;
+    private boolean schemaEvolution = SCHEMA_EVOLUTION_DEFAULT;
 
     public Builder name(String name) {
       this.name = name;
@@ -231,6 +247,12 @@ public final class SinkSpec implements Serializable {
 
     public Builder deleteCondition(String condition) {
       this.deleteCondition = condition;
+      return this;
+    }
+
+    /** See {@link SinkSpec#schemaEvolution()}. */
+    public Builder schemaEvolution(boolean evolve) {
+      this.schemaEvolution = evolve;
       return this;
     }
 

@@ -2,6 +2,7 @@ package dev.eventproc.sink;
 
 import java.util.List;
 import java.util.function.Supplier;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -15,6 +16,11 @@ import org.apache.spark.sql.types.StructType;
 public interface SparkTable {
   /** How Spark SQL names it in a statement (quoted). */
   String sqlRef();
+
+  /** How {@code ALTER TABLE} names it (the table, not a branch of it). */
+  default String ddlRef() {
+    return sqlRef();
+  }
 
   /** For people: a path or a table name. */
   String describe();
@@ -41,6 +47,19 @@ public interface SparkTable {
   /** Whether {@link #append} creates the table when it does not exist (else it must be created first). */
   default boolean appendCreates() {
     return false;
+  }
+
+  /**
+   * Whether {@code ALTER TABLE ... ALTER COLUMN ... TYPE} widens a column from {@code from} to {@code to}
+   * in place (an accepted widening, see {@link SchemaChange}); false (the default) when the format cannot.
+   */
+  default boolean canWiden(DataType from, DataType to) {
+    return false;
+  }
+
+  /** Which widenings the format makes in place, for messages. */
+  default String widening() {
+    return "this format widens no type in place";
   }
 
   /** The current rows. */

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * The MERGE machinery shared by the lakehouse adapters (Delta, Iceberg): each batch reduced to one
  * row per key, one MERGE through Spark SQL whose commit carries the writer's record, tombstones for
  * deletes in a sibling table committed first with the same record, retries on the format's declared
- * conflicts (after reading the record again), and the table created from the first batch.
+ * conflicts (after reading the record again), the table created from the first batch and evolved to a
+ * batch with new or widened columns ({@link SparkTableEvolution}).
  *
  * <p>Statements of one batch run one after another on the batch's session, never in parallel
  * threads: Delta's transaction id is a session setting (delta-io/delta#3934), Iceberg's commit
@@ -85,6 +86,12 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     return table.describe();
   }
 
+  /** The widenings this table's format cannot make in place. */
+  @Override
+  public List<String> schemaChangeRefusals(SchemaChange change) {
+    return SparkTableEvolution.refusals(spec, table, change);
+  }
+
   /** Appends are written in one pass; the table's commit metadata says how many rows they added. */
   @Override
   protected boolean writesInOnePass() {
@@ -102,6 +109,7 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     if (spec.mode() != WriteMode.APPEND || !table.appendCreates() || !create || !partitionColumns.isEmpty()) {
       ensureTable(session, table, batch.rows().schema());
     }
+    SparkTableEvolution.evolve(session, table, batch.rows().schema(), spec);
     RetryPolicy<CommitResult> retry = RetryPolicy.<CommitResult>builder()
         .handleIf(this::isConflict)
         .withBackoff(Duration.ofMillis(100), Duration.ofSeconds(5))

@@ -72,6 +72,17 @@ final class DeltaTarget implements SparkTable, Serializable {
     return named(n);
   }
 
+  /**
+   * Delta 3.3 changes a column's type only through its type-widening preview table feature (and then
+   * not INT to BIGINT nor FLOAT to DOUBLE), which eventproc leaves off: it upgrades the table's protocol
+   * past what older readers read. Added columns only.
+   */
+  @Override
+  public String widening() {
+    return "Delta 3.3 widens types only through its type-widening preview table feature, which eventproc leaves off "
+        + "because older readers could no longer read the table";
+  }
+
   @Override
   public String sqlRef() {
     return path != null ? "delta." + Identifiers.quoteSparkPath(path) : Identifiers.quoteSparkQualified(name);

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.lit;
 
 import dev.eventproc.config.Identifiers;
 import dev.eventproc.sink.CommitResult;
+import dev.eventproc.sink.SchemaChange;
 import dev.eventproc.sink.SparkTable;
 import dev.eventproc.sink.WriterId;
 import java.io.Serializable;
@@ -24,6 +25,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.analysis.NoSuchTableException;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -78,6 +80,18 @@ final class IcebergTable implements SparkTable, Serializable {
 
   String dotted() {
     return String.join(".", name);
+  }
+
+  /** The schema is the table's, whatever branch is written. */
+  @Override
+  public String ddlRef() {
+    return Identifiers.quoteSparkQualified(name);
+  }
+
+  /** Iceberg promotes int to long, float to double and a decimal's precision (its type promotion rules). */
+  @Override
+  public boolean canWiden(DataType from, DataType to) {
+    return SchemaChange.isWidening(from, to);
   }
 
   @Override
