@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Makes sure the sink's tables are there before a batch: creates the missing ones (or says which DDL
- * to run when the sink may not), rebuilds staging when its columns no longer match the batch, and
- * checks an existing target once per batch schema.
+ * to run when the sink may not), evolves the target to a batch with new or widened columns
+ * ({@link PgEvolution}), rebuilds staging when its columns no longer match the batch, and checks an
+ * existing target once per batch schema.
  */
 final class TableGuard implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -92,21 +93,21 @@ final class TableGuard implements Serializable {
     }
   }
 
-  /** The target must hold every batch column and, in keyed modes, a unique index on exactly the key columns. */
+  /**
+   * The target must hold every batch column with the batch's type or a wider one ({@link PgEvolution}
+   * adds and widens columns, unless the sink may not) and, in keyed modes, a unique index on exactly
+   * the key columns.
+   */
   private void checkTarget(Connection c, StructType schema) throws SQLException {
-    List<String> have = new ArrayList<>();
-    for (PostgresTables.Column col : columnTypes(c, tables.targetRef())) {
-      have.add(col.name());
+    List<String> ddl = PgEvolution.statements(tables, columnTypes(c, tables.targetRef()), schema, spec);
+    if (!ddl.isEmpty() && !spec.schemaEvolution()) {
+      throw PgEvolution.refusal(spec, tables, ddl);
     }
-    List<String> missing = new ArrayList<>();
-    for (String f : schema.fieldNames()) {
-      if (!have.contains(f)) {
-        missing.add(f);
+    try (Statement st = c.createStatement()) {
+      for (String statement : ddl) {
+        st.execute(statement);
+        LOG.info("sink={}: evolved table {}: {}", spec.name(), tables.describe(), statement);
       }
-    }
-    if (!missing.isEmpty()) {
-      throw new IllegalStateException("sink " + spec.name() + ": table " + tables.describe() + " lacks column(s) " + missing
-          + " of the batch (it has " + have + "). Add them (ALTER TABLE ... ADD COLUMN), or write to another table.");
     }
     if (spec.mode() == WriteMode.APPEND) {
       return;

@@ -1,0 +1,174 @@
+package dev.eventproc.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.eventproc.config.EventprocConfig;
+import dev.eventproc.sink.SinkType;
+import dev.eventproc.sink.iceberg.IcebergSink;
+import dev.eventproc.testutils.SinkConfigs;
+import dev.eventproc.testutils.TestKafka;
+import dev.eventproc.testutils.TestPostgres;
+import dev.eventproc.testutils.TestSpark;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Schema evolution on a running pipeline (issue 17): a pipeline runs on schema v1, stops, restarts on the
+ * same checkpoint with a column added and a type widened (Delta: added only, its format widens no type in
+ * place), and every sink holds both generations as the oracle says: rows written before the change read
+ * back with null in the new column, and the latest-version stage's state written under v1 still drops
+ * stale versions after the change (with the default state store and with RocksDB).
+ */
+class SchemaEvolutionIT {
+  private static final String V1 = "id STRING, version BIGINT, amount INT, event_time TIMESTAMP";
+  private static final String V2 = "id STRING, version BIGINT, note STRING, amount BIGINT, event_time TIMESTAMP";
+  private static final String V2_ADD_ONLY = "id STRING, version BIGINT, note STRING, amount INT, event_time TIMESTAMP";
+  private static final long WIDE = 5_000_000_000L;
+  private final SparkSession spark = TestSpark.session();
+
+  static Stream<Arguments> cases() {
+    return Stream.concat(Stream.of(SinkType.values()).map(t -> Arguments.of(t, "default")),
+        Stream.of(Arguments.of(SinkType.FILES, "rocksdb")));
+  }
+
+  private static String row(String id, long version, long amount, String note) {
+    return "{\"id\":\"" + id + "\",\"version\":" + version + ",\"amount\":" + amount
+        + (note == null ? "" : ",\"note\":\"" + note + "\"") + ",\"event_time\":\"2026-03-01T10:00:00Z\"}";
+  }
+
+  @ParameterizedTest(name = "{0} state store {1}")
+  @MethodSource("cases")
+  void bothGenerationsReachTheSinkAfterARestartWithTheNewSchema(SinkType type, String store) throws Exception {
+    String t = type.name().toLowerCase();
+    Path dir = TestSpark.newDir("evolve-" + t + "-" + store);
+    boolean widens = type != SinkType.DELTA;
+    long bAmount = widens ? WIDE : 50;
+    write(dir.resolve("in"), "v1-0", row("a", 2, 20, null), row("b", 1, 10, null));
+    write(dir.resolve("in"), "v1-1", row("c", 1, 30, null));
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("pipeline.name", "evolve_" + t);
+    c.put("checkpoint.location", dir.resolve("checkpoint").toString());
+    c.put("trigger", "available-now");
+    c.put("source.type", "files");
+    c.put("source.files.path", dir.resolve("in").toString());
+    c.put("source.files.max.files.per.trigger", "1");
+    c.put("source.schema", V1);
+    c.put("source.key.columns", "id");
+    c.put("source.event.time.column", "event_time");
+    c.put("stage.type", "dedupe-latest");
+    c.put("stage.version.column", "version");
+    c.put("stage.state.store", store);
+    c.put("sink.type", t);
+    c.put("sink.mode", type == SinkType.FILES ? "append" : "upsert");
+    if (type != SinkType.FILES) {
+      c.put("sink.key.columns", "id");
+      c.put("sink.version.column", "version");
+    }
+    SinkConfigs.target(type, c, dir, "ev" + t, "t");
+    PipelineRunner.run(spark, PipelineConfig.from(EventprocConfig.of(c)), b -> { });
+
+    // v2: a stale version of a (dropped by the state written under v1), a newer b with the new column and a
+    // value only the wider type holds, a new key d.
+    c.put("source.schema", widens ? V2 : V2_ADD_ONLY);
+    write(dir.resolve("in"), "v2-0", row("a", 1, 11, "stale"), row("b", 2, bAmount, "wide"));
+    write(dir.resolve("in"), "v2-1", row("d", 1, 40, "new"), row("c", 0, 31, "stale"));
+    List<ProgressListener.BatchStats> batches = new ArrayList<>();
+    PipelineRunner.run(spark, PipelineConfig.from(EventprocConfig.of(c)), batches::add);
+    assertThat(batches).hasSize(2);
+    assertThat(batches.stream().mapToLong(ProgressListener.BatchStats::duplicatesDropped).sum())
+        .as("stale a and c dropped by the state written under v1").isEqualTo(2);
+
+    Map<String, String> expected = new TreeMap<>(Map.of("a", "2:20:null", "b", "2:" + bAmount + ":wide", "c", "1:30:null",
+        "d", "1:40:new"));
+    assertThat(read(type, c, dir)).isEqualTo(expected);
+  }
+
+  /** A new file in the source directory, older than now (the file source orders by modification time). */
+  private static void write(Path dir, String name, String... lines) throws Exception {
+    Files.createDirectories(dir);
+    Path f = dir.resolve(name + ".json");
+    Files.writeString(f, String.join("\n", lines) + "\n");
+    Files.setLastModifiedTime(f, FileTime.fromMillis(System.currentTimeMillis() - 60_000 + name.hashCode() % 1000));
+  }
+
+  private Map<String, String> read(SinkType type, Map<String, String> c, Path dir) throws Exception {
+    return switch (type) {
+      case DELTA -> fromRows(spark.read().format("delta").load(dir.resolve("table").toString()).collectAsList());
+      case ICEBERG -> {
+        IcebergSink.registerCatalog(spark, "evi", dir.resolve("iceberg").toString());
+        yield fromRows(spark.table("evi.db.t").collectAsList());
+      }
+      case POSTGRES -> fromPostgres(c.get("sink.postgres.schema"));
+      case FILES -> newestPerKey(spark.read().option("mergeSchema", "true").parquet(dir.resolve("files").toString())
+          .collectAsList());
+      case KAFKA -> fromTopic(c.get("sink.kafka.topic"));
+    };
+  }
+
+  private static String value(Row r) {
+    return r.<Long>getAs("version") + ":" + ((Number) r.getAs("amount")).longValue() + ":" + r.getAs("note");
+  }
+
+  private static Map<String, String> fromRows(List<Row> rows) {
+    Map<String, String> out = new TreeMap<>();
+    for (Row r : rows) {
+      assertThat(out.put(r.getAs("id"), value(r))).as("one row per key").isNull();
+    }
+    return out;
+  }
+
+  /** Append-only files: the newest version per key. */
+  private static Map<String, String> newestPerKey(List<Row> rows) {
+    Map<String, Row> newest = new TreeMap<>();
+    for (Row r : rows) {
+      Row old = newest.get(r.<String>getAs("id"));
+      if (old == null || r.<Long>getAs("version") > old.<Long>getAs("version")) {
+        newest.put(r.getAs("id"), r);
+      }
+    }
+    Map<String, String> out = new TreeMap<>();
+    newest.forEach((k, r) -> out.put(k, value(r)));
+    return out;
+  }
+
+  private static Map<String, String> fromPostgres(String schema) throws Exception {
+    Map<String, String> out = new TreeMap<>();
+    try (Connection c = TestPostgres.connect(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT id, version, amount, note FROM \"" + schema + "\".t")) {
+      while (rs.next()) {
+        assertThat(out.put(rs.getString(1), rs.getLong(2) + ":" + rs.getLong(3) + ":" + rs.getString(4))).isNull();
+      }
+    }
+    return out;
+  }
+
+  /** The last record per key; a record written before the change has no note field. */
+  private static Map<String, String> fromTopic(String topic) throws Exception {
+    Map<String, String> out = new TreeMap<>();
+    ObjectMapper json = new ObjectMapper();
+    for (ConsumerRecord<String, String> r : TestKafka.read(topic, true)) {
+      JsonNode n = json.readTree(r.value());
+      out.put(r.key(), n.path("version").asLong() + ":" + n.path("amount").asLong() + ":"
+          + (n.hasNonNull("note") ? n.get("note").asText() : "null"));
+    }
+    return out;
+  }
+}
