@@ -44,7 +44,12 @@ class SchemaChangeGuardTest {
     } else {
       c.put("sink.key.columns", "id");
       c.put("sink.version.column", "version");
-      c.put("sink.delta.path", dir.resolve("table").toString());
+      if (sinkType.equals("delta")) {
+        c.put("sink.delta.path", dir.resolve("table").toString());
+      } else {
+        c.put("sink.iceberg.table", "evolving.db.t");
+        c.put("sink.iceberg.warehouse", dir.resolve("iceberg").toString());
+      }
     }
     return c;
   }
@@ -74,7 +79,7 @@ class SchemaChangeGuardTest {
   @Test
   void addedColumnsAndWidenedTypesAreAcceptedAndStored() throws Exception {
     Path dir = TestSpark.newDir("schema-accepted");
-    Map<String, String> c = base(dir, "files");
+    Map<String, String> c = base(dir, "iceberg");
     check(c);
     String v2 = "id STRING, channel STRING, version BIGINT, lsn BIGINT, amount BIGINT, price DOUBLE, total DECIMAL(14,2), "
         + "note STRING, event_time TIMESTAMP, extra ARRAY<STRING>";
@@ -155,6 +160,9 @@ class SchemaChangeGuardTest {
     String message = refusal("delta", base(dir, "delta"), m -> m.put("source.schema", V1.replace("amount INT", "amount BIGINT")));
     assertThat(message).contains("sink evolving: table " + dir.resolve("table") + " cannot widen column 'amount' from INT "
         + "to BIGINT in place (Delta 3.3 widens types only through its type-widening preview table feature");
+    Path files = TestSpark.newDir("schema-files");
+    assertThat(refusal("files", base(files, "files"), m -> m.put("source.schema", V1.replace("price FLOAT", "price DOUBLE"))))
+        .contains("sink evolving: files under " + files.resolve("files") + " cannot widen column 'price' from FLOAT to DOUBLE");
   }
 
   @Test

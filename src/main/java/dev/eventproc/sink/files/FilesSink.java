@@ -5,6 +5,7 @@ import dev.eventproc.config.ConfigReader;
 import dev.eventproc.sink.AbstractBatchSink;
 import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.CommitResult;
+import dev.eventproc.sink.SchemaChange;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.WriteMode;
@@ -14,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -124,6 +126,12 @@ public final class FilesSink extends AbstractBatchSink {
 
   public Format format() {
     return format;
+  }
+
+  /** Added columns need nothing; a widened type is refused ({@link FilesEvolution}). */
+  @Override
+  public List<String> schemaChangeRefusals(SchemaChange change) {
+    return FilesEvolution.refusals(name(), target(), change);
   }
 
   @Override
