@@ -23,7 +23,8 @@ import org.apache.spark.sql.types.StructType;
  * <p>Keys, all optional unless said: {@code name} (default: {@code pipeline.name}), {@code mode}
  * (required), {@code key.columns} (required for upsert and insert-if-absent), {@code version.column},
  * {@code tiebreak.column}, {@code delete.condition} (a Spark SQL boolean expression over the row,
- * upsert mode only).
+ * upsert mode only), {@code schema.evolution} (default true: a sink with a target schema evolves it to a
+ * batch with new or widened columns; false: such a batch fails with the DDL to run).
  */
 public final class SinkSpec implements Serializable {
   private static final long serialVersionUID = 1L;
