@@ -51,6 +51,7 @@ public abstract class SparkTableSink extends AbstractBatchSink {
   private final List<String> partitionColumns;
   private final Duration tombstoneRetention;
   private final int commitRetries;
+  private transient volatile StructType evolvedFor;
 
   /** Settings every lakehouse adapter has. */
   public record TableSettings(boolean create, List<String> partitionColumns, Duration tombstoneRetention, int commitRetries) {
@@ -109,7 +110,11 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     if (spec.mode() != WriteMode.APPEND || !table.appendCreates() || !create || !partitionColumns.isEmpty()) {
       ensureTable(session, table, batch.rows().schema());
     }
-    SparkTableEvolution.evolve(session, table, batch.rows().schema(), spec);
+    StructType schema = batch.rows().schema();
+    if (!schema.equals(evolvedFor)) { // the table's schema is read once per batch schema, not every batch
+      SparkTableEvolution.evolve(session, table, schema, spec);
+      evolvedFor = schema;
+    }
     RetryPolicy<CommitResult> retry = RetryPolicy.<CommitResult>builder()
         .handleIf(this::isConflict)
         .withBackoff(Duration.ofMillis(100), Duration.ofSeconds(5))
