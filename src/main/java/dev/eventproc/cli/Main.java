@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** The {@code eventproc} command line. */
 @Command(name = "eventproc", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Exactly-once Spark Structured Streaming pipelines: source -> stage -> sink.",
-    subcommands = {RunCommand.class, DemoCommand.class, GenerateCommand.class, ReconcileCommand.class, BenchCommand.class})
+    subcommands = {RunCommand.class, StatusCommand.class, DemoCommand.class, GenerateCommand.class, ReconcileCommand.class,
+        BenchCommand.class})
 public final class Main implements Runnable {
   /** Exit status for configuration errors. */
   public static final int EXIT_CONFIG = 2;

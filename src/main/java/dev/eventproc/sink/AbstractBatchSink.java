@@ -81,6 +81,11 @@ public abstract class AbstractBatchSink implements BatchSink {
     return false;
   }
 
+  @Override
+  public final boolean recordsEveryBatch() {
+    return commitsEmptyBatches();
+  }
+
   public final SinkSpec spec() {
     return spec;
   }

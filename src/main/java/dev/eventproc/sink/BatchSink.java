@@ -7,6 +7,7 @@ import java.util.function.BiConsumer;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * A micro-batch writer that applies each batch exactly once. Pass it straight to
@@ -53,6 +54,25 @@ public interface BatchSink extends VoidFunction2<Dataset<Row>, Long>, Serializab
 
   /** Running totals of this sink object. */
   SinkMetrics metrics();
+
+  /**
+   * What the target's own commit records say about {@code writer} (read fresh, never from a cache):
+   * its last batch committed in full, and what is committed in part. Read-only; for
+   * {@code eventproc status}.
+   *
+   * @throws UnsupportedOperationException for a sink that keeps no commit records
+   */
+  default CommitRecord lastCommit(SparkSession session, WriterId writer) {
+    throw new UnsupportedOperationException("sink " + name() + " keeps no commit records to report");
+  }
+
+  /**
+   * Whether every batch, empty ones too, leaves a commit record (then a batch missing from the records
+   * but done in the checkpoint was never written); false when empty batches record nothing.
+   */
+  default boolean recordsEveryBatch() {
+    return false;
+  }
 
   /**
    * What finding this sink's commit records depends on, for the checkpoint guard: its name, type,

@@ -27,6 +27,11 @@ public interface SparkTable {
 
   boolean exists(SparkSession session);
 
+  /** This writer's last batch as the table's commits record it (the batch only, unless the format says more). */
+  default CommitRecord lastCommit(SparkSession session, WriterId writer) {
+    return CommitRecord.batch(committedBatch(session, writer));
+  }
+
   /** Creates the table from a schema when it does not exist (idempotent). */
   void create(SparkSession session, StructType schema, List<String> partitionColumns);
 

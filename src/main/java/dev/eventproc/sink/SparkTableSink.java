@@ -104,6 +104,13 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     return table.committedBatch(session, writer) >= batchId;
   }
 
+  /** Sets the session up as a batch would (e.g. a table's catalog), then reads the table's commits. */
+  @Override
+  public CommitRecord lastCommit(SparkSession session, WriterId writer) {
+    checkSession(session);
+    return table.lastCommit(session, writer);
+  }
+
   @Override
   protected CommitResult commit(BatchContext batch) {
     SparkSession session = batch.session();

@@ -1,12 +1,14 @@
 package dev.eventproc.sink.delta;
 
 import dev.eventproc.config.Identifiers;
+import dev.eventproc.sink.CommitRecord;
 import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SparkTable;
 import dev.eventproc.sink.WriterId;
 import io.delta.tables.DeltaTable;
 import io.delta.tables.DeltaTableBuilder;
 import java.io.Serializable;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -23,6 +25,7 @@ import org.apache.spark.sql.delta.DeltaLog;
 import org.apache.spark.sql.delta.Snapshot;
 import org.apache.spark.sql.delta.actions.Action;
 import org.apache.spark.sql.delta.actions.CommitInfo;
+import org.apache.spark.sql.delta.actions.SetTransaction;
 import org.apache.spark.sql.types.StructType;
 import scala.Option;
 import scala.collection.Iterator;
@@ -137,6 +140,24 @@ final class DeltaTarget implements SparkTable, Serializable {
     }
     Option<Object> v = s.transactions().get(writer.appId());
     return v.isDefined() ? (Long) v.get() : -1;
+  }
+
+  /** The batch and, when Delta recorded it, the time of the transaction id's last update. */
+  @Override
+  public CommitRecord lastCommit(SparkSession session, WriterId writer) {
+    Snapshot s = snapshot(session);
+    if (s == null) {
+      return CommitRecord.NONE;
+    }
+    Iterator<SetTransaction> txns = s.setTransactions().iterator();
+    while (txns.hasNext()) {
+      SetTransaction t = txns.next();
+      if (t.appId().equals(writer.appId())) {
+        Instant at = t.lastUpdated().isDefined() ? Instant.ofEpochMilli((Long) t.lastUpdated().get()) : null;
+        return new CommitRecord(t.version(), at, -1, "");
+      }
+    }
+    return CommitRecord.NONE;
   }
 
   @Override

@@ -1,13 +1,19 @@
 package dev.eventproc.sink.files;
 
+import dev.eventproc.sink.CommitRecord;
 import dev.eventproc.sink.WriterId;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -89,16 +95,52 @@ final class BatchLayout {
     return readMarker(fs, batchDir(batchId));
   }
 
+  /**
+   * The newest batch whose marker names this writer (its own directory, or the old layout's batch
+   * directory): batch, the marker's time, and the rows it records; {@link CommitRecord#NONE} when none.
+   */
+  CommitRecord lastCommit(FileSystem fs, WriterId writer) throws IOException {
+    Path rootPath = new Path(root);
+    if (!fs.exists(rootPath)) {
+      return CommitRecord.NONE;
+    }
+    List<Long> batches = new ArrayList<>();
+    for (FileStatus s : fs.listStatus(rootPath)) {
+      String n = s.getPath().getName();
+      if (s.isDirectory() && n.startsWith(PARTITION + "=") && n.substring(PARTITION.length() + 1).matches("\\d{1,18}")) {
+        batches.add(Long.parseLong(n.substring(PARTITION.length() + 1)));
+      }
+    }
+    batches.sort(Comparator.reverseOrder());
+    for (long b : batches) {
+      for (Path dir : List.of(writerDir(b, writer), batchDir(b))) {
+        Path marker = new Path(dir, MARKER);
+        if (fs.exists(marker)) {
+          String[] lines = readAll(fs, marker).split("\n");
+          if (writer.appId().equals(lines[0])) {
+            long rows = lines.length > 2 && lines[2].matches("\\d{1,18}") ? Long.parseLong(lines[2]) : -1;
+            return new CommitRecord(b, Instant.ofEpochMilli(fs.getFileStatus(marker).getModificationTime()), rows, "");
+          }
+        }
+      }
+    }
+    return CommitRecord.NONE;
+  }
+
   /** The writer named by a directory's marker, or null when it has none. */
   static String readMarker(FileSystem fs, Path dir) throws IOException {
     Path marker = new Path(dir, MARKER);
     if (!fs.exists(marker)) {
       return null;
     }
-    try (FSDataInputStream in = fs.open(marker)) {
-      String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      int end = text.indexOf('\n');
-      return end < 0 ? text : text.substring(0, end);
+    String text = readAll(fs, marker);
+    int end = text.indexOf('\n');
+    return end < 0 ? text : text.substring(0, end);
+  }
+
+  private static String readAll(FileSystem fs, Path file) throws IOException {
+    try (FSDataInputStream in = fs.open(file)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
   }
 

@@ -4,6 +4,7 @@ import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.sink.AbstractBatchSink;
 import dev.eventproc.sink.BatchContext;
+import dev.eventproc.sink.CommitRecord;
 import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SchemaChange;
 import dev.eventproc.sink.SinkSpec;
@@ -176,6 +177,15 @@ public final class FilesSink extends AbstractBatchSink {
           || writer.appId().equals(layout.legacyMarkerWriter(fs, batchId));
     } catch (IOException e) {
       throw new UncheckedIOException("sink " + name() + ": cannot read the commit marker of batch " + batchId + " under " + path, e);
+    }
+  }
+
+  @Override
+  public CommitRecord lastCommit(SparkSession session, WriterId writer) {
+    try {
+      return layout.lastCommit(fs(session, new Path(path)), writer);
+    } catch (IOException e) {
+      throw new UncheckedIOException("sink " + name() + ": cannot read the commit markers under " + path, e);
     }
   }
 

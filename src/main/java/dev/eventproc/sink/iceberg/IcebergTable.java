@@ -3,18 +3,22 @@ package dev.eventproc.sink.iceberg;
 import static org.apache.spark.sql.functions.lit;
 
 import dev.eventproc.config.Identifiers;
+import dev.eventproc.sink.CommitRecord;
 import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SchemaChange;
 import dev.eventproc.sink.SparkTable;
 import dev.eventproc.sink.WriterId;
 import java.io.Serializable;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import org.apache.iceberg.DataOperations;
 import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotSummary;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.spark.CommitMetadata;
 import org.apache.iceberg.spark.Spark3Util;
@@ -149,6 +153,22 @@ final class IcebergTable implements SparkTable, Serializable {
   public long committedBatch(SparkSession session, WriterId writer) {
     Table t = load(session);
     return t == null ? -1 : batchAt(t, head(t), writer);
+  }
+
+  /**
+   * The batch and time of this writer's newest snapshot; rows only for an append (a MERGE rewrites
+   * files, so its {@code added-records} counts rows it did not change).
+   */
+  @Override
+  public CommitRecord lastCommit(SparkSession session, WriterId writer) {
+    Table t = load(session);
+    Snapshot s = t == null ? null : lastSnapshotOf(t, head(t), writer);
+    if (s == null) {
+      return CommitRecord.NONE;
+    }
+    String added = DataOperations.APPEND.equals(s.operation()) ? s.summary().get(SnapshotSummary.ADDED_RECORDS_PROP) : null;
+    return new CommitRecord(Long.parseLong(s.summary().get(BATCH_PROPERTY)), Instant.ofEpochMilli(s.timestampMillis()),
+        added == null ? -1 : Long.parseLong(added), "");
   }
 
   /** The highest batch this writer committed in the ancestry of {@code from}, or -1. */

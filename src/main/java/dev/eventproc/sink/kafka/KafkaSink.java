@@ -16,6 +16,7 @@ import dev.eventproc.config.Identifiers;
 import dev.eventproc.sink.AbstractBatchSink;
 import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.BatchReducer;
+import dev.eventproc.sink.CommitRecord;
 import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.SinkType;
@@ -189,6 +190,40 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     ensureTopic();
     checkTransactionTimeout(); // before any producer starts (a recovery starts some)
     return firstWithout(progressOrRecovered(writer, batchId), batchId) < 0;
+  }
+
+  /**
+   * The batch every writer part has committed in full, from the progress groups only: a recovery from
+   * the topic would start transactional producers and fence a running pipeline. Parts ahead of the
+   * others, parts in the middle of a batch and parts without progress are named in
+   * {@link CommitRecord#partly()}.
+   */
+  @Override
+  public CommitRecord lastCommit(SparkSession session, WriterId writer) {
+    Map<Integer, Progress> progress = progress(admin(), writer, options.partitions());
+    long last = Long.MAX_VALUE;
+    long rows = 0;
+    for (int p = 0; p < options.partitions(); p++) {
+      Progress o = progress.get(p);
+      last = Math.min(last, o == null ? -1 : o.offset() - 1);
+    }
+    List<String> partly = new java.util.ArrayList<>();
+    for (int p = 0; p < options.partitions(); p++) {
+      Progress o = progress.get(p);
+      String part = options.partitions() > 1 ? "part " + p + ": " : "";
+      if (o == null) {
+        partly.add(part + "no progress in group " + group(writer, p, options.writers()) + " (none committed, or expired: the "
+            + "next run recovers it from the topic's records)");
+      } else if (o.tag().partial()) {
+        partly.add(part + "batch " + o.offset() + " is committed in part: slices below " + o.tag().done() + " of " + o.tag().slices());
+      } else if (o.offset() - 1 > last) {
+        partly.add(part + "batch " + (o.offset() - 1) + " is committed");
+      }
+      if (o != null && o.offset() - 1 == last && !o.tag().partial()) {
+        rows += o.tag().rows();
+      }
+    }
+    return new CommitRecord(last, null, last < 0 ? -1 : rows, String.join("; ", partly));
   }
 
   /**

@@ -1,11 +1,13 @@
 package dev.eventproc.sink.postgres;
 
+import dev.eventproc.sink.CommitRecord;
 import dev.eventproc.sink.WriterId;
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.util.HashSet;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -98,6 +100,29 @@ final class Ledger implements Serializable {
       }
     }
     return whole || !committed.isEmpty() ? new BatchRecord(whole, slices, Set.copyOf(committed)) : BatchRecord.NONE;
+  }
+
+  /** The writer's last batch committed in full, and the slices of a newer one committed so far. */
+  CommitRecord last(Connection c, WriterId writer) throws SQLException {
+    String partly = "";
+    try (PreparedStatement q = c.prepareStatement(sql.newestLedgerBatches())) {
+      q.setString(1, writer.sinkName());
+      q.setString(2, writer.queryId());
+      q.setString(3, tables.describe());
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          long batch = rs.getLong(1);
+          long committed = rs.getLong(3);
+          int slices = rs.getInt(4);
+          if (rs.getBoolean(2) || committed >= slices) {
+            Timestamp at = rs.getTimestamp(5);
+            return new CommitRecord(batch, at == null ? null : at.toInstant(), rs.getLong(6), partly);
+          }
+          partly = "batch " + batch + " is committed in part: " + committed + " of its " + slices + " slices";
+        }
+      }
+    }
+    return new CommitRecord(-1, null, -1, partly);
   }
 
   private IllegalStateException otherTarget(WriterId writer, long batchId, String recorded) {

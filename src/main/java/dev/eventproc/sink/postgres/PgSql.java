@@ -103,6 +103,16 @@ final class PgSql implements Serializable {
         + " WHERE writer = ? AND query_id = ? AND batch_id = ?";
   }
 
+  /**
+   * The two newest batches of one writer and target in the ledger: batch, whether it was committed whole,
+   * slices committed, slice count, commit time of its last row, rows written. Only the newest can be
+   * committed in part: a batch is finished before the next one starts.
+   */
+  String newestLedgerBatches() {
+    return "SELECT batch_id, bool_or(partition_id = -1), count(*), max(partitions), max(committed_at), sum(rows_written) FROM "
+        + tables.ledgerRef() + " WHERE writer = ? AND query_id = ? AND target_table = ? GROUP BY batch_id ORDER BY batch_id DESC LIMIT 2";
+  }
+
   String dropStaging() {
     return "DROP TABLE IF EXISTS " + tables.stageRef();
   }

@@ -3,6 +3,7 @@ package dev.eventproc.sink.postgres;
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.sink.AbstractBatchSink;
 import dev.eventproc.sink.BatchContext;
+import dev.eventproc.sink.CommitRecord;
 import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.SinkType;
@@ -120,6 +121,18 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
       Ledger.BatchRecord record = ledger.read(c, writer, batchId);
       c.rollback();
       return record.complete();
+    });
+  }
+
+  @Override
+  public CommitRecord lastCommit(SparkSession session, WriterId writer) {
+    return pool.run("read the ledger", c -> {
+      if (!TableGuard.exists(c, tables.ledgerRef())) {
+        return CommitRecord.NONE;
+      }
+      CommitRecord last = ledger.last(c, writer);
+      c.rollback();
+      return last;
     });
   }
 
