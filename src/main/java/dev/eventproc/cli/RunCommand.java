@@ -36,7 +36,10 @@ final class RunCommand implements Callable<Integer> {
     EventprocConfig raw = restricted.load(config);
     PipelineConfig pipeline = PipelineConfig.from(raw);
     LOG.info("config {}: {}", config, raw.masked());
-    SparkSession spark = Sessions.getOrCreate(pipeline.name(), pipeline.sparkConf(), pipeline.sinkTypes());
+    SparkSession spark = Sessions.getOrCreate(pipeline.name(), pipeline.sparkConf(), pipeline.sinkTypes(), pipeline.sparkMetrics());
+    if (spark.sparkContext().uiWebUrl().isDefined()) {
+      LOG.info("pipeline={}: Spark UI at {}", pipeline.name(), spark.sparkContext().uiWebUrl().get());
+    }
     if (resetCheckpoint) {
       LOG.warn("pipeline={}: deleting checkpoint {} (--reset-checkpoint)", pipeline.name(), pipeline.checkpoint());
       CheckpointGuard.reset(spark, pipeline);

@@ -50,9 +50,15 @@ public final class Pipeline {
   public static Pipeline start(SparkSession spark, PipelineConfig config, Consumer<ProgressListener.BatchStats> onBatch) {
     CheckpointGuard.check(spark, config);
     ParsedEvents events = EventStream.read(spark, config.source());
-    Dataset<Row> staged = stage(events, config);
+    Dataset<Row> staged = BatchCounts.observe(stage(events, config), config.name());
     QuarantineSplit split = new QuarantineSplit(config.sink(), config.quarantine());
-    ProgressListener listener = new ProgressListener(config.name(), split, onBatch);
+    // With the plugin on, the pipeline's figures go to Spark's metrics system too (replacing a former run's).
+    Consumer<ProgressListener.BatchStats> report = SparkMetrics.registry(spark)
+        .map(r -> PipelineMetrics.register(r, config.name(), config.sinksAndQuarantine(),
+            config.stage().type() != StageOptions.Type.AGGREGATE))
+        .<Consumer<ProgressListener.BatchStats>>map(m -> onBatch == null ? m : m.andThen(onBatch))
+        .orElse(onBatch);
+    ProgressListener listener = new ProgressListener(config.name(), split, report);
     DataStreamWriter<Row> writer = staged.writeStream()
         .queryName(config.name())
         .option("checkpointLocation", config.checkpoint())

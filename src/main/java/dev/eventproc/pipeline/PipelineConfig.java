@@ -14,6 +14,7 @@ import dev.eventproc.sink.registry.Sinks;
 import dev.eventproc.stage.SourceOptions;
 import dev.eventproc.stage.StageOptions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +31,8 @@ import java.util.TreeSet;
  * {@code available-now} to drain what is there and stop, or {@code once}), {@code trigger.interval}
  * (for processing-time; default 0: start the next batch as soon as the last one ends), and
  * {@code spark.*} (set on the Spark session when eventproc creates it), {@code metrics.file} (a local
- * file that gets one JSON line of {@link ProgressListener.BatchStats} per batch).
+ * file that gets one JSON line of {@link ProgressListener.BatchStats} per batch), {@code metrics.spark}
+ * ({@code true}: eventproc's metrics in Spark's metrics system, see {@link SparkMetrics}).
  *
  * <p>Quarantine keys: a sink scope {@code quarantine.*} with the same keys as {@code sink.*}. By
  * default a Delta table in append mode at {@code <checkpoint.location>-quarantine}, named
@@ -44,6 +46,9 @@ public final class PipelineConfig {
   public static final Duration TRIGGER_INTERVAL_DEFAULT = Duration.ZERO;
   public static final String SPARK = "spark";
   public static final String METRICS_FILE = "metrics.file";
+  /** Whether {@code eventproc run} adds {@link EventprocPlugin} to the session, putting the metrics in Spark's metrics system. */
+  public static final String METRICS_SPARK = "metrics.spark";
+  public static final boolean METRICS_SPARK_DEFAULT = false;
   public static final String QUARANTINE = "quarantine.";
   public static final String QUARANTINE_SUFFIX = "-quarantine";
 
@@ -61,11 +66,12 @@ public final class PipelineConfig {
   private final BatchSink sink;
   private final BatchSink quarantine;
   private final String metricsFile;
+  private final boolean metricsSpark;
   private final ReconcileOptions reconcile;
 
   private PipelineConfig(EventprocConfig raw, String name, String checkpoint, Trigger trigger, Duration triggerInterval,
       Map<String, String> sparkConf, SourceOptions source, StageOptions stage, BatchSink sink, BatchSink quarantine,
-      String metricsFile, ReconcileOptions reconcile) {
+      String metricsFile, boolean metricsSpark, ReconcileOptions reconcile) {
     this.raw = raw;
     this.name = name;
     this.checkpoint = checkpoint;
@@ -77,6 +83,7 @@ public final class PipelineConfig {
     this.sink = sink;
     this.quarantine = quarantine;
     this.metricsFile = metricsFile;
+    this.metricsSpark = metricsSpark;
     this.reconcile = reconcile;
   }
 
@@ -129,10 +136,11 @@ public final class PipelineConfig {
       r.problem(QUARANTINE + "name", "'" + quarantine.name() + "' is also the sink's name. Give each sink its own name.");
     }
     String metricsFile = r.localPath(METRICS_FILE, null);
+    boolean metricsSpark = r.bool(METRICS_SPARK, METRICS_SPARK_DEFAULT);
     ReconcileOptions reconcile = ReconcileOptions.read(r);
     RestrictedConfig.check(r); // when the operator restricted the config: after every key was read
     return new PipelineConfig(config, name, checkpoint, trigger, interval, spark, source, stage, sink, quarantine, metricsFile,
-        reconcile);
+        metricsSpark, reconcile);
   }
 
   /** What the stage promises the sinks across batches: dedupe-latest emits only newer versions of its keys. */
@@ -229,6 +237,18 @@ public final class PipelineConfig {
   /** What {@code eventproc reconcile} compares the sinks with ({@code reconcile.*}). */
   public ReconcileOptions reconcile() {
     return reconcile;
+  }
+
+  /** Whether eventproc's metrics go to Spark's metrics system ({@code metrics.spark}). */
+  public boolean sparkMetrics() {
+    return metricsSpark;
+  }
+
+  /** Every sink a batch is written to: the main sink (each route of a fan-out), then the quarantine sink. */
+  public List<BatchSink> sinksAndQuarantine() {
+    List<BatchSink> out = new ArrayList<>(sinks(sink));
+    out.add(quarantine);
+    return List.copyOf(out);
   }
 
   /** Local file that gets one JSON line per batch ({@code metrics.file}), or null. */

@@ -22,6 +22,15 @@ public final class Sessions {
    * snapshot partitions and no UI. The {@code spark.*} keys of the config are applied last and win.
    */
   public static SparkSession getOrCreate(String appName, Map<String, String> sparkConf, Set<SinkType> sinkTypes) {
+    return getOrCreate(appName, sparkConf, sinkTypes, false);
+  }
+
+  /**
+   * As {@link #getOrCreate(String, Map, Set)}; with {@code sparkMetrics}, {@link EventprocPlugin} is added to
+   * {@code spark.plugins} (the plugins listed by the config or spark-submit stay), before the session exists.
+   */
+  public static SparkSession getOrCreate(String appName, Map<String, String> sparkConf, Set<SinkType> sinkTypes,
+      boolean sparkMetrics) {
     SparkConf submitted = new SparkConf(); // what spark-submit (or -Dspark.*) passed
     String master = sparkConf.getOrDefault("spark.master", submitted.get("spark.master", null));
     SparkSession.Builder b = SparkSession.builder().appName(appName);
@@ -38,6 +47,10 @@ public final class Sessions {
     }
     if (sinkTypes.contains(SinkType.ICEBERG)) {
       extensions.add(ICEBERG_EXTENSION);
+    }
+    if (sparkMetrics) {
+      b = b.config(SparkMetrics.PLUGINS, SparkMetrics.withPlugin(sparkConf.getOrDefault(SparkMetrics.PLUGINS,
+          submitted.get(SparkMetrics.PLUGINS, ""))));
     }
     if (!extensions.isEmpty()) {
       b = b.config("spark.sql.extensions", String.join(",", extensions));
@@ -56,7 +69,7 @@ public final class Sessions {
           .config("spark.driver.host", "127.0.0.1");
     }
     for (Map.Entry<String, String> e : sparkConf.entrySet()) {
-      if (!e.getKey().equals("spark.sql.extensions")) {
+      if (!e.getKey().equals("spark.sql.extensions") && !(sparkMetrics && e.getKey().equals(SparkMetrics.PLUGINS))) {
         b = b.config(e.getKey(), e.getValue());
       }
     }

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.eventproc.sink.AbstractBatchSink;
 import dev.eventproc.sink.BatchSink;
 import dev.eventproc.sink.CommitRecord;
-import dev.eventproc.sink.FanOut;
 import dev.eventproc.sink.WriterId;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -42,7 +41,7 @@ public record StatusReport(String pipeline, String checkpointLocation, Checkpoin
   public static StatusReport check(SparkSession spark, PipelineConfig config, UnaryOperator<String> redact) {
     CheckpointState cp = CheckpointState.read(spark, config.checkpoint());
     List<SinkStatus> out = new ArrayList<>();
-    for (BatchSink sink : sinks(config)) {
+    for (BatchSink sink : config.sinksAndQuarantine()) {
       String target = sink instanceof AbstractBatchSink a ? a.target() : sink.toString();
       try {
         CommitRecord r = cp.started() ? sink.lastCommit(spark, new WriterId(sink.name(), cp.queryId())) : CommitRecord.NONE;
@@ -62,18 +61,6 @@ public record StatusReport(String pipeline, String checkpointLocation, Checkpoin
       }
     }
     return new StatusReport(config.name(), config.checkpoint(), cp, out);
-  }
-
-  /** The main sink (each route of a fan-out) and the quarantine sink. */
-  static List<BatchSink> sinks(PipelineConfig config) {
-    List<BatchSink> out = new ArrayList<>();
-    if (config.sink() instanceof FanOut f) {
-      f.routes().forEach(r -> out.add(r.sink()));
-    } else {
-      out.add(config.sink());
-    }
-    out.add(config.quarantine());
-    return out;
   }
 
   /** The worst level of any sink. */

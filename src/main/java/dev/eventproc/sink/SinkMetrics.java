@@ -1,7 +1,10 @@
 package dev.eventproc.sink;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * Running totals of one sink object (driver side). Thread-safe; read them at any time, e.g. from a
@@ -16,6 +19,12 @@ public final class SinkMetrics {
   private final AtomicLong rowsIgnored = new AtomicLong();
   private final AtomicLong commitMillis = new AtomicLong();
   private final AtomicReference<BatchOutcome> last = new AtomicReference<>();
+  private final List<Consumer<BatchOutcome>> listeners = new CopyOnWriteArrayList<>();
+
+  /** Calls {@code listener} with every later outcome, on the driver thread that wrote the batch (e.g. to time commits). */
+  public void addListener(Consumer<BatchOutcome> listener) {
+    listeners.add(listener);
+  }
 
   void record(BatchOutcome o) {
     switch (o.status()) {
@@ -28,6 +37,7 @@ public final class SinkMetrics {
     rowsIgnored.addAndGet(o.rowsIgnored());
     commitMillis.addAndGet(o.commitMillis());
     last.set(o);
+    listeners.forEach(l -> l.accept(o));
   }
 
   public long batchesCommitted() {
