@@ -1,5 +1,6 @@
 package dev.eventproc.pipeline;
 
+import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,6 +38,11 @@ public final class EventprocPlugin implements SparkPlugin {
     return REGISTRIES.get(applicationId);
   }
 
+  /** Pipelines with metrics in the registry. */
+  private static long pipelines(MetricRegistry registry) {
+    return registry.getNames().stream().filter(n -> n.endsWith("." + PipelineMetrics.BATCHES)).count();
+  }
+
   /** Keeps the plugin's registry while its SparkContext lives. */
   private static final class Driver implements DriverPlugin {
     private String applicationId;
@@ -44,7 +50,11 @@ public final class EventprocPlugin implements SparkPlugin {
     @Override
     public void registerMetrics(String appId, PluginContext context) {
       applicationId = appId;
-      REGISTRIES.put(appId, context.metricRegistry());
+      MetricRegistry registry = context.metricRegistry();
+      // Spark adds the plugin's registry to its metrics system only when it holds a metric at this point;
+      // pipelines add theirs later, and the metrics system follows a registry's later additions.
+      registry.register(PipelineMetrics.PREFIX + ".pipelines", (Gauge<Long>) () -> pipelines(registry));
+      REGISTRIES.put(appId, registry);
     }
 
     @Override

@@ -28,6 +28,7 @@ import java.util.function.ToLongFunction;
 public final class PipelineMetrics implements Consumer<ProgressListener.BatchStats> {
   /** The first part of every name. */
   public static final String PREFIX = "eventproc";
+  static final String BATCHES = "batches";
 
   private final Counter batches;
   private final Counter inputRows;
@@ -41,7 +42,7 @@ public final class PipelineMetrics implements Consumer<ProgressListener.BatchSta
 
   private PipelineMetrics(MetricRegistry r, String base, boolean accountingCloses) {
     this.accountingCloses = accountingCloses;
-    batches = r.counter(base + "batches");
+    batches = r.counter(base + BATCHES);
     inputRows = r.counter(base + "input_rows");
     duplicatesDropped = r.counter(base + "duplicates_dropped");
     lateDropped = r.counter(base + "late_dropped");
