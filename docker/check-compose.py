@@ -15,7 +15,8 @@ HERE = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.dirname(os
 problems = []
 # A pinned tag names a full version (x.y.z, optionally with a suffix) or a digest; never latest or a bare major.
 # PostgreSQL numbers its releases major.minor (15.10), so x.y is its full version.
-PINNED = re.compile(r"^[^:@\s]+(:[0-9]+\.[0-9]+\.[0-9]+[\w.+-]*|@sha256:[0-9a-f]{64})$")
+# Prometheus tags its releases with a leading v (v2.53.0).
+PINNED = re.compile(r"^[^:@\s]+(:v?[0-9]+\.[0-9]+\.[0-9]+[\w.+-]*|@sha256:[0-9a-f]{64})$")
 PINNED_POSTGRES = re.compile(r"^postgres:[0-9]+\.[0-9]+([-.][\w.-]+)?$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Images that start as root and drop to their own user themselves (documented in README).
@@ -142,6 +143,30 @@ gen = read("init-secrets.sh") if os.path.isfile(os.path.join(HERE, "init-secrets
 need("spark_secret" in gen and "pg_password" in gen and "/dev/urandom" in gen,
      "init-secrets.sh does not generate pg_password and spark_secret from /dev/urandom")
 need("${file:/secrets/pg_password}" in read("compose.properties"), "compose.properties does not read the generated password")
+
+# --- monitoring: Prometheus scrapes the job by its alias; every dashboard query uses a series the relabeling makes
+if "prometheus" in services:
+    prom = yaml.safe_load(read("prometheus.yml"))
+    scrape = prom["scrape_configs"][0]
+    aliases = services.get("job", {}).get("networks", {}).get("default", {}).get("aliases", [])
+    for target in scrape["static_configs"][0]["targets"]:
+        need(target.split(":")[0] in aliases, f"prometheus.yml scrapes {target}, which is no alias of the job service")
+    made = set()
+    for rule in scrape.get("metric_relabel_configs", []):
+        if rule.get("target_label") == "__name__":
+            names = re.search(r"_\((\w+(?:\|\w+)*)\)_\((\w+(?:\|\w+)*)\)$", rule["regex"])
+            for figure in names.group(1).split("|"):
+                if "_$3" in rule["replacement"]:
+                    made.update(f"eventproc_{figure}_{s}" for s in names.group(2).split("|"))
+                else:
+                    made.add(f"eventproc_{figure}")
+    with open(os.path.join(HERE, "grafana", "dashboards", "eventproc.json")) as f:
+        dashboard = __import__("json").load(f)
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            for used in re.findall(r"\beventproc_\w+", target["expr"]):
+                need(used in made, f"dashboard panel {panel['title']!r} queries {used}, which prometheus.yml does not produce")
+    need(services.get("grafana"), "no grafana service for the dashboard")
 
 if problems:
     print("docker/: " + "\n  ".join([""] + problems), file=sys.stderr)
