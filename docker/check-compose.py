@@ -160,8 +160,9 @@ if "prometheus" in services:
                     made.update(f"eventproc_{figure}_{s}" for s in names.group(2).split("|"))
                 else:
                     made.add(f"eventproc_{figure}")
-    with open(os.path.join(HERE, "grafana", "dashboards", "eventproc.json")) as f:
-        dashboard = __import__("json").load(f)
+    board = os.path.join(HERE, "grafana", "dashboards", "eventproc.json")
+    need(os.path.isfile(board), "grafana/dashboards/eventproc.json missing")
+    dashboard = __import__("json").load(open(board)) if os.path.isfile(board) else {"panels": []}
     for panel in dashboard["panels"]:
         for target in panel["targets"]:
             for used in re.findall(r"\beventproc_\w+", target["expr"]):
