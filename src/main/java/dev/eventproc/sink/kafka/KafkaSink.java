@@ -24,6 +24,7 @@ import dev.eventproc.sink.StageGuarantee;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
 import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -207,7 +208,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
       Progress o = progress.get(p);
       last = Math.min(last, o == null ? -1 : o.offset() - 1);
     }
-    List<String> partly = new java.util.ArrayList<>();
+    List<String> partly = new ArrayList<>();
     for (int p = 0; p < options.partitions(); p++) {
       Progress o = progress.get(p);
       String part = options.partitions() > 1 ? "part " + p + ": " : "";
