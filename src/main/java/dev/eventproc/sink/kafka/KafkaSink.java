@@ -24,7 +24,6 @@ import dev.eventproc.sink.StageGuarantee;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
 import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -201,30 +200,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
    */
   @Override
   public CommitRecord lastCommit(SparkSession session, WriterId writer) {
-    Map<Integer, Progress> progress = progress(admin(), writer, options.partitions());
-    long last = Long.MAX_VALUE;
-    long rows = 0;
-    for (int p = 0; p < options.partitions(); p++) {
-      Progress o = progress.get(p);
-      last = Math.min(last, o == null ? -1 : o.offset() - 1);
-    }
-    List<String> partly = new ArrayList<>();
-    for (int p = 0; p < options.partitions(); p++) {
-      Progress o = progress.get(p);
-      String part = options.partitions() > 1 ? "part " + p + ": " : "";
-      if (o == null) {
-        partly.add(part + "no progress in group " + group(writer, p, options.writers()) + " (none committed, or expired: the "
-            + "next run recovers it from the topic's records)");
-      } else if (o.tag().partial()) {
-        partly.add(part + "batch " + o.offset() + " is committed in part: slices below " + o.tag().done() + " of " + o.tag().slices());
-      } else if (o.offset() - 1 > last) {
-        partly.add(part + "batch " + (o.offset() - 1) + " is committed");
-      }
-      if (o != null && o.offset() - 1 == last && !o.tag().partial()) {
-        rows += o.tag().rows();
-      }
-    }
-    return new CommitRecord(last, null, last < 0 ? -1 : rows, String.join("; ", partly));
+    return ProgressStatus.of(progress(admin(), writer, options.partitions()), options, writer);
   }
 
   /**
