@@ -122,8 +122,15 @@ class StatusIT {
     System.out.printf("STATUS halted:%n%s%nSTATUS clean:%n%s%n", halted.text(), clean.text());
   }
 
-  /** Runs {@code eventproc status --json} and checks its exit status. */
-  private static JsonNode statusJson(Path config, int expectedStatus) throws Exception {
+  /**
+   * Runs {@code eventproc status --json} and checks its exit status. The command's session setup sets
+   * local-mode defaults on the shared test session: they are put back after.
+   */
+  private JsonNode statusJson(Path config, int expectedStatus) throws Exception {
+    Map<String, String> before = new LinkedHashMap<>();
+    for (String key : List.of("spark.sql.shuffle.partitions", "spark.databricks.delta.snapshotPartitions")) {
+      before.put(key, spark.conf().get(key));
+    }
     PrintStream stdout = System.out;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int status;
@@ -132,6 +139,7 @@ class StatusIT {
       status = MainAccess.execute("status", "--config", config.toString(), "--json");
     } finally {
       System.setOut(stdout);
+      before.forEach((k, v) -> spark.conf().set(k, v));
     }
     String text = out.toString(StandardCharsets.UTF_8);
     assertThat(status).as("exit status; output: %s", text).isEqualTo(expectedStatus);
