@@ -14,7 +14,9 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
  * Listens to one query's progress and turns each completed batch into {@link BatchStats}, joining
  * Spark's figures (input rows, rows dropped by stateful operators, state size, watermark, Kafka lag)
  * with what the pipeline's sinks did with the batch. Keeps totals. A batch that fails reports
- * nothing; its replay after restart reports once.
+ * nothing; its replay after restart reports once. Progress of an idle trigger (Spark reports one every
+ * {@code spark.sql.streaming.noDataProgressEventInterval} while a query waits for data, repeating the
+ * last plan's state metrics) is not a batch and is ignored, as is a second report of one batch id.
  */
 public final class ProgressListener extends StreamingQueryListener {
   private final String queryName;
@@ -27,6 +29,10 @@ public final class ProgressListener extends StreamingQueryListener {
   private final AtomicLong lateDropped = new AtomicLong();
   private final AtomicLong quarantined = new AtomicLong();
   private final AtomicLong unbalanced = new AtomicLong();
+  /** The last batch id counted; events arrive in order on Spark's listener bus. */
+  private final AtomicLong lastCounted = new AtomicLong(-1);
+  /** Spark times this step only when a batch ran (an empty batch that moves the watermark included). */
+  private static final String RAN = "addBatch";
 
   /**
    * One completed batch. Accounting closes when {@code inputRows = written + duplicatesDropped +
@@ -73,6 +79,10 @@ public final class ProgressListener extends StreamingQueryListener {
     if (queryName != null && !queryName.equals(p.name())) {
       return;
     }
+    if (!p.durationMs().containsKey(RAN) || p.batchId() <= lastCounted.get()) {
+      return;
+    }
+    lastCounted.set(p.batchId());
     long input = 0;
     long behind = -1;
     for (SourceProgress s : p.sources()) {
