@@ -29,6 +29,7 @@ public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> 
   private static final int KEPT = 64;
   private final AtomicReference<Split> last = new AtomicReference<>();
   private final Map<Long, Split> recent = new ConcurrentHashMap<>();
+  private final BatchGate gate = new BatchGate();
 
   /**
    * What a batch did in each sink.
@@ -44,7 +45,18 @@ public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> 
   }
 
   @Override
-  public void call(Dataset<Row> batch, Long batchId) {
+  public void call(Dataset<Row> batch, Long batchId) throws InterruptedException {
+    gate.enter(batchId);
+    boolean done = false;
+    try {
+      write(batch, batchId);
+      done = true;
+    } finally {
+      gate.leave(batchId, done);
+    }
+  }
+
+  private void write(Dataset<Row> batch, long batchId) {
     String queryId = batch.sparkSession().sparkContext().getLocalProperty("sql.streaming.queryId");
     Dataset<Row> rows = batch.persist(StorageLevel.MEMORY_AND_DISK());
     try {
@@ -57,6 +69,11 @@ public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> 
     } finally {
       rows.unpersist(false);
     }
+  }
+
+  /** Where a graceful stop waits for the batch in flight. */
+  BatchGate gate() {
+    return gate;
   }
 
   public BatchSink main() {

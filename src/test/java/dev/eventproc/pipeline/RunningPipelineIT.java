@@ -93,6 +93,58 @@ class RunningPipelineIT {
     assertThat(l.unbalancedBatches()).isZero();
   }
 
+  /** {@code trigger=once} keeps the per-trigger limit: it runs as available-now, one file per batch. */
+  @Test
+  void triggerOnceKeepsThePerTriggerLimit() throws Exception {
+    Path dir = TestSpark.newDir("trigger-once");
+    twoFiles(dir);
+    Map<String, String> c = config(dir, "trigger_once");
+    c.put("trigger", "once");
+    List<ProgressListener.BatchStats> reported = Collections.synchronizedList(new ArrayList<>());
+    Pipeline p = PipelineRunner.run(spark, PipelineConfig.from(EventprocConfig.of(c)), reported::add);
+    assertThat(reported.stream().filter(b -> b.inputRows() > 0)).extracting(ProgressListener.BatchStats::inputRows)
+        .containsExactly(3L, 2L);
+    assertThat(p.query().isActive()).isFalse();
+  }
+
+  /**
+   * The listener {@code Pipeline.start} registers lives as long as its query: gone when the query ends,
+   * deaf to a later query of the same name; {@link Pipeline#stop()} stops the query and unregisters it.
+   */
+  @Test
+  void theListenerEndsWithItsQueryAndStopStopsBoth() throws Exception {
+    Path dir = TestSpark.newDir("listener-life");
+    twoFiles(dir);
+    Map<String, String> c = config(dir, "listener_life");
+    c.put("trigger", "available-now");
+    Pipeline first = Pipeline.start(spark, PipelineConfig.from(EventprocConfig.of(c)), null);
+    first.query().awaitTermination();
+    long counted = first.listener().batches();
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (spark.streams().listListeners().length > 0
+        && Arrays.asList(spark.streams().listListeners()).contains(first.listener())
+        && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20); // the listener removes itself on the bus thread, after the termination event
+    }
+    assertThat(spark.streams().listListeners()).doesNotContain(first.listener());
+
+    JsonFiles.writeTextFiles(dir.resolve("in2"), List.of(List.of(event("d", "10:00:04"))));
+    Map<String, String> again = config(dir, "listener_life");
+    again.put("checkpoint.location", dir.resolve("checkpoint2").toString());
+    again.put("source.files.path", dir.resolve("in2").toString());
+    again.put("trigger", "processing-time");
+    Pipeline second = Pipeline.start(spark, PipelineConfig.from(EventprocConfig.of(again)), null);
+    deadline = System.currentTimeMillis() + 180_000;
+    while (second.listener().inputRows() < 1 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50); // waiting for the second query's first batch
+    }
+    second.stop();
+    assertThat(second.query().isActive()).isFalse();
+    assertThat(spark.streams().listListeners()).doesNotContain(second.listener());
+    assertThat(second.listener().inputRows()).isEqualTo(1);
+    assertThat(first.listener().batches()).as("the first query's listener heard nothing of the second").isEqualTo(counted);
+  }
+
   /** An idle trigger's progress as Spark 3.5 reports it: no input, no addBatch, the last plan's state metrics. */
   static StreamingQueryProgress idle(StreamingQueryProgress last, long batchId) {
     SourceProgress[] sources = Arrays.stream(last.sources()).map(s -> new SourceProgress(s.description(), s.endOffset(),
