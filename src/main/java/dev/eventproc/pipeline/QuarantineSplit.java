@@ -17,7 +17,9 @@ import org.apache.spark.storage.StorageLevel;
  * The {@code foreachBatch} function of a pipeline: splits each batch (stage output plus quarantined
  * rows, see {@link ParsedEvents#withQuarantine}) and writes both parts, each exactly once under the
  * same batch id. The batch is persisted once. If either write fails the batch fails, Spark replays
- * it after restart, and the sink that had already committed it skips.
+ * it after restart, and the sink that had already committed it skips. A graceful stop
+ * ({@link Pipeline#stop()}) closes its {@link BatchGate}: the batch inside finishes, the next one is
+ * held back unwritten until the query stops.
  */
 public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> {
   private static final long serialVersionUID = 1L;
