@@ -8,6 +8,7 @@ import dev.eventproc.stage.LatestVersion;
 import dev.eventproc.stage.ParsedEvents;
 import dev.eventproc.stage.StageOptions;
 import dev.eventproc.stage.WindowAggregate;
+import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.apache.spark.sql.AnalysisException;
@@ -44,8 +45,9 @@ public final class Pipeline {
 
   /**
    * Builds the query on {@code spark} and starts it, with a {@link ProgressListener} registered on
-   * the session that calls {@code onBatch} (may be null) after each batch. {@link #stop()} or
-   * {@link #removeListener()} unregisters it.
+   * the session that calls {@code onBatch} (may be null) after each batch. The listener lives as long
+   * as the query: it unregisters itself when the query ends (stopped, failed or drained), and hears no
+   * other query, even one of the same name. Stop the pipeline with {@link #stop()}.
    */
   public static Pipeline start(SparkSession spark, PipelineConfig config, Consumer<ProgressListener.BatchStats> onBatch) {
     CheckpointGuard.check(spark, config);
@@ -74,7 +76,9 @@ public final class Pipeline {
       if (provider != null) {
         spark.conf().set(STATE_PROVIDER, provider);
       }
-      return new Pipeline(config, split, writer.start(), listener);
+      StreamingQuery query = writer.start();
+      listener.bind(query);
+      return new Pipeline(config, split, query, listener);
     } catch (TimeoutException e) {
       spark.streams().removeListener(listener);
       throw new IllegalStateException("pipeline " + config.name() + ": the query did not start: " + e.getMessage(), e);
@@ -115,7 +119,8 @@ public final class Pipeline {
   private static Trigger trigger(PipelineConfig config) {
     return switch (config.trigger()) {
       case AVAILABLE_NOW -> Trigger.AvailableNow();
-      case ONCE -> Trigger.Once();
+      // Spark's Once ignores the per-trigger limits (a whole backlog in one batch); AvailableNow keeps them.
+      case ONCE -> Trigger.AvailableNow();
       case PROCESSING_TIME -> Trigger.ProcessingTime(config.triggerInterval().toMillis());
     };
   }
@@ -131,6 +136,21 @@ public final class Pipeline {
   /** The listener reporting this pipeline's batches. */
   public ProgressListener listener() {
     return listener;
+  }
+
+  /**
+   * Stops the pipeline between batches: the batch in flight finishes and is reported (for at most 60
+   * s; past that it is cancelled and runs again after a restart), the next one does not start, the
+   * query stops and the listener is unregistered. Calling it on a stopped pipeline does nothing.
+   */
+  public void stop() {
+    stop(GracefulStop.BOUND);
+  }
+
+  /** {@link #stop()} waiting at most {@code bound} for the batch in flight and its report. */
+  public void stop(Duration bound) {
+    GracefulStop.stop(this, bound);
+    removeListener();
   }
 
   /** Unregisters the progress listener (the query may still run). */

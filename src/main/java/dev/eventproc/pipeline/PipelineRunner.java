@@ -10,8 +10,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs a pipeline to its end: until the query stops (drained with {@code trigger=available-now} or
- * {@code once}, stopped by a signal) or fails. A JVM shutdown (Ctrl-C, SIGTERM) stops the query
- * cleanly between batches where possible.
+ * {@code once}, stopped by a signal) or fails. While it runs, SIGINT (Ctrl-C) and SIGTERM stop it
+ * between batches ({@link Pipeline#stop()}): the batch in flight finishes and is reported (for at most
+ * 60 s), then {@code run} returns normally. A second signal exits at once. Any other JVM shutdown stops
+ * it the same way from a shutdown hook, racing Spark's own hook.
  */
 public final class PipelineRunner {
   private static final Logger LOG = LoggerFactory.getLogger(PipelineRunner.class);
@@ -28,25 +30,26 @@ public final class PipelineRunner {
   public static Pipeline run(SparkSession spark, PipelineConfig config, Consumer<ProgressListener.BatchStats> onBatch) {
     Pipeline pipeline = null;
     Thread stopper = null;
+    StopSignals signals = null;
     try {
       pipeline = Pipeline.start(spark, config, report(config, onBatch));
       Pipeline started = pipeline;
       stopper = new Thread(() -> {
         if (started.query().isActive()) {
           LOG.info("pipeline={}: stopping on shutdown", config.name());
-          try {
-            started.query().stop();
-          } catch (Exception e) {
-            LOG.warn("pipeline={}: stop failed: {}", config.name(), e.toString());
-          }
+          GracefulStop.stop(started, GracefulStop.BOUND);
         }
-      }, "eventproc-stop-" + config.name());
+      }, "eventproc-shutdown-" + config.name());
       Runtime.getRuntime().addShutdownHook(stopper);
+      signals = StopSignals.install(config.name(), () -> GracefulStop.stop(started, GracefulStop.BOUND));
       pipeline.query().awaitTermination();
       return pipeline;
     } catch (StreamingQueryException e) {
       throw new PipelineFailedException(config.name(), e.getCause() == null ? e : e.getCause());
     } finally {
+      if (signals != null) {
+        signals.close();
+      }
       if (pipeline != null) {
         pipeline.removeListener();
       }

@@ -3,18 +3,23 @@ package dev.eventproc.pipeline;
 import dev.eventproc.sink.BatchOutcome;
 import java.time.Instant;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.spark.sql.streaming.SourceProgress;
 import org.apache.spark.sql.streaming.StateOperatorProgress;
+import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryListener;
+import org.apache.spark.sql.streaming.StreamingQueryManager;
 import org.apache.spark.sql.streaming.StreamingQueryProgress;
 
 /**
  * Listens to one query's progress and turns each completed batch into {@link BatchStats}, joining
  * Spark's figures (input rows, rows dropped by stateful operators, state size, watermark, Kafka lag)
  * with what the pipeline's sinks did with the batch. Keeps totals. A batch that fails reports
- * nothing; its replay after restart reports once.
+ * nothing; its replay after restart reports once. Progress of an idle trigger (Spark reports one every
+ * {@code spark.sql.streaming.noDataProgressEventInterval} while a query waits for data, repeating the
+ * last plan's state metrics) is not a batch and is ignored, as is a second report of one batch id.
  */
 public final class ProgressListener extends StreamingQueryListener {
   private final String queryName;
@@ -27,6 +32,14 @@ public final class ProgressListener extends StreamingQueryListener {
   private final AtomicLong lateDropped = new AtomicLong();
   private final AtomicLong quarantined = new AtomicLong();
   private final AtomicLong unbalanced = new AtomicLong();
+  /** The last batch id counted; events arrive in order on Spark's listener bus. */
+  private final AtomicLong lastCounted = new AtomicLong(-1);
+  /** The last batch handed to {@code onBatch} (metrics file included); guarded by this. */
+  private long lastReported = -1;
+  private volatile UUID runId;
+  private volatile StreamingQueryManager streams;
+  /** Spark times this step only when a batch ran (an empty batch that moves the watermark included). */
+  private static final String RAN = "addBatch";
 
   /**
    * One completed batch. Accounting closes when {@code inputRows = written + duplicatesDropped +
@@ -57,11 +70,35 @@ public final class ProgressListener extends StreamingQueryListener {
     }
   }
 
-  /** Listens to the queries with this name (other queries of the session are ignored). */
+  /**
+   * Listens to the queries with this name (other queries of the session are ignored), or, once
+   * {@link #bind bound}, to one run of one query.
+   */
   public ProgressListener(String queryName, QuarantineSplit split, Consumer<BatchStats> onBatch) {
     this.queryName = queryName;
     this.split = split;
     this.onBatch = onBatch;
+  }
+
+  /**
+   * Ties this listener to one run of a query: it then ignores every other query, whatever its name, and
+   * unregisters itself from {@code streams} when that run ends.
+   */
+  public void bind(StreamingQuery query) {
+    runId = query.runId();
+    streams = query.sparkSession().streams();
+    if (!query.isActive()) {
+      streams.removeListener(this);
+    }
+  }
+
+  /** Waits until batch {@code batchId} has been reported (true), or until {@code deadlineMillis} passes. */
+  public synchronized boolean awaitReported(long batchId, long deadlineMillis) throws InterruptedException {
+    for (long left = deadlineMillis - System.currentTimeMillis(); lastReported < batchId && left > 0;
+        left = deadlineMillis - System.currentTimeMillis()) {
+      wait(left);
+    }
+    return lastReported >= batchId;
   }
 
   @Override
@@ -70,9 +107,13 @@ public final class ProgressListener extends StreamingQueryListener {
   @Override
   public void onQueryProgress(QueryProgressEvent event) {
     StreamingQueryProgress p = event.progress();
-    if (queryName != null && !queryName.equals(p.name())) {
+    if (runId != null ? !runId.equals(p.runId()) : queryName != null && !queryName.equals(p.name())) {
       return;
     }
+    if (!p.durationMs().containsKey(RAN) || p.batchId() <= lastCounted.get()) {
+      return;
+    }
+    lastCounted.set(p.batchId());
     long input = 0;
     long behind = -1;
     for (SourceProgress s : p.sources()) {
@@ -127,10 +168,19 @@ public final class ProgressListener extends StreamingQueryListener {
     if (onBatch != null) {
       onBatch.accept(stats);
     }
+    synchronized (this) {
+      lastReported = p.batchId();
+      notifyAll();
+    }
   }
 
   @Override
-  public void onQueryTerminated(QueryTerminatedEvent event) {}
+  public void onQueryTerminated(QueryTerminatedEvent event) {
+    StreamingQueryManager s = streams;
+    if (runId != null && runId.equals(event.runId()) && s != null) {
+      s.removeListener(this); // on Spark's listener bus, after this run's last progress event
+    }
+  }
 
   public long batches() {
     return batches.get();

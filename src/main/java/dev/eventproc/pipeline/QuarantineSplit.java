@@ -17,7 +17,9 @@ import org.apache.spark.storage.StorageLevel;
  * The {@code foreachBatch} function of a pipeline: splits each batch (stage output plus quarantined
  * rows, see {@link ParsedEvents#withQuarantine}) and writes both parts, each exactly once under the
  * same batch id. The batch is persisted once. If either write fails the batch fails, Spark replays
- * it after restart, and the sink that had already committed it skips.
+ * it after restart, and the sink that had already committed it skips. A graceful stop
+ * ({@link Pipeline#stop()}) closes its {@link BatchGate}: the batch inside finishes, the next one is
+ * held back unwritten until the query stops.
  */
 public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> {
   private static final long serialVersionUID = 1L;
@@ -29,6 +31,7 @@ public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> 
   private static final int KEPT = 64;
   private final AtomicReference<Split> last = new AtomicReference<>();
   private final Map<Long, Split> recent = new ConcurrentHashMap<>();
+  private final BatchGate gate = new BatchGate();
 
   /**
    * What a batch did in each sink.
@@ -44,7 +47,18 @@ public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> 
   }
 
   @Override
-  public void call(Dataset<Row> batch, Long batchId) {
+  public void call(Dataset<Row> batch, Long batchId) throws InterruptedException {
+    gate.enter(batchId);
+    boolean done = false;
+    try {
+      write(batch, batchId);
+      done = true;
+    } finally {
+      gate.leave(batchId, done);
+    }
+  }
+
+  private void write(Dataset<Row> batch, long batchId) {
     String queryId = batch.sparkSession().sparkContext().getLocalProperty("sql.streaming.queryId");
     Dataset<Row> rows = batch.persist(StorageLevel.MEMORY_AND_DISK());
     try {
@@ -57,6 +71,11 @@ public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> 
     } finally {
       rows.unpersist(false);
     }
+  }
+
+  /** Where a graceful stop waits for the batch in flight. */
+  BatchGate gate() {
+    return gate;
   }
 
   public BatchSink main() {

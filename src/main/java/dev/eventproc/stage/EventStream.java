@@ -69,7 +69,7 @@ public final class EventStream {
     if (o.maxOffsetsPerTrigger() != null) {
       r = r.option("maxOffsetsPerTrigger", o.maxOffsetsPerTrigger());
     }
-    for (Map.Entry<String, String> e : o.kafkaOptions().entrySet()) {
+    for (Map.Entry<String, String> e : o.kafkaReaderOptions().entrySet()) {
       r = r.option(e.getKey(), e.getValue());
     }
     return kafkaRows(r.load());
@@ -82,7 +82,7 @@ public final class EventStream {
   }
 
   private static Dataset<Row> readFiles(DataStreamReader reader, SourceOptions o) {
-    DataStreamReader r = reader.format("text");
+    DataStreamReader r = reader.format("text").option("maxFileAge", o.maxFileAge().toMillis() + "ms");
     if (o.maxFilesPerTrigger() != null) {
       r = r.option("maxFilesPerTrigger", o.maxFilesPerTrigger());
     }

@@ -4,6 +4,7 @@ import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.Durations;
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.types.DataType;
@@ -24,9 +25,14 @@ import org.apache.spark.sql.types.StructType;
  * separated), {@code source.kafka.starting.offsets} ({@code earliest} or {@code latest}, used on a
  * new checkpoint only), {@code source.kafka.max.offsets.per.trigger}, and {@code source.kafka.option.*}
  * passed to Spark's Kafka reader as they are (e.g. {@code source.kafka.option.kafka.security.protocol}).
+ * The reader uses {@code kafka.isolation.level=read_committed} unless that option says otherwise:
+ * records of aborted or unfinished transactions (a zombie writer's) are never taken in.
  *
- * <p>Files: {@code source.files.path} (a directory of JSON-lines files, replayable), and
- * {@code source.files.max.files.per.trigger}.
+ * <p>Files: {@code source.files.path} (a directory of JSON-lines files, replayable),
+ * {@code source.files.max.files.per.trigger}, and {@code source.files.max.file.age} (unlimited by
+ * default: a file moved in late with an old modification time is still read; Spark's own default
+ * of 7 days would skip it without a trace). Files must appear whole (written aside, then renamed
+ * in) and never change afterwards: each path is read once.
  */
 public final class SourceOptions implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -45,6 +51,15 @@ public final class SourceOptions implements Serializable {
   public static final String KAFKA_OPTION = "source.kafka.option";
   public static final String FILES_PATH = "source.files.path";
   public static final String FILES_MAX_FILES_PER_TRIGGER = "source.files.max.files.per.trigger";
+  public static final String FILES_MAX_FILE_AGE = "source.files.max.file.age";
+  /**
+   * What "unlimited" {@value #FILES_MAX_FILE_AGE} hands Spark: far beyond any file's age, so no file is
+   * ever skipped as old (Spark then remembers every path it read, which is what replay needs).
+   */
+  public static final Duration FILES_MAX_FILE_AGE_UNLIMITED = Duration.ofDays(100L * 365);
+  /** The Kafka reader option that chooses which records a source reads, and eventproc's default for it. */
+  public static final String KAFKA_ISOLATION_OPTION = "kafka.isolation.level";
+  public static final String KAFKA_ISOLATION_DEFAULT = "read_committed";
 
   /** The source kinds, as written in {@code source.type}. */
   public enum Type { KAFKA, FILES }
@@ -61,10 +76,12 @@ public final class SourceOptions implements Serializable {
   private final Map<String, String> kafkaOptions;
   private final String filesPath;
   private final Integer maxFilesPerTrigger;
+  private final Duration maxFileAge;
 
   private SourceOptions(Type type, StructType schema, List<String> keyColumns, String eventTimeColumn,
       Duration maxFutureSkew, String bootstrapServers, String topics, String startingOffsets,
-      Long maxOffsetsPerTrigger, Map<String, String> kafkaOptions, String filesPath, Integer maxFilesPerTrigger) {
+      Long maxOffsetsPerTrigger, Map<String, String> kafkaOptions, String filesPath, Integer maxFilesPerTrigger,
+      Duration maxFileAge) {
     this.type = type;
     this.schema = schema;
     this.keyColumns = List.copyOf(keyColumns);
@@ -77,6 +94,7 @@ public final class SourceOptions implements Serializable {
     this.kafkaOptions = Map.copyOf(kafkaOptions);
     this.filesPath = filesPath;
     this.maxFilesPerTrigger = maxFilesPerTrigger;
+    this.maxFileAge = maxFileAge;
   }
 
   /** Reads and validates the {@code source.*} keys; problems go to the reader. Null when invalid. */
@@ -108,6 +126,7 @@ public final class SourceOptions implements Serializable {
     Map<String, String> kafkaOptions = Map.of();
     String path = null;
     Integer maxFiles = null;
+    Duration maxAge = FILES_MAX_FILE_AGE_UNLIMITED;
     if (type == Type.KAFKA) {
       servers = r.required(KAFKA_BOOTSTRAP_SERVERS, "Give the brokers as host:port[,host:port].");
       topics = r.required(KAFKA_TOPIC, "Name the topic(s) to read, comma separated.");
@@ -125,6 +144,11 @@ public final class SourceOptions implements Serializable {
       path = r.path(FILES_PATH, "Give the directory that holds the JSON-lines files.");
       int n = r.integer(FILES_MAX_FILES_PER_TRIGGER, 0, 1, Integer.MAX_VALUE);
       maxFiles = n == 0 ? null : n;
+      maxAge = r.duration(FILES_MAX_FILE_AGE, FILES_MAX_FILE_AGE_UNLIMITED);
+      if (maxAge != null && (maxAge.isZero() || maxAge.isNegative())) {
+        r.problem(FILES_MAX_FILE_AGE, "'" + r.string(FILES_MAX_FILE_AGE, "") + "' must be longer than zero. Leave it out "
+            + "to read every new file whatever its age.");
+      }
     } else {
       r.explainPrefix("source.files.", "files keys apply only when source.type=files.");
     }
@@ -132,7 +156,7 @@ public final class SourceOptions implements Serializable {
       return null;
     }
     return new SourceOptions(type, schema, keys, eventTime, skew, servers, topics, offsets, maxOffsets,
-        kafkaOptions, path, maxFiles);
+        kafkaOptions, path, maxFiles, maxAge);
   }
 
   private static StructType parseSchema(ConfigReader r) {
@@ -217,6 +241,14 @@ public final class SourceOptions implements Serializable {
     return kafkaOptions;
   }
 
+  /** The options for Spark's Kafka reader: {@link #kafkaOptions()} over eventproc's defaults (read_committed). */
+  public Map<String, String> kafkaReaderOptions() {
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put(KAFKA_ISOLATION_OPTION, KAFKA_ISOLATION_DEFAULT);
+    out.putAll(kafkaOptions);
+    return out;
+  }
+
   public String filesPath() {
     return filesPath;
   }
@@ -224,6 +256,11 @@ public final class SourceOptions implements Serializable {
   /** Null when unlimited. */
   public Integer maxFilesPerTrigger() {
     return maxFilesPerTrigger;
+  }
+
+  /** Files older than this (by modification time, against the newest file read) are skipped; see {@link #FILES_MAX_FILE_AGE}. */
+  public Duration maxFileAge() {
+    return maxFileAge;
   }
 
   /** A short description for logs. */
