@@ -9,12 +9,10 @@
 --   delta_txn_duplicates  every batch id appears in one commit only. A batch in two commits was
 --                         written twice: exactly-once broke. Offending: batch ids (detail: commits).
 --   delta_txn_gaps        every batch id from the first to the last seen appears. Offending: the
---                         missing batch ids. A missing batch is legitimate when it was EMPTY: the Delta
---                         sink commits nothing for an empty batch in upsert and insert-if-absent mode,
---                         nor in append mode when the batch reaches it cached (the pipeline's
---                         quarantine split and fan-out cache it), while an uncached empty append is
---                         committed (a txn with no file). With allow_gaps=true the gaps are reported
---                         in detail and the row PASSes.
+--                         missing batch ids. The sink commits EMPTY batches too (a commit with the
+--                         txn action and no file), so a gap means a lost batch. Gaps known to be
+--                         harmless (e.g. batches an earlier eventproc left uncommitted because they
+--                         were empty) are accepted with accept_gaps: they PASS and are listed in detail.
 -- When no txn action of the writer is found, one row delta_txn_present FAILs.
 -- Only the commit files still in the log are read: Delta deletes commit files older than
 -- delta.logRetentionDuration (30 days by default) once a checkpoint covers them, so the check covers
@@ -24,16 +22,19 @@
 --   table_path: the Delta table directory or URI, without a trailing slash (literal)
 --   writer:     the sink name (sink.name, with several sinks <pipeline.name>_<name>), or * for every
 --               eventproc writer of the table (literal)
---   allow_gaps: true or false, see delta_txn_gaps (literal)
+--   accept_gaps: batch ids and ranges whose absence is accepted, e.g. 12-40,77, or empty (literal;
+--               eventproc reconcile takes it from reconcile.accept.gaps)
 --
 -- Run:
---   spark-sql -d table_path=/data/payments -d writer=payments -d allow_gaps=false -f sql/spark/delta_txn_continuity.sql
+--   spark-sql -d table_path=/data/payments -d writer=payments -d accept_gaps= -f sql/spark/delta_txn_continuity.sql
 --
 -- Result: rows (check_name, status, offending, detail), tab separated, two per appId.
 
 WITH params AS (
-  SELECT CASE WHEN '${allow_gaps}' IN ('true', 'false') THEN '${allow_gaps}' = 'true'
-              ELSE raise_error('delta_txn_continuity.sql: set -d allow_gaps=true or -d allow_gaps=false') END AS allow_gaps,
+  SELECT CASE WHEN '${accept_gaps}' RLIKE '^([0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*)?$'
+              THEN flatten(transform(filter(split('${accept_gaps}', ','), r -> r <> ''),
+                                     r -> sequence(CAST(split(r, '-')[0] AS BIGINT), CAST(element_at(split(r, '-'), -1) AS BIGINT))))
+              ELSE raise_error('delta_txn_continuity.sql: -d accept_gaps must be empty or batch ids and ranges, e.g. 12-40,77') END AS accepted,
          CASE WHEN '${writer}' <> '' THEN '${writer}'
               ELSE raise_error('delta_txn_continuity.sql: set -d writer=<sink name> or -d writer=*') END AS writer
 ),
@@ -65,9 +66,13 @@ per_app AS (
          sum(commits) AS txn_actions,
          array_sort(collect_list(IF(commits > 1, batch_id, NULL))) AS dup_batches,
          array_sort(collect_list(IF(commits > 1, format_string('batch %d in commits %s', batch_id, commit_list), NULL))) AS dup_notes,
-         array_except(sequence(min(batch_id), max(batch_id)), collect_list(batch_id)) AS missing
+         array_except(sequence(min(batch_id), max(batch_id)), collect_list(batch_id)) AS all_missing
   FROM per_batch
   GROUP BY app_id
+),
+gaps AS (
+  SELECT a.*, array_except(a.all_missing, p.accepted) AS missing, array_intersect(a.all_missing, p.accepted) AS accepted_missing
+  FROM per_app a CROSS JOIN params p
 )
 SELECT 'delta_txn_duplicates' AS check_name,
        IF(size(a.dup_batches) = 0, 'PASS', 'FAIL') AS status,
@@ -78,16 +83,14 @@ SELECT 'delta_txn_duplicates' AS check_name,
 FROM per_app a
 UNION ALL
 SELECT 'delta_txn_gaps' AS check_name,
-       IF(size(a.missing) = 0 OR p.allow_gaps, 'PASS', 'FAIL') AS status,
-       IF(size(a.missing) = 0 OR p.allow_gaps, '', array_join(CAST(slice(a.missing, 1, 20) AS ARRAY<STRING>), ',')) AS offending,
-       format_string('appId=%s: batches %d..%d, %d present, %d missing%s',
+       IF(size(a.missing) = 0, 'PASS', 'FAIL') AS status,
+       array_join(CAST(slice(a.missing, 1, 20) AS ARRAY<STRING>), ',') AS offending,
+       format_string('appId=%s: batches %d..%d, %d present, %d missing%s%s',
                      a.app_id, a.first_batch, a.last_batch, a.batches, size(a.missing),
-                     CASE WHEN size(a.missing) = 0 THEN ''
-                          WHEN p.allow_gaps THEN concat(' (allowed: empty batches commit nothing): ',
-                                                        array_join(CAST(slice(a.missing, 1, 20) AS ARRAY<STRING>), ','))
-                          WHEN size(a.missing) > 20 THEN ' (first 20 listed)'
-                          ELSE '' END) AS detail
-FROM per_app a CROSS JOIN params p
+                     IF(size(a.missing) > 20, ' (first 20 listed)', ''),
+                     IF(size(a.accepted_missing) = 0, '', concat('; accepted (reconcile.accept.gaps): ',
+                        array_join(CAST(slice(a.accepted_missing, 1, 20) AS ARRAY<STRING>), ',')))) AS detail
+FROM gaps a
 UNION ALL
 SELECT 'delta_txn_present' AS check_name,
        'FAIL' AS status,

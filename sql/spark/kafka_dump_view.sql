@@ -1,5 +1,5 @@
--- kafka_dump_view.sql: a helper, not a check. Creates the temporary view that kafka_duplicate_keys.sql
--- reads: every committed record of a topic, with its eventproc headers as columns.
+-- kafka_dump_view.sql: a helper, not a check. Creates the temporary view that kafka_duplicate_keys.sql and
+-- kafka_batch_continuity.sql read: every committed record of a topic, with its eventproc headers as columns.
 --
 -- Run it as the init file (-i) of the spark-sql session that runs the check, with the Kafka source on
 -- the classpath. It reads the topic from the earliest to the latest offsets with isolation level
@@ -14,7 +14,8 @@
 -- Run:
 --   spark-sql --packages org.apache.spark:spark-sql-kafka-0-10_2.13:3.5.4 -d bootstrap=localhost:9092 -d topic=payments-out -d dump=topic_dump -d mode=upsert -i sql/spark/kafka_dump_view.sql -f sql/spark/kafka_duplicate_keys.sql
 --
--- Columns of the view: key STRING, value STRING, writer STRING, batch BIGINT, partition INT, offset BIGINT.
+-- Columns of the view: key STRING, value STRING, writer STRING, batch BIGINT, previous STRING
+-- (header eventproc.previous), partition INT, offset BIGINT.
 
 CREATE OR REPLACE TEMPORARY VIEW `${dump}_raw`
 USING kafka
@@ -32,6 +33,7 @@ SELECT CAST(key AS STRING) AS key,
        CAST(value AS STRING) AS value,
        CAST(try_element_at(filter(headers, h -> h.key = 'eventproc.writer'), 1).value AS STRING) AS writer,
        CAST(CAST(try_element_at(filter(headers, h -> h.key = 'eventproc.batch'), 1).value AS STRING) AS BIGINT) AS batch,
+       CAST(try_element_at(filter(headers, h -> h.key = 'eventproc.previous'), 1).value AS STRING) AS previous,
        `partition`,
        `offset`
 FROM `${dump}_raw`;

@@ -13,6 +13,8 @@
 --                             legitimate: a missing batch was never committed, or its ledger row was
 --                             deleted. A first batch above 0 is reported in detail, not failed (a sink
 --                             added to a running query starts at the query's current batch).
+--                             Gaps known to be harmless are accepted with accept_gaps: they PASS and
+--                             are listed in detail.
 --                             The primary key (writer, query_id, batch_id, partition_id) already rules
 --                             out a batch committed twice. Offending: batch ids ('<query_id>:<batch>'
 --                             when several query ids are checked).
@@ -44,6 +46,8 @@
 --   schema:        schema of the sink's target table (identifier)
 --   table:         the sink's target table (identifier)
 --   mode:          the sink's mode: append, insert-if-absent or upsert (literal)
+--   accept_gaps:   optional: batch ids and ranges whose absence is accepted, e.g. 12-40,77 (literal;
+--                  eventproc reconcile takes it from reconcile.accept.gaps)
 --
 -- Run:
 --   psql -X -At -F '|' -v ON_ERROR_STOP=1 -v ledger_schema=public -v ledger_table=eventproc_ledger -v writer=payments -v 'query_id=*' -v schema=public -v table=payments -v mode=append -f sql/postgres/reconcile/ledger_continuity.sql
@@ -85,6 +89,10 @@
 \warn 'ledger_continuity.sql: missing -v mode=append|insert-if-absent|upsert'
 \set eventproc_missing true
 \endif
+\if :{?accept_gaps}
+\else
+\set accept_gaps ''
+\endif
 \if :{?eventproc_missing}
 \set 'ledger_continuity.sql stopped: parameters missing, see the header of the file' true
 \endif
@@ -108,10 +116,16 @@ WITH l AS (
          coalesce(string_agg(format('query_id %s: batches %s..%s', query_id, first_batch, last_batch), '; '
                              ORDER BY first_commit), '') AS ranges
   FROM queries
-), missing AS (
+), accepted AS (
+  SELECT generate_series(split_part(r, '-', 1)::bigint, coalesce(nullif(split_part(r, '-', 2), ''), split_part(r, '-', 1))::bigint) AS b
+  FROM unnest(string_to_array(regexp_replace(:'accept_gaps', '\s', '', 'g'), ',')) AS r
+  WHERE r <> ''
+), all_missing AS (
   SELECT q.query_id, g.b AS batch_id
   FROM queries q CROSS JOIN LATERAL generate_series(q.first_batch, q.last_batch) AS g(b)
   WHERE NOT EXISTS (SELECT 1 FROM batches b WHERE b.query_id = q.query_id AND b.batch_id = g.b)
+), missing AS (
+  SELECT * FROM all_missing m WHERE m.batch_id NOT IN (SELECT b FROM accepted)
 ), incomplete AS (
   SELECT query_id, batch_id, nrows, parts_max
   FROM batches
@@ -145,9 +159,11 @@ SELECT 'ledger_gaps' AS check_name,
        END AS offending,
        CASE WHEN s.nq = 0
             THEN format('no ledger rows for writer=%s query_id=%s in %s.%s', :'writer', :'query_id', :'ledger_schema', :'ledger_table')
-            ELSE format('writer=%s: %s; %s batches in the ledger, %s expected, %s missing%s', :'writer', s.ranges, s.batches,
+            ELSE format('writer=%s: %s; %s batches in the ledger, %s expected, %s missing%s%s', :'writer', s.ranges, s.batches,
                         s.expected, s.expected - s.batches,
-                        CASE WHEN s.expected - s.batches > 20 THEN ' (first 20 listed)' ELSE '' END)
+                        CASE WHEN s.expected - s.batches > 20 THEN ' (first 20 listed)' ELSE '' END,
+                        coalesce((SELECT '; accepted (reconcile.accept.gaps): ' || string_agg(batch_id::text, ',' ORDER BY query_id, batch_id)
+                                  FROM all_missing WHERE batch_id IN (SELECT b FROM accepted)), ''))
        END AS detail
 FROM scope s
 UNION ALL

@@ -21,7 +21,7 @@ final class IcebergChecks extends SinkChecks<IcebergSink> {
     List<Result> out = new ArrayList<>(SparkChecks.keyChecks(spark, sink, ref, o));
     Map<String, String> v = new HashMap<>();
     v.put("writer", sink.name());
-    v.put("allow_gaps", "true");
+    v.put("accept_gaps", o.acceptGaps());
     out.addAll(SparkChecks.run(spark, sink, "iceberg_snapshot_continuity.sql", Map.of("table", ref), v));
     return out;
   }

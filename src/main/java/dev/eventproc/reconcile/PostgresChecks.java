@@ -69,6 +69,7 @@ final class PostgresChecks extends SinkChecks<PostgresSink> {
       l.put("writer", sink.name());
       l.put("query_id", "*");
       l.put("mode", ConfigReader.configName(spec.mode()));
+      l.put("accept_gaps", o.acceptGaps());
       out.addAll(runPostgres(c, sink, "ledger_continuity.sql", l));
       if (o.dailyTotals()) {
         Map<String, String> d = new HashMap<>(v);

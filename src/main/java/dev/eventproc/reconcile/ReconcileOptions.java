@@ -6,6 +6,7 @@ import java.io.Serializable;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The {@code reconcile.*} keys: what {@code eventproc reconcile} compares the sinks with, beyond the
@@ -17,9 +18,14 @@ import java.util.List;
  * delta, json) for Spark. With it: {@code reconcile.amount.column} enables the source-vs-sink check,
  * and {@code reconcile.time.column}, {@code reconcile.from} and {@code reconcile.to} (days,
  * {@code YYYY-MM-DD}, to excluded) the daily totals.
+ *
+ * <p>{@code reconcile.accept.gaps}: batch ids and ranges ({@code 12-40,77}) whose absence from a sink's
+ * commit records the continuity checks accept (they PASS and are listed in detail). Every sink
+ * records every batch, empty ones included, so any other gap FAILs: accept only gaps known to be
+ * harmless, such as batches an earlier eventproc left unrecorded because they were empty.
  */
 public record ReconcileOptions(List<String> sourceTable, String sourcePath, String sourceFormat, String timeColumn,
-    String amountColumn, String from, String to) implements Serializable {
+    String amountColumn, String from, String to, String acceptGaps) implements Serializable {
   public static final String SOURCE_TABLE = "reconcile.source.table";
   public static final String SOURCE_PATH = "reconcile.source.path";
   public static final String SOURCE_FORMAT = "reconcile.source.format";
@@ -27,6 +33,8 @@ public record ReconcileOptions(List<String> sourceTable, String sourcePath, Stri
   public static final String AMOUNT_COLUMN = "reconcile.amount.column";
   public static final String FROM = "reconcile.from";
   public static final String TO = "reconcile.to";
+  public static final String ACCEPT_GAPS = "reconcile.accept.gaps";
+  private static final Pattern GAPS = Pattern.compile("([0-9]{1,18}(-[0-9]{1,18})?)(,[0-9]{1,18}(-[0-9]{1,18})?)*");
   private static final List<String> FORMATS = List.of("parquet", "delta", "json");
 
   public static ReconcileOptions read(ConfigReader r) {
@@ -54,7 +62,26 @@ public record ReconcileOptions(List<String> sourceTable, String sourcePath, Stri
     if (from != null && to != null && from.compareTo(to) >= 0) {
       r.problem(TO, to + " must be after " + FROM + " (" + from + "); the range is [from, to).");
     }
-    return new ReconcileOptions(table, path, format, time, amount, from, to);
+    return new ReconcileOptions(table, path, format, time, amount, from, to, acceptGaps(r));
+  }
+
+  /** The accepted gaps without blanks, or "" for none; each range from low to high. */
+  private static String acceptGaps(ConfigReader r) {
+    String v = r.string(ACCEPT_GAPS, "");
+    String compact = v.replaceAll("\\s+", "");
+    if (!GAPS.matcher(compact).matches()) {
+      if (!compact.isEmpty()) {
+        r.problem(ACCEPT_GAPS, "'" + v + "' is not a list of batch ids and ranges. Write e.g. 12-40,77.");
+      }
+      return "";
+    }
+    for (String range : compact.split(",")) {
+      String[] ends = range.split("-");
+      if (ends.length == 2 && Long.parseLong(ends[0]) > Long.parseLong(ends[1])) {
+        r.problem(ACCEPT_GAPS, "range " + range + " runs backwards. Write the lower batch id first.");
+      }
+    }
+    return compact;
   }
 
   private static String date(ConfigReader r, String key) {

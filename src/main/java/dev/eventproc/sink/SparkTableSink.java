@@ -99,6 +99,15 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     return spec.mode() == WriteMode.APPEND;
   }
 
+  /**
+   * An empty batch is committed too (a commit with the record and no file), so the writer's records
+   * have no gap and a reconciliation can tell a lost batch from an empty one.
+   */
+  @Override
+  protected boolean commitsEmptyBatches() {
+    return true;
+  }
+
   @Override
   protected boolean isCommitted(SparkSession session, WriterId writer, long batchId) {
     return table.committedBatch(session, writer) >= batchId;
@@ -139,6 +148,9 @@ public abstract class SparkTableSink extends AbstractBatchSink {
   }
 
   private CommitResult commitOnce(BatchContext batch) {
+    if (batch.rowsIn() == 0) {
+      return table.append(batch.rows(), batch.writer(), batch.batchId()); // the record alone: no MERGE to run
+    }
     switch (spec.mode()) {
       case APPEND:
         return table.append(batch.rows(), batch.writer(), batch.batchId());

@@ -9,8 +9,8 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -125,6 +125,32 @@ final class BatchLayout {
       }
     }
     return CommitRecord.NONE;
+  }
+
+  /**
+   * Every commit marker under the path, both layouts: what each says (writer, batch id, rows written)
+   * and the writer directory it is in ("" for the old layout). A marker that cannot be read is reported
+   * with batch id -1 and the path in place of the writer, so a check names it.
+   */
+  List<Marker> markers(FileSystem fs) throws IOException {
+    List<Marker> out = new ArrayList<>();
+    for (String glob : List.of(PARTITION + "=*/" + WRITER_PREFIX + "*/" + MARKER, PARTITION + "=*/" + MARKER)) {
+      FileStatus[] found = fs.globStatus(new Path(root, glob));
+      for (FileStatus f : found == null ? new FileStatus[0] : found) {
+        String dir = f.getPath().getParent().getName();
+        String[] lines;
+        try (FSDataInputStream in = fs.open(f.getPath())) {
+          lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n");
+        }
+        try {
+          out.add(new Marker(lines[0], Long.parseLong(lines[1].trim()), Long.parseLong(lines[2].trim()),
+              dir.startsWith(WRITER_PREFIX) ? dir : ""));
+        } catch (RuntimeException unreadable) {
+          out.add(new Marker("unreadable marker " + f.getPath(), -1, -1, dir));
+        }
+      }
+    }
+    return out;
   }
 
   /** The writer named by a directory's marker, or null when it has none. */

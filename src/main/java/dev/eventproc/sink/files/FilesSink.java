@@ -146,6 +146,16 @@ public final class FilesSink extends AbstractBatchSink {
     return shapeOf(SinkType.FILES, PATH, new Path(path).toString());
   }
 
+  /** Every commit marker under the path (of every writer), for reconciliation: Spark SQL cannot list them. */
+  public List<Marker> markers(SparkSession session) {
+    Path root = new Path(path);
+    try {
+      return layout.markers(fs(session, root));
+    } catch (IOException e) {
+      throw new UncheckedIOException("sink " + name() + ": cannot list the commit markers under " + path, e);
+    }
+  }
+
   /** Where this writer commits a batch (package-private for tests). */
   Path writerDir(long batchId, WriterId writer) {
     return layout.writerDir(batchId, writer);
@@ -187,6 +197,12 @@ public final class FilesSink extends AbstractBatchSink {
     } catch (IOException e) {
       throw new UncheckedIOException("sink " + name() + ": cannot read the commit markers under " + path, e);
     }
+  }
+
+  /** An empty batch leaves its marker too, so the markers have no gap and a lost batch shows as one. */
+  @Override
+  protected boolean commitsEmptyBatches() {
+    return true;
   }
 
   /** A batch is written in one pass; its row count is read back from what was written. */

@@ -43,6 +43,11 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
   static final String BATCH_HEADER = "eventproc.batch";
   /** {@code <slice>/<slices>}: lets the sink recover its progress from the topic when a group lost it. */
   static final String SLICE_HEADER = "eventproc.slice";
+  /**
+   * {@code <writer partition>:<batch>}: the last earlier batch in which this writer partition wrote
+   * records (-1: none), so a reader can tell a lost batch from an empty one (sql/spark/kafka_batch_continuity.sql).
+   */
+  static final String PREVIOUS_HEADER = "eventproc.previous";
 
   private final KafkaSinkOptions options;
   private final String sinkName;
@@ -87,7 +92,8 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
             + "split a batch the same way; the driver reads the recorded count before it plans, so another attempt is writing "
             + "with other settings. Stop it.");
       }
-      tx = new Transactions(producer, new ConsumerGroupMetadata(group), progressAt);
+      long previous = progress == null ? -1 : progress.tag().previousOf(progress.offset(), batchId);
+      tx = new Transactions(producer, new ConsumerGroupMetadata(group), progressAt, p, previous);
       return List.of(tx.write(rows, p, progress == null ? 0 : progress.resumeSlice(batchId))).iterator();
     } catch (KafkaException e) {
       if (tx != null && tx.openMillis() >= options.transactionTimeoutMs() && KafkaErrors.epochLost(e)) {
@@ -113,16 +119,21 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
     private final AtomicReference<Exception> failure = new AtomicReference<>();
     private final byte[] writerBytes = writer.appId().getBytes(StandardCharsets.UTF_8);
     private final byte[] batchBytes = String.valueOf(batchId).getBytes(StandardCharsets.UTF_8);
+    private final long previous;
+    private final byte[] previousBytes;
     private long openedNanos;
     private long flushedNanos;
     private long pendingBytes;
     private long flushBytes = FIRST_FLUSH_BYTES;
     private long sent;
 
-    Transactions(KafkaProducer<byte[], byte[]> producer, ConsumerGroupMetadata group, TopicPartition progressAt) {
+    Transactions(KafkaProducer<byte[], byte[]> producer, ConsumerGroupMetadata group, TopicPartition progressAt, int writerPartition,
+        long previous) {
       this.producer = producer;
       this.group = group;
       this.progressAt = progressAt;
+      this.previous = previous;
+      this.previousBytes = (writerPartition + ":" + previous).getBytes(StandardCharsets.UTF_8);
     }
 
     long openMillis() {
@@ -157,6 +168,7 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
         headers.add(BATCH_HEADER, batchBytes);
         byte[] sliceBytes = (slice + "/" + slices).getBytes(StandardCharsets.UTF_8);
         headers.add(SLICE_HEADER, sliceBytes);
+        headers.add(PREVIOUS_HEADER, previousBytes);
         producer.send(new ProducerRecord<>(options.topic(), null, key, value, headers), (meta, e) -> {
           if (e != null) {
             failure.compareAndSet(null, e);
@@ -164,7 +176,7 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
         });
         sent++;
         pendingBytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length) + writerBytes.length + batchBytes.length
-            + sliceBytes.length;
+            + sliceBytes.length + previousBytes.length;
         throwIfFailed();
       }
       FaultInjection.at(FaultInjection.Point.AFTER_STAGING, sinkName, batchId);
@@ -207,7 +219,7 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
     private void commit(long offset, int done) {
       flush();
       producer.sendOffsetsToTransaction(Map.of(progressAt, new OffsetAndMetadata(offset,
-          new ProgressTag(partitions, attempt, sent, slices, done).encode())), group);
+          new ProgressTag(partitions, attempt, sent, slices, done, previous).encode())), group);
       producer.commitTransaction();
     }
 

@@ -114,12 +114,12 @@ final class ProgressRecovery {
    */
   private static Progress progressOf(Newest n, long batchId, int partitions) {
     if (n == null || n.batch < batchId) {
-      return new Progress(n == null ? batchId : n.batch + 1, new ProgressTag(partitions, RECOVERED, 0, -1, -1));
+      return new Progress(n == null ? batchId : n.batch + 1, new ProgressTag(partitions, RECOVERED, 0, -1, -1, n == null ? -1 : n.batch));
     }
     if (n.batch > batchId || n.slices < 0) { // an older version wrote a batch in one transaction per writer partition
-      return new Progress(n.batch + 1, new ProgressTag(partitions, RECOVERED, 0, -1, -1));
+      return new Progress(n.batch + 1, new ProgressTag(partitions, RECOVERED, 0, -1, -1, n.batch));
     }
-    return new Progress(batchId, new ProgressTag(partitions, RECOVERED, 0, n.slices, n.slice + 1));
+    return new Progress(batchId, new ProgressTag(partitions, RECOVERED, 0, n.slices, n.slice + 1, -1));
   }
 
   /** The newest record of each writer partition in {@code missing}, read from the tail of every topic partition. */
