@@ -213,6 +213,7 @@ public abstract class AbstractBatchSink implements BatchSink {
       if (isCommitted(session, writer, context.batchId())) {
         LOG.warn("sink={} target={} batch={}: commit failed ({}) but the batch is committed by {}: another attempt of "
             + "this writer won the race; counted as a replay", name(), target(), context.batchId(), e.toString(), writer);
+        metrics().raceLost(e);
         return CommitResult.skipped();
       }
       throw AbstractBatchSink.<RuntimeException>rethrow(e);

@@ -19,6 +19,8 @@ public final class SinkMetrics {
   private final AtomicLong rowsIgnored = new AtomicLong();
   private final AtomicLong commitMillis = new AtomicLong();
   private final AtomicReference<BatchOutcome> last = new AtomicReference<>();
+  private final AtomicLong racesLost = new AtomicLong();
+  private final AtomicReference<Throwable> lastRaceLost = new AtomicReference<>();
   private final List<Consumer<BatchOutcome>> listeners = new CopyOnWriteArrayList<>();
 
   /** Calls {@code listener} with every later outcome, on the driver thread that wrote the batch (e.g. to time commits). */
@@ -38,6 +40,12 @@ public final class SinkMetrics {
     commitMillis.addAndGet(o.commitMillis());
     last.set(o);
     listeners.forEach(l -> l.accept(o));
+  }
+
+  /** A commit of this sink failed and the record showed another attempt of its writer committed the batch. */
+  void raceLost(Throwable conflict) {
+    racesLost.incrementAndGet();
+    lastRaceLost.set(conflict);
   }
 
   public long batchesCommitted() {
@@ -68,6 +76,19 @@ public final class SinkMetrics {
     return commitMillis.get();
   }
 
+  /**
+   * Commits that failed because another attempt of the same writer (a zombie driver, a speculative
+   * one) committed the batch first; each is also counted as a skipped replay.
+   */
+  public long racesLost() {
+    return racesLost.get();
+  }
+
+  /** What the latest lost race failed with (the format's conflict, a fencing, a refused rename), or null. */
+  public Throwable lastRaceLost() {
+    return lastRaceLost.get();
+  }
+
   /** The outcome of the latest batch, or null before the first. */
   public BatchOutcome last() {
     return last.get();
@@ -77,6 +98,6 @@ public final class SinkMetrics {
   public String toString() {
     return "batches=" + batchesCommitted + " replaysSkipped=" + replaysSkipped + " empty=" + emptyBatches
         + " rowsIn=" + rowsIn + " rowsWritten=" + rowsWritten + " rowsIgnored=" + rowsIgnored
-        + " commitMs=" + commitMillis;
+        + " commitMs=" + commitMillis + " racesLost=" + racesLost;
   }
 }

@@ -14,6 +14,7 @@ import dev.failsafe.RetryPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -131,16 +132,23 @@ public abstract class SparkTableSink extends AbstractBatchSink {
       SparkTableEvolution.evolve(session, table, schema, spec);
       evolvedFor = schema;
     }
+    AtomicReference<Throwable> conflict = new AtomicReference<>();
     RetryPolicy<CommitResult> retry = RetryPolicy.<CommitResult>builder()
         .handleIf(this::isConflict)
         .withBackoff(Duration.ofMillis(100), Duration.ofSeconds(5))
         .withMaxRetries(commitRetries)
-        .onRetry(e -> LOG.warn("sink={} target={} batch={}: concurrent commit ({}), retry {}", name(), target(),
-            batch.batchId(), e.getLastException().getClass().getSimpleName(), e.getAttemptCount()))
+        .onRetry(e -> {
+          conflict.set(e.getLastException());
+          LOG.warn("sink={} target={} batch={}: concurrent commit ({}), retry {}", name(), target(),
+              batch.batchId(), e.getLastException().getClass().getSimpleName(), e.getAttemptCount());
+        })
         .build();
     return Failsafe.with(retry).get(() -> {
       // A conflicting writer may be another attempt of this very writer: look before writing again.
       if (isCommitted(session, batch.writer(), batch.batchId())) {
+        if (conflict.get() != null) {
+          metrics().raceLost(conflict.get());
+        }
         return CommitResult.skipped();
       }
       return commitOnce(batch);

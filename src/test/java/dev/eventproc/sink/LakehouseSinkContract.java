@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.eventproc.sink.BatchOutcome.Status;
+import dev.eventproc.testutils.CommitGate;
 import dev.eventproc.testutils.Race;
 import dev.eventproc.testutils.TestSpark;
 import java.util.ArrayList;
@@ -38,6 +39,9 @@ public abstract class LakehouseSinkContract {
 
   /** Whether the table exists. */
   protected abstract boolean exists(String name);
+
+  /** The format's declared commit conflicts: what the loser of two racing commits must fail with. */
+  protected abstract List<Class<? extends Throwable>> conflictTypes();
 
   /** Whether the adapter reports exactly the rows an upsert MERGE changed (else the batch's rows). */
   protected boolean exactWrittenCounts() {
@@ -106,18 +110,29 @@ public abstract class LakehouseSinkContract {
 
   /**
    * A zombie: two drivers with the same writer identity (same sink name, same query id, as after a
-   * network partition) write the same batch at the same moment, each on its own session. The format's
-   * conflict check plus the sink's look at the commit record let exactly one of them commit it.
+   * network partition) write the same batch at the same moment, each on its own session. Both are held
+   * at the commit point until both have read "not committed"; then the format's conflict check lets
+   * exactly one commit, and the other fails with the format's declared conflict, reads the record
+   * again and counts a replay.
    */
   @Test
   void twoWritersOfOneIdentityRacingOnABatchCommitItOnce() throws Exception {
     for (WriteMode mode : WriteMode.values()) {
       String path = "race_" + mode.name().toLowerCase();
       SparkTableSink[] writers = {sink(path, mode, null), sink(path, mode, null)};
-      for (int batch = 0; batch < 3; batch++) {
-        Object[][] data = {r("k" + batch, (long) batch, 0, batch, "u"), r("shared", (long) batch, 0, batch, "u")};
-        List<Status> outcomes = race(writers, data, batch);
-        assertThat(outcomes).as(mode + " batch " + batch).containsExactlyInAnyOrder(Status.COMMITTED, Status.SKIPPED_REPLAY);
+      try (CommitGate gate = CommitGate.at(FaultInjection.Point.BEFORE_COMMIT, "t", 2)) {
+        for (int batch = 0; batch < 3; batch++) {
+          Object[][] data = {r("k" + batch, (long) batch, 0, batch, "u"), r("shared", (long) batch, 0, batch, "u")};
+          long lostBefore = writers[0].metrics().racesLost() + writers[1].metrics().racesLost();
+          List<Status> outcomes = race(writers, data, batch);
+          assertThat(outcomes).as(mode + " batch " + batch).containsExactlyInAnyOrder(Status.COMMITTED, Status.SKIPPED_REPLAY);
+          assertThat(gate.arrivals()).as(mode + ": both writers held at the commit point, batch " + batch).isEqualTo(2 * (batch + 1));
+          assertThat(writers[0].metrics().racesLost() + writers[1].metrics().racesLost())
+              .as(mode + " batch " + batch + ": the loser failed its commit on the conflict").isEqualTo(lostBefore + 1);
+          SparkTableSink loser = outcomes.get(0) == Status.SKIPPED_REPLAY ? writers[0] : writers[1];
+          assertThat(causes(loser.metrics().lastRaceLost())).as(mode + " batch " + batch + ": what the loser failed with")
+              .anySatisfy(t -> assertThat(conflictTypes()).anySatisfy(type -> assertThat(t).isInstanceOf(type)));
+        }
       }
       if (mode == WriteMode.APPEND) {
         assertThat(read(path).count()).as(mode + ": each batch's 2 rows once").isEqualTo(6);
@@ -128,6 +143,14 @@ public abstract class LakehouseSinkContract {
       }
       assertThat(writers[0].metrics().batchesCommitted() + writers[1].metrics().batchesCommitted()).as(mode.toString()).isEqualTo(3);
     }
+  }
+
+  private static List<Throwable> causes(Throwable t) {
+    List<Throwable> out = new ArrayList<>();
+    for (Throwable c = t; c != null && !out.contains(c); c = c.getCause()) {
+      out.add(c);
+    }
+    return out;
   }
 
   /** Both writers write batch {@code batchId} at once, each on a session of its own; their outcomes. */
@@ -237,12 +260,19 @@ public abstract class LakehouseSinkContract {
     assertThat(read("onepass").count()).isEqualTo(7);
   }
 
+  /** An empty batch commits its record with no row, so the records have no gap a reconciliation must excuse. */
   @Test
-  void emptyBatchWritesNothing() {
+  void anEmptyBatchCommitsItsRecordAndNoRow() {
     String path = "empty";
     SparkTableSink sink = sink(path, WriteMode.UPSERT, null);
-    assertThat(sink.write(rows(), 0, "q").status()).isEqualTo(Status.EMPTY);
-    assertThat(exists(path)).isFalse();
+    BatchOutcome empty = sink.write(rows(), 0, "q");
+    assertThat(empty.status()).isEqualTo(Status.COMMITTED);
+    assertThat(empty.rowsWritten()).isZero();
+    assertThat(read(path).count()).isZero();
+    assertThat(sink.table().committedBatch(spark, new WriterId("t", "q"))).as("batch 0 recorded").isZero();
+    long commits = commits(path);
+    assertThat(sink.write(rows(), 0, "q").status()).as("a replay of it").isEqualTo(Status.SKIPPED_REPLAY);
+    assertThat(commits(path)).isEqualTo(commits);
   }
 
   @Test

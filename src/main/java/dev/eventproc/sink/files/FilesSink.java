@@ -6,6 +6,7 @@ import dev.eventproc.sink.AbstractBatchSink;
 import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.CommitRecord;
 import dev.eventproc.sink.CommitResult;
+import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.SchemaChange;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.SinkType;
@@ -239,6 +240,9 @@ public final class FilesSink extends AbstractBatchSink {
             batch.batchId(), finalDir);
         fs.delete(finalDir, true);
       }
+      // Staged, and no directory of this writer is in place: a racing attempt may pass here too, and
+      // then the rename below refuses the later one.
+      FaultInjection.at(FaultInjection.Point.AFTER_STAGING, name(), batch.batchId());
       fs.mkdirs(finalDir.getParent());
       renameNoClobber(session, fs, tmp, finalDir);
       cleanTmp(fs, batch.batchId(), writer);

@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.delta.DeltaConcurrentModificationException;
 import org.junit.jupiter.api.Test;
 
 /** The lakehouse contract on Delta tables addressed by path. */
@@ -41,6 +42,11 @@ class DeltaSinkTest extends LakehouseSinkContract {
   @Override
   protected Dataset<Row> read(String name) {
     return spark.read().format("delta").load(path(name));
+  }
+
+  @Override
+  protected List<Class<? extends Throwable>> conflictTypes() {
+    return List.of(DeltaConcurrentModificationException.class);
   }
 
   @Override

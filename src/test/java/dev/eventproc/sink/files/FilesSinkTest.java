@@ -5,16 +5,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.eventproc.config.ConfigException;
 import dev.eventproc.sink.BatchOutcome.Status;
+import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.registry.Sinks;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
+import dev.eventproc.testutils.CommitGate;
 import dev.eventproc.testutils.Race;
 import dev.eventproc.testutils.TestSpark;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -71,25 +77,49 @@ class FilesSinkTest {
   }
 
   /**
-   * A zombie: two drivers with one writer identity write the same batches at the same moment. One
-   * directory per batch wins; the other writer finds its own writer's marker and counts a replay.
-   * Neither deletes the winner's directory, nor nests its files inside it.
+   * A zombie: two drivers with one writer identity write the same batches at the same moment, both
+   * held after staging until both have found no directory in place. The later rename fails (refused:
+   * no clobber, no nesting; or its staged directory already cleaned up by the winner); that writer then
+   * finds its own writer's marker and counts a replay. Neither deletes the winner's directory.
    */
   @Test
   void twoWritersOfOneIdentityRacingOnABatchCommitItOnce() throws Exception {
     Path dir = TestSpark.newDir("files-race").resolve("out");
     List<FilesSink> writers = List.of(sink(dir, FilesSink.Format.PARQUET), sink(dir, FilesSink.Format.PARQUET));
-    for (long batch = 0; batch < 4; batch++) {
-      long id = batch;
-      List<Status> statuses = Race.together(writers, w -> spark.newSession().range(id * 100, id * 100 + 10).toDF(),
-          (w, rows) -> w.write(rows, id, "zombie-q").status());
-      assertThat(statuses).as("batch " + batch).containsExactlyInAnyOrder(Status.COMMITTED, Status.SKIPPED_REPLAY);
-      try (java.util.stream.Stream<Path> inside = Files.list(dir.resolve("batch_id=" + batch + "/writer-files-zombie-q"))) {
-        assertThat(inside.filter(Files::isDirectory)).as("no directory nested in batch " + batch).isEmpty();
+    try (CommitGate gate = CommitGate.at(FaultInjection.Point.AFTER_STAGING, "files", 2)) {
+      for (long batch = 0; batch < 4; batch++) {
+        long id = batch;
+        long lostBefore = writers.get(0).metrics().racesLost() + writers.get(1).metrics().racesLost();
+        List<Status> statuses = Race.together(writers, w -> spark.newSession().range(id * 100, id * 100 + 10).toDF(),
+            (w, rows) -> w.write(rows, id, "zombie-q").status());
+        assertThat(statuses).as("batch " + batch).containsExactlyInAnyOrder(Status.COMMITTED, Status.SKIPPED_REPLAY);
+        assertThat(gate.arrivals()).as("both writers staged batch " + batch + " before either renamed").isEqualTo(2 * (int) (batch + 1));
+        FilesSink loser = statuses.get(0) == Status.SKIPPED_REPLAY ? writers.get(0) : writers.get(1);
+        assertThat(writers.get(0).metrics().racesLost() + writers.get(1).metrics().racesLost())
+            .as("batch " + batch + ": the loser's commit failed").isEqualTo(lostBefore + 1);
+        // The loser fails at its rename: refused because the winner's directory is in place, or (when the winner's
+        // cleanup of this writer's attempts came first) because its own staged directory is gone. Never replaced.
+        Throwable refused = rootCause(loser.metrics().lastRaceLost());
+        assertThat(refused).as("batch " + batch + ": why the loser's rename failed").isInstanceOfAny(FileAlreadyExistsException.class,
+            DirectoryNotEmptyException.class, NoSuchFileException.class);
+        if (refused instanceof NoSuchFileException gone) {
+          assertThat(gone.getFile()).as("batch " + batch + ": the loser's own staged attempt").contains("/_tmp/batch_id=" + batch + "-");
+        }
+        try (Stream<Path> inside = Files.list(dir.resolve("batch_id=" + batch + "/writer-files-zombie-q"))) {
+          assertThat(inside.filter(Files::isDirectory)).as("no directory nested in batch " + batch).isEmpty();
+        }
       }
     }
     List<Row> perBatch = spark.read().parquet(dir.toString()).groupBy("batch_id").count().orderBy("batch_id").collectAsList();
     assertThat(perBatch).extracting(r -> r.get(0) + ":" + r.get(1)).containsExactly("0:10", "1:10", "2:10", "3:10");
+  }
+
+  private static Throwable rootCause(Throwable t) {
+    Throwable c = t;
+    while (c != null && c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return c;
   }
 
   @Test

@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.exceptions.CommitFailedException;
+import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
@@ -37,6 +39,11 @@ class IcebergSinkTest extends LakehouseSinkContract {
   @Override
   protected Dataset<Row> read(String name) {
     return spark.table(table(name));
+  }
+
+  @Override
+  protected List<Class<? extends Throwable>> conflictTypes() {
+    return List.of(ValidationException.class, CommitFailedException.class);
   }
 
   @Override
