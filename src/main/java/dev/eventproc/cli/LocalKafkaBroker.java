@@ -3,6 +3,7 @@ package dev.eventproc.cli;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -41,6 +42,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
   private final String clusterId;
   private final Map<String, String> settings;
   private KafkaRaftServer server;
+  /** Starts tried when a port found free was taken before the broker bound it. */
+  private static final int START_ATTEMPTS = 5;
 
   private LocalKafkaBroker(Path logDir, int port, int controllerPort, Map<String, String> settings) {
     this.logDir = logDir;
@@ -57,10 +60,39 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
   /** As {@link #start(Path)}, with broker settings that override the defaults (e.g. transaction timeouts, for tests). */
   public static LocalKafkaBroker start(Path logDir, Map<String, String> settings) {
-    LocalKafkaBroker broker = new LocalKafkaBroker(logDir, freePort(), freePort(), settings);
-    broker.format();
-    broker.startServer();
-    return broker;
+    for (int attempt = 1; ; attempt++) {
+      // A port found free can be taken by another process before the broker binds it: then try new ports
+      // (in a fresh directory, so nothing of the failed start is read again).
+      Path dir = attempt == 1 ? logDir : logDir.resolve("retry-" + attempt);
+      LocalKafkaBroker broker = new LocalKafkaBroker(dir, freePort(), freePort(), settings);
+      broker.format();
+      try {
+        broker.startServer();
+        return broker;
+      } catch (RuntimeException e) {
+        if (attempt >= START_ATTEMPTS || !portTaken(e)) {
+          throw e;
+        }
+        broker.stopAfterFailedStart();
+      }
+    }
+  }
+
+  private static boolean portTaken(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof BindException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private synchronized void stopAfterFailedStart() {
+    try {
+      stop();
+    } catch (RuntimeException ignored) {
+      server = null; // a server that never started has nothing left to stop
+    }
   }
 
   /** {@code host:port} for clients. */

@@ -13,6 +13,23 @@ import java.util.concurrent.TimeUnit;
 public final class Psql {
   private Psql() {}
 
+  /**
+   * Points a libpq client's environment at the server {@link TestPostgres} found (host, port, database,
+   * user, password), whatever PG* variables the environment held.
+   */
+  public static void useTestServer(Map<String, String> env) {
+    URI u = URI.create(TestPostgres.url().substring("jdbc:".length()));
+    env.put("PGHOST", u.getHost());
+    env.put("PGPORT", String.valueOf(u.getPort() < 0 ? 5432 : u.getPort()));
+    env.put("PGDATABASE", u.getPath().substring(1));
+    if (TestPostgres.user() != null) {
+      env.put("PGUSER", TestPostgres.user());
+    }
+    if (TestPostgres.password() != null) {
+      env.put("PGPASSWORD", TestPostgres.password());
+    }
+  }
+
   /** Runs a file with variables; returns stdout; fails the test (with psql's output) on a non-zero exit. */
   public static String run(Path file, Map<String, String> vars) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"));
