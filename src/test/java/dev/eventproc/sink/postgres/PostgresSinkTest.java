@@ -18,6 +18,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -241,7 +242,7 @@ class PostgresSinkTest {
       sink.write(odd, 0, "q");
     }
     try (Connection c = TestPostgres.connect(); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT \"we\"\"ird col\", list::text, obj->>'b', encode(bin, 'hex'), amt, d, flag, txt FROM "
+        ResultSet rs = st.executeQuery("SELECT \"we\"\"ird col\", list::text, obj->>'b', encode(bin, 'hex'), amt, d, flag, txt, ts FROM "
             + schema + ".odd")) {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getLong(1)).isEqualTo(1);
@@ -252,6 +253,8 @@ class PostgresSinkTest {
       assertThat(rs.getString(6)).isEqualTo("2026-01-02");
       assertThat(rs.getBoolean(7)).isTrue();
       assertThat(rs.getString(8)).isEqualTo("tab\there\nnew line \\ back");
+      // The instant Spark meant (its literal is in the session time zone), to the millisecond.
+      assertThat(rs.getObject(9, OffsetDateTime.class).toInstant()).isEqualTo(odd.select("ts").first().getTimestamp(0).toInstant());
     }
   }
 
