@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.when;
 
 import dev.eventproc.sink.BatchOutcome.Status;
 import dev.eventproc.sink.FaultInjection.Point;
+import dev.eventproc.util.Errors;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -215,14 +216,8 @@ public abstract class AbstractBatchSink implements BatchSink {
             + "this writer won the race; counted as a replay", name(), target(), context.batchId(), e.toString(), writer);
         return CommitResult.skipped();
       }
-      throw AbstractBatchSink.<RuntimeException>rethrow(e);
+      throw Errors.<RuntimeException>rethrow(e);
     }
-  }
-
-  /** Rethrows any exception unchanged (a checked one too, as Scala code does), so callers see Spark's own. */
-  @SuppressWarnings("unchecked")
-  static <E extends Exception> E rethrow(Exception e) throws E {
-    throw (E) e;
   }
 
   /** Whether every leaf of the batch's plan is cached data, so reading it again recomputes nothing costly. */
