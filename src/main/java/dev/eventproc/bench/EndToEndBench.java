@@ -5,10 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.pipeline.Pipeline;
 import dev.eventproc.pipeline.PipelineConfig;
+import dev.eventproc.util.Jdbc;
+import dev.eventproc.util.KafkaProducers;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -32,7 +33,6 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.SourceProgress;
@@ -431,14 +431,7 @@ public final class EndToEndBench {
   }
 
   private static Connection connect(Settings s) throws Exception {
-    Properties props = new Properties();
-    if (s.pgUser() != null) {
-      props.setProperty("user", s.pgUser());
-    }
-    if (s.pgPassword() != null) {
-      props.setProperty("password", s.pgPassword());
-    }
-    return DriverManager.getConnection(s.pgUrl(), props);
+    return Jdbc.connect(s.pgUrl(), s.pgUser(), s.pgPassword());
   }
 
   /** A fresh schema for the bench's tables (its name is a constant, so the SQL is too). */
@@ -458,14 +451,8 @@ public final class EndToEndBench {
   }
 
   private static KafkaProducer<String, String> producer(String servers, int lingerMillis) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, String.valueOf(lingerMillis));
+    Properties p = KafkaProducers.idempotent(servers, lingerMillis);
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     return new KafkaProducer<>(p);
   }
 
