@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.pipeline.Pipeline;
 import dev.eventproc.pipeline.PipelineConfig;
+import dev.eventproc.pipeline.ProgressListener;
 import dev.eventproc.util.Jdbc;
 import dev.eventproc.util.KafkaProducers;
 import java.io.IOException;
@@ -36,7 +37,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.SourceProgress;
-import org.apache.spark.sql.streaming.StateOperatorProgress;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryProgress;
 
@@ -173,7 +173,7 @@ public final class EndToEndBench {
       rows += b.numInputRows();
     }
     double seconds = (end(batches.get(batches.size() - 1)) - end(batches.get(0))) / 1000.0;
-    List<Long> state = batches.stream().map(EndToEndBench::stateRows).toList();
+    List<Long> state = batches.stream().map(ProgressListener::stateRows).toList();
     // Keys live in state from their first event until the watermark passes their newest one: about
     // (delay + one batch of event time) x keys per event-second (half the event rate: two versions per key).
     long batchEventSeconds = Math.max(1, s.batchEvents() * eventMicrosStep / 1_000_000);
@@ -241,7 +241,7 @@ public final class EndToEndBench {
       throw new IllegalStateException("e2e: no event was sent after the warm-up");
     }
     long lastEnd = end(batches.get(batches.size() - 1));
-    List<Long> state = batches.stream().map(EndToEndBench::stateRows).toList();
+    List<Long> state = batches.stream().map(ProgressListener::stateRows).toList();
     List<Long> tail = state.subList(state.size() / 2, state.size());
     String range = tail.isEmpty() ? "-" : String.format(Locale.ROOT, "%,d-%,d in the second half",
         tail.stream().mapToLong(Long::longValue).min().orElse(0), tail.stream().mapToLong(Long::longValue).max().orElse(0));
@@ -472,14 +472,6 @@ public final class EndToEndBench {
   private static long end(StreamingQueryProgress p) {
     Long took = p.durationMs().get("triggerExecution");
     return Instant.parse(p.timestamp()).toEpochMilli() + (took == null ? 0 : took);
-  }
-
-  private static long stateRows(StreamingQueryProgress p) {
-    long n = 0;
-    for (StateOperatorProgress op : p.stateOperators()) {
-      n += op.numRowsTotal();
-    }
-    return n;
   }
 
   /** The Kafka source's end offsets of a batch, by partition of {@code topic}. */
