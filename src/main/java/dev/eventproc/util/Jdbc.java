@@ -10,6 +10,11 @@ public final class Jdbc {
   private Jdbc() {}
 
   public static Connection connect(String url, String user, String password) throws SQLException {
+    return DriverManager.getConnection(url, properties(user, password));
+  }
+
+  /** The login as JDBC properties (for {@code DriverManager} or Spark's JDBC writer). */
+  public static Properties properties(String user, String password) {
     Properties p = new Properties();
     if (user != null) {
       p.setProperty("user", user);
@@ -17,6 +22,6 @@ public final class Jdbc {
     if (password != null) {
       p.setProperty("password", password);
     }
-    return DriverManager.getConnection(url, p);
+    return p;
   }
 }
