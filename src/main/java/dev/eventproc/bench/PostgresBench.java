@@ -6,6 +6,7 @@ import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.postgres.PostgresOptions;
 import dev.eventproc.sink.postgres.PostgresOptions.CommitShape;
+import dev.eventproc.sink.postgres.PostgresOptionsBuilder;
 import dev.eventproc.sink.postgres.PostgresSink;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -126,7 +127,7 @@ public final class PostgresBench {
   private static PostgresSink sink(Settings s, CommitShape shape) {
     SinkSpec spec = SinkSpec.builder().name("bench_" + shape.name().toLowerCase()).mode(WriteMode.UPSERT)
         .keyColumns("id").versionColumn("version").build();
-    PostgresOptions.Builder o = PostgresOptions.builder().url(s.url()).user(s.user()).password(s.password())
+    PostgresOptionsBuilder o = PostgresOptions.builder().url(s.url()).user(s.user()).password(s.password())
         .schema(s.schema()).table(TABLE).commit(shape);
     if (shape == CommitShape.PARTITION) {
       o.slices(s.partitions());
