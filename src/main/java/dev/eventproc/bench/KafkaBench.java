@@ -1,5 +1,6 @@
 package dev.eventproc.bench;
 
+import static dev.eventproc.bench.BenchResult.secondsSince;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.from_json;
 
@@ -56,13 +57,13 @@ public final class KafkaBench {
       producer.forEach((k, v) -> w.option("kafka." + k, v));
       long t = System.nanoTime();
       w.save();
-      report.add(new BenchResult(SUITE, "spark kafka sink", rows, secs(t), "Spark's own sink, at-least-once, " + settings));
+      report.add(new BenchResult(SUITE, "spark kafka sink", rows, secondsSince(t), "Spark's own sink, at-least-once, " + settings));
     });
     variants.add("spark-defaults", () -> {
       long t = System.nanoTime();
       batch.selectExpr("id AS key", "to_json(struct(*)) AS value").write().format("kafka")
           .option("kafka.bootstrap.servers", servers).option("topic", "bench-spark-defaults-" + tag).save();
-      report.add(new BenchResult(SUITE, "spark kafka sink, defaults", rows, secs(t),
+      report.add(new BenchResult(SUITE, "spark kafka sink, defaults", rows, secondsSince(t),
           "the same with Kafka's producer defaults (labelled, not a goal)"));
     });
     variants.add("raw", () -> {
@@ -83,7 +84,7 @@ public final class KafkaBench {
         }
         out.commitTransaction();
       }
-      report.add(new BenchResult(SUITE, "raw transactional producer", rows, secs(t),
+      report.add(new BenchResult(SUITE, "raw transactional producer", rows, secondsSince(t),
           "one producer, one transaction, rows already in memory, " + settings));
     });
     for (Writers writers : Writers.values()) {
@@ -95,7 +96,7 @@ public final class KafkaBench {
           sink.write(batch.limit(1), 0, "warm"); // creates the topic: not measured
           long t = System.nanoTime();
           sink.write(batch, 0, "q-" + tag);
-          report.add(new BenchResult(SUITE, "eventproc " + lower, rows, secs(t), "exactly-once: transaction with the batch's progress"));
+          report.add(new BenchResult(SUITE, "eventproc " + lower, rows, secondsSince(t), "exactly-once: transaction with the batch's progress"));
         }
       });
     }
@@ -109,7 +110,7 @@ public final class KafkaBench {
         sink.write(parsed.limit(1), 0, "warm");
         long t = System.nanoTime();
         sink.write(parsed, 0, "q-" + tag);
-        report.add(new BenchResult(SUITE, "eventproc single, uncached upstream", rows, secs(t),
+        report.add(new BenchResult(SUITE, "eventproc single, uncached upstream", rows, secondsSince(t),
             "the batch is parsed from JSON inside the write (not cached)"));
       }
     });
@@ -129,9 +130,5 @@ public final class KafkaBench {
       admin.createTopics(names.stream().map(n -> new NewTopic(n, Optional.of(KafkaSinkOptions.TOPIC_PARTITIONS_DEFAULT), Optional.empty())).toList())
           .all().get();
     }
-  }
-
-  private static double secs(long startNanos) {
-    return (System.nanoTime() - startNanos) / 1e9;
   }
 }

@@ -1,5 +1,6 @@
 package dev.eventproc.bench;
 
+import static dev.eventproc.bench.BenchResult.secondsSince;
 import static org.apache.spark.sql.functions.col;
 
 import dev.eventproc.sink.BatchSink;
@@ -54,7 +55,7 @@ public final class LakehouseBench {
           .trigger(Trigger.AvailableNow());
       long t = System.nanoTime();
       await(format == Format.DELTA ? w.format("delta").start(nativeTable) : w.format("iceberg").toTable(nativeTable));
-      report.add(new BenchResult(suite, "native streaming append", rows, secs(t), suite + "'s own streaming sink, one AvailableNow query"));
+      report.add(new BenchResult(suite, "native streaming append", rows, secondsSince(t), suite + "'s own streaming sink, one AvailableNow query"));
     });
     appends.add("eventproc", () -> {
       BatchSink append = sink(format, catalog, SinkSpec.builder().name("bench_append").mode(WriteMode.APPEND).build(), dir,
@@ -62,7 +63,7 @@ public final class LakehouseBench {
       long t = System.nanoTime();
       await(stream.writeStream().option("checkpointLocation", dir.resolve("cp-ours").toString()).trigger(Trigger.AvailableNow())
           .foreachBatch(append).start());
-      report.add(new BenchResult(suite, "eventproc append", rows, secs(t), "exactly-once append, same source and query"));
+      report.add(new BenchResult(suite, "eventproc append", rows, secondsSince(t), "exactly-once append, same source and query"));
     });
     appends.runAll();
 
@@ -83,17 +84,17 @@ public final class LakehouseBench {
       long t = System.nanoTime();
       spark.sql("MERGE INTO " + ref(format, bare) + " AS t USING bench_v2 AS s ON t.id = s.id "
           + "WHEN MATCHED AND s.version > t.version THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *").collectAsList();
-      report.add(new BenchResult(suite, "bare merge", rows, secs(t), "SQL MERGE of a newer version of every row, no bookkeeping"));
+      report.add(new BenchResult(suite, "bare merge", rows, secondsSince(t), "SQL MERGE of a newer version of every row, no bookkeeping"));
     });
     merges.add("eventproc", () -> {
       long t = System.nanoTime();
       ours.write(v2, 0, UUID.randomUUID().toString());
-      report.add(new BenchResult(suite, "eventproc merge", rows, secs(t), "exactly-once upsert of a batch out of a dedupe stage"));
+      report.add(new BenchResult(suite, "eventproc merge", rows, secondsSince(t), "exactly-once upsert of a batch out of a dedupe stage"));
     });
     merges.add("eventproc-any", () -> {
       long t = System.nanoTime();
       anyBatch.write(v2, 0, UUID.randomUUID().toString());
-      report.add(new BenchResult(suite, "eventproc merge, any batch", rows, secs(t),
+      report.add(new BenchResult(suite, "eventproc merge, any batch", rows, secondsSince(t),
           "the same, reducing the batch to one row per key first"));
     });
     try {
@@ -132,9 +133,5 @@ public final class LakehouseBench {
 
   private static void await(StreamingQuery q) throws StreamingQueryException, TimeoutException {
     q.awaitTermination();
-  }
-
-  private static double secs(long startNanos) {
-    return (System.nanoTime() - startNanos) / 1e9;
   }
 }

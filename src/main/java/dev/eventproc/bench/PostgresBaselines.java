@@ -1,8 +1,8 @@
 package dev.eventproc.bench;
 
+import dev.eventproc.util.Jdbc;
 import java.io.IOException;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -96,18 +96,11 @@ final class PostgresBaselines {
   }
 
   Connection connect() throws SQLException {
-    return DriverManager.getConnection(settings.url(), properties());
+    return Jdbc.connect(settings.url(), settings.user(), settings.password());
   }
 
   private Properties properties() {
-    Properties p = new Properties();
-    if (settings.user() != null) {
-      p.setProperty("user", settings.user());
-    }
-    if (settings.password() != null) {
-      p.setProperty("password", settings.password());
-    }
-    return p;
+    return Jdbc.properties(settings.user(), settings.password());
   }
 
   static void exec(Connection c, String sql) throws SQLException {

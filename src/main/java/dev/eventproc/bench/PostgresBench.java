@@ -1,9 +1,12 @@
 package dev.eventproc.bench;
 
+import static dev.eventproc.bench.BenchResult.secondsSince;
+
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.postgres.PostgresOptions;
 import dev.eventproc.sink.postgres.PostgresOptions.CommitShape;
+import dev.eventproc.sink.postgres.PostgresOptionsBuilder;
 import dev.eventproc.sink.postgres.PostgresSink;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -56,11 +59,11 @@ public final class PostgresBench {
       empty(baselines);
       long t = System.nanoTime();
       baselines.jdbcInsert(v1);
-      report.add(new BenchResult(SUITE, "spark-jdbc insert", s.rows(), secs(t),
+      report.add(new BenchResult(SUITE, "spark-jdbc insert", s.rows(), secondsSince(t),
           "df.write.jdbc, " + PostgresBaselines.JDBC_SETTINGS + ", into the empty table"));
       t = System.nanoTime();
       baselines.jdbcUpsert(v2);
-      report.add(new BenchResult(SUITE, "spark-jdbc upsert-full", s.rows(), secs(t),
+      report.add(new BenchResult(SUITE, "spark-jdbc upsert-full", s.rows(), secondsSince(t),
           "df.write.jdbc into an unlogged staging table, then INSERT ... ON CONFLICT DO UPDATE (at-least-once)"));
       check(baselines, s.rows(), 2);
     });
@@ -68,7 +71,7 @@ public final class PostgresBench {
       empty(baselines);
       long t = System.nanoTime();
       baselines.binaryCopy(prepared);
-      report.add(new BenchResult(SUITE, "raw-copy insert", s.rows(), secs(t),
+      report.add(new BenchResult(SUITE, "raw-copy insert", s.rows(), secondsSince(t),
           "one connection, binary COPY of rows already in memory, into the empty table"));
       check(baselines, s.rows(), 1);
     });
@@ -80,10 +83,10 @@ public final class PostgresBench {
           String query = UUID.randomUUID().toString();
           long t = System.nanoTime();
           sink.write(v1, 0, query);
-          report.add(new BenchResult(SUITE, name + " insert", s.rows(), secs(t), "exactly-once upsert into the empty table"));
+          report.add(new BenchResult(SUITE, name + " insert", s.rows(), secondsSince(t), "exactly-once upsert into the empty table"));
           t = System.nanoTime();
           sink.write(v2, 1, query);
-          report.add(new BenchResult(SUITE, name + " upsert-full", s.rows(), secs(t), "exactly-once upsert, newer version of every row"));
+          report.add(new BenchResult(SUITE, name + " upsert-full", s.rows(), secondsSince(t), "exactly-once upsert, newer version of every row"));
         }
         check(baselines, s.rows(), 2);
       });
@@ -124,7 +127,7 @@ public final class PostgresBench {
   private static PostgresSink sink(Settings s, CommitShape shape) {
     SinkSpec spec = SinkSpec.builder().name("bench_" + shape.name().toLowerCase()).mode(WriteMode.UPSERT)
         .keyColumns("id").versionColumn("version").build();
-    PostgresOptions.Builder o = PostgresOptions.builder().url(s.url()).user(s.user()).password(s.password())
+    PostgresOptionsBuilder o = PostgresOptions.builder().url(s.url()).user(s.user()).password(s.password())
         .schema(s.schema()).table(TABLE).commit(shape);
     if (shape == CommitShape.PARTITION) {
       o.slices(s.partitions());
@@ -155,9 +158,5 @@ public final class PostgresBench {
             + ", expected " + n + " rows at version " + version);
       }
     }
-  }
-
-  private static double secs(long startNanos) {
-    return (System.nanoTime() - startNanos) / 1e9;
   }
 }

@@ -1,6 +1,7 @@
 package dev.eventproc.bench;
 
 import dev.eventproc.config.Durations;
+import dev.eventproc.pipeline.ProgressListener;
 import dev.eventproc.stage.LatestVersion;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,7 +13,6 @@ import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.streaming.StateOperatorProgress;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryProgress;
 import org.apache.spark.sql.streaming.Trigger;
@@ -100,11 +100,7 @@ public final class StageBench {
       if (p.numInputRows() == 0) {
         continue;
       }
-      long s = 0;
-      for (StateOperatorProgress op : p.stateOperators()) {
-        s += op.numRowsTotal();
-      }
-      state.add(s);
+      state.add(ProgressListener.stateRows(p));
       if (p.batchId() >= 2) {
         measuredRows += p.numInputRows();
         millis += p.durationMs().get("triggerExecution");

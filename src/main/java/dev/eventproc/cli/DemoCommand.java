@@ -15,6 +15,7 @@ import dev.eventproc.pipeline.Sessions;
 import dev.eventproc.reconcile.ReconcileReport;
 import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.SinkMetrics;
+import dev.eventproc.util.Errors;
 import java.io.IOException;
 import java.io.Writer;
 import java.math.BigDecimal;
@@ -118,7 +119,7 @@ final class DemoCommand implements Callable<Integer> {
           throw e;
         }
         crashed = true;
-        say("      crashed as planned: " + Failures.firstLine(rootMessage(e)));
+        say("      crashed as planned: " + Errors.firstLine(rootMessage(e)));
       } finally {
         System.clearProperty(FaultInjection.PROPERTY);
       }

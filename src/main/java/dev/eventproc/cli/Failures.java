@@ -1,6 +1,7 @@
 package dev.eventproc.cli;
 
 import dev.eventproc.config.EventprocConfig;
+import dev.eventproc.util.Errors;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
@@ -13,7 +14,7 @@ final class Failures {
     for (Throwable t = e; t != null && parts.size() < 4; t = t.getCause() == t ? null : t.getCause()) {
       String m = t.getMessage();
       // Drivers quote whole URLs in their messages (pgjdbc's "Unable to parse URL ..."), passwords included.
-      String line = m == null ? t.getClass().getSimpleName() : EventprocConfig.maskUrlPassword(firstLine(m));
+      String line = m == null ? t.getClass().getSimpleName() : EventprocConfig.maskUrlPassword(Errors.firstLine(m));
       if (parts.stream().noneMatch(p -> p.contains(line))) {
         parts.add(line);
       }
@@ -21,8 +22,4 @@ final class Failures {
     return String.join(" <- ", parts);
   }
 
-  static String firstLine(String s) {
-    int nl = s.indexOf('\n');
-    return (nl < 0 ? s : s.substring(0, nl)).trim();
-  }
 }

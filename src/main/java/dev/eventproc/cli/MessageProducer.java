@@ -1,14 +1,13 @@
 package dev.eventproc.cli;
 
 import dev.eventproc.cli.EventGenerator.Message;
+import dev.eventproc.util.KafkaProducers;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /** Sends generated messages to a topic (idempotent, acks=all) and fails if any send failed: none is dropped unseen. */
 final class MessageProducer {
@@ -21,13 +20,7 @@ final class MessageProducer {
    * @throws IllegalStateException naming the first failed send, after the rest were flushed
    */
   static void send(String servers, String topic, List<Message> messages, LongConsumer afterEach) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    Properties p = KafkaProducers.idempotent(servers, 5);
     AtomicReference<Exception> failure = new AtomicReference<>();
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
       long sent = 0;

@@ -8,6 +8,7 @@ import dev.eventproc.stage.LatestVersion;
 import dev.eventproc.stage.ParsedEvents;
 import dev.eventproc.stage.StageOptions;
 import dev.eventproc.stage.WindowAggregate;
+import dev.eventproc.util.Errors;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -88,7 +89,7 @@ public final class Pipeline {
         throw new ConfigException("pipeline " + config.name() + ": Spark refuses this " + StageOptions.TYPE
             + "=" + ConfigReader.configName(config.stage().type()) + " query: " + e.getMessage());
       }
-      throw Pipeline.<RuntimeException>rethrow(e);
+      throw Errors.<RuntimeException>rethrow(e);
     } finally {
       if (provider != null) {
         if (before == null) {
@@ -109,11 +110,6 @@ public final class Pipeline {
           config.stage().watermarkDelay());
       case AGGREGATE -> WindowAggregate.apply(events, config.stage().aggregation(), config.stage().watermarkDelay());
     };
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <E extends Exception> E rethrow(Exception e) throws E {
-    throw (E) e;
   }
 
   private static Trigger trigger(PipelineConfig config) {

@@ -101,6 +101,15 @@ public final class ProgressListener extends StreamingQueryListener {
     return lastReported >= batchId;
   }
 
+  /** Rows held in state after a batch, over all its stateful operators. */
+  public static long stateRows(StreamingQueryProgress p) {
+    long n = 0;
+    for (StateOperatorProgress op : p.stateOperators()) {
+      n += op.numRowsTotal();
+    }
+    return n;
+  }
+
   @Override
   public void onQueryStarted(QueryStartedEvent event) {}
 
@@ -125,14 +134,13 @@ public final class ProgressListener extends StreamingQueryListener {
     }
     long dups = 0;
     long late = 0;
-    long stateRows = 0;
+    long stateRows = stateRows(p);
     long stateMem = 0;
     for (StateOperatorProgress op : p.stateOperators()) {
       Map<String, Long> custom = op.customMetrics();
       Long d = custom.get("numDroppedDuplicateRows");
       dups += d == null ? 0 : d;
       late += op.numRowsDroppedByWatermark();
-      stateRows += op.numRowsTotal();
       stateMem += op.memoryUsedBytes();
     }
     long main = 0;

@@ -1,5 +1,6 @@
 package dev.eventproc.security;
 
+import dev.eventproc.util.Errors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -137,8 +138,6 @@ final class SqlPolicy {
   }
 
   private static String unparsable(Exception e) {
-    String m = e.getMessage() == null ? e.toString() : e.getMessage().strip();
-    int nl = m.indexOf('\n');
-    return "is not Spark SQL: " + (nl < 0 ? m : m.substring(0, nl)).trim();
+    return "is not Spark SQL: " + Errors.summary(e);
   }
 }

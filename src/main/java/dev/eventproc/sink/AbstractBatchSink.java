@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.when;
 
 import dev.eventproc.sink.BatchOutcome.Status;
 import dev.eventproc.sink.FaultInjection.Point;
+import dev.eventproc.util.Errors;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -175,13 +176,13 @@ public abstract class AbstractBatchSink implements BatchSink {
     boolean persistHere = !committed && !cached;
     Dataset<Row> rows = persistHere ? batch.persist(StorageLevel.MEMORY_AND_DISK()) : batch;
     try {
-      long[] counts = countRows(rows);
-      long rowsIn = counts[0];
+      RowCounts counts = countRows(rows);
+      long rowsIn = counts.total();
       if (committed) {
         return finish(batchId, Status.SKIPPED_REPLAY, rowsIn, CommitResult.skipped(), start);
       }
-      if (counts[1] > 0) {
-        throw new IllegalStateException("sink " + name() + " batch " + batchId + ": " + counts[1] + " of " + rowsIn
+      if (counts.nullKeys() > 0) {
+        throw new IllegalStateException("sink " + name() + " batch " + batchId + ": " + counts.nullKeys() + " of " + rowsIn
             + " rows have a null in key column(s) " + spec.keyColumns() + ". A key identifies the row; route "
             + "such rows to quarantine before the sink (the pipeline's parse step does this).");
       }
@@ -216,14 +217,8 @@ public abstract class AbstractBatchSink implements BatchSink {
         metrics().raceLost(e);
         return CommitResult.skipped();
       }
-      throw AbstractBatchSink.<RuntimeException>rethrow(e);
+      throw Errors.<RuntimeException>rethrow(e);
     }
-  }
-
-  /** Rethrows any exception unchanged (a checked one too, as Scala code does), so callers see Spark's own. */
-  @SuppressWarnings("unchecked")
-  static <E extends Exception> E rethrow(Exception e) throws E {
-    throw (E) e;
   }
 
   /** Whether every leaf of the batch's plan is cached data, so reading it again recomputes nothing costly. */
@@ -235,8 +230,11 @@ public abstract class AbstractBatchSink implements BatchSink {
     return plan.collectLeaves().forall(leaf -> leaf instanceof InMemoryRelation || leaf instanceof LocalRelation);
   }
 
+  /** A batch's row count and how many of its rows have a null in a key column. */
+  private record RowCounts(long total, long nullKeys) {}
+
   /** Row count and count of rows with a null key, in one job. */
-  private long[] countRows(Dataset<Row> rows) {
+  private RowCounts countRows(Dataset<Row> rows) {
     List<String> keys = spec.keyColumns();
     Column nullKey = lit(false);
     for (String k : keys) {
@@ -245,7 +243,7 @@ public abstract class AbstractBatchSink implements BatchSink {
     Row r = rows.agg(count(lit(1)), sum(when(nullKey, 1).otherwise(0))).first();
     long total = r.getLong(0);
     long nulls = r.isNullAt(1) ? 0 : r.getLong(1);
-    return new long[] {total, nulls};
+    return new RowCounts(total, nulls);
   }
 
   private BatchOutcome finish(long batchId, Status status, long rowsIn, CommitResult result, long startNanos) {

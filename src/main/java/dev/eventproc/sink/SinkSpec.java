@@ -3,6 +3,7 @@ package dev.eventproc.sink;
 import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.Identifiers;
+import dev.eventproc.util.Errors;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -323,7 +324,7 @@ public final class SinkSpec implements Serializable {
           functions.expr(deleteCondition);
         } catch (Exception e) { // Spark's ParseException is checked in Scala's eyes only
           report.add(DELETE_CONDITION, "'" + deleteCondition + "' is not a Spark SQL expression: "
-              + firstLine(e.getMessage()) + ". Write a boolean condition such as op = 'd'.");
+              + Errors.firstLine(e.getMessage()) + ". Write a boolean condition such as op = 'd'.");
         }
       }
       List<String> all = new ArrayList<>(keyColumns);
@@ -344,12 +345,4 @@ public final class SinkSpec implements Serializable {
     void add(String option, String message);
   }
 
-  static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    String t = s.strip();
-    int nl = t.indexOf('\n');
-    return (nl < 0 ? t : t.substring(0, nl)).trim();
-  }
 }

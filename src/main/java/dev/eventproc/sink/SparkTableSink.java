@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.lit;
 
 import dev.eventproc.config.Durations;
 import dev.eventproc.config.Identifiers;
+import dev.eventproc.util.Errors;
 import dev.failsafe.Failsafe;
 import dev.failsafe.FailsafeException;
 import dev.failsafe.RetryPolicy;
@@ -297,7 +298,7 @@ public abstract class SparkTableSink extends AbstractBatchSink {
         }
       });
     } catch (FailsafeException e) { // wraps a checked exception: rethrow Spark's own
-      throw AbstractBatchSink.<RuntimeException>rethrow(e.getCause() instanceof Exception cause ? cause : e);
+      throw Errors.<RuntimeException>rethrow(e.getCause() instanceof Exception cause ? cause : e);
     }
   }
 }

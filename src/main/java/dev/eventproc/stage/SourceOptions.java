@@ -2,6 +2,7 @@ package dev.eventproc.stage;
 
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.Durations;
+import dev.eventproc.util.Errors;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -178,7 +179,7 @@ public final class SourceOptions implements Serializable {
       }
       return s;
     } catch (Exception e) { // Spark's ParseException is checked in Scala's eyes only
-      String msg = e.getMessage() == null ? e.toString() : e.getMessage().strip().split("\n")[0];
+      String msg = Errors.summary(e);
       r.problem(SCHEMA, "'" + ddl + "' is not a Spark DDL schema: " + msg
           + " Write it like 'id STRING, amount DECIMAL(12,2), ts TIMESTAMP'.");
       return null;

@@ -3,6 +3,7 @@ package dev.eventproc.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.eventproc.pipeline.PipelineConfig;
+import dev.eventproc.pipeline.PipelineConfigTest;
 import dev.eventproc.sink.SinkType;
 import java.nio.file.Files;
 import java.nio.file.Path;

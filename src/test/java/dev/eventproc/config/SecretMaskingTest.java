@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.eventproc.cli.MainAccess;
 import dev.eventproc.pipeline.PipelineConfig;
+import dev.eventproc.pipeline.PipelineConfigTest;
 import dev.eventproc.testutils.LogCapture;
 import dev.eventproc.testutils.TestSpark;
 import java.nio.file.Files;

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.EventprocConfig;
-import dev.eventproc.config.PipelineConfigTest;
 import dev.eventproc.testutils.TestSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;

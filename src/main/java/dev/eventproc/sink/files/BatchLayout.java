@@ -2,14 +2,12 @@ package dev.eventproc.sink.files;
 
 import dev.eventproc.sink.CommitRecord;
 import dev.eventproc.sink.WriterId;
+import dev.eventproc.util.Sha256;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -60,7 +58,7 @@ final class BatchLayout {
    */
   static String writerDirName(WriterId writer) {
     String q = writer.queryId();
-    String query = PLAIN.matcher(q).matches() && !q.startsWith(".") ? q : "h" + sha256(q).substring(0, 32);
+    String query = PLAIN.matcher(q).matches() && !q.startsWith(".") ? q : "h" + Sha256.hex(q).substring(0, 32);
     return WRITER_PREFIX + writer.sinkName() + "-" + query;
   }
 
@@ -170,11 +168,4 @@ final class BatchLayout {
     }
   }
 
-  private static String sha256(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
-    }
-  }
 }

@@ -24,6 +24,7 @@ import dev.eventproc.sink.StageGuarantee;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
 import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
+import dev.eventproc.util.Errors;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -303,7 +304,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
       writers.mapPartitions(task).collect();
     } catch (Exception e) { // SparkException is checked, thrown through Scala
       if (!fenced(e) || !awaitOtherAttempt(batch)) {
-        throw KafkaSink.<RuntimeException>rethrow(e);
+        throw Errors.<RuntimeException>rethrow(e);
       }
       LOG.warn("sink={} batch={}: a producer of this attempt was fenced ({}); the batch is committed", name(), batch.batchId(),
           e.getMessage());
@@ -397,11 +398,6 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
       }
     }
     return false;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <E extends Exception> E rethrow(Exception e) throws E {
-    throw (E) e;
   }
 
   /** The batch as Kafka records: key and value as JSON text (value null for a delete in upsert mode). */

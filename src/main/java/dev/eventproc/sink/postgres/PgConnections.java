@@ -4,9 +4,8 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.config.MaskedThrowable;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import dev.eventproc.util.Errors;
+import dev.eventproc.util.Sha256;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -67,17 +66,17 @@ final class PgConnections {
     String where = o.describe();
     String text;
     if (state != null && (state.equals("28P01") || state.equals("28000"))) {
-      text = "PostgreSQL refused the login (" + firstLine(sql.getMessage()) + ") at " + where + ". Check "
+      text = "PostgreSQL refused the login (" + Errors.firstLine(sql.getMessage()) + ") at " + where + ". Check "
           + o.key(PostgresOptions.USER) + " and the secret behind " + o.key(PostgresOptions.PASSWORD) + ".";
     } else if (state != null && state.equals("3D000")) {
-      text = "the database in " + o.key(PostgresOptions.URL) + " does not exist (" + firstLine(sql.getMessage()) + ") at " + where + ".";
+      text = "the database in " + o.key(PostgresOptions.URL) + " does not exist (" + Errors.firstLine(sql.getMessage()) + ") at " + where + ".";
     } else if (state != null && state.startsWith("08")) {
-      text = "cannot reach PostgreSQL at " + where + ": " + firstLine(sql.getMessage())
+      text = "cannot reach PostgreSQL at " + where + ": " + Errors.firstLine(sql.getMessage())
           + ". Is the server running, and does " + o.key(PostgresOptions.URL) + " name the right host and port?";
     } else if (sql != null) {
-      text = "PostgreSQL failed to " + action + " (SQLState " + state + "): " + firstLine(sql.getMessage()) + " at " + where + ".";
+      text = "PostgreSQL failed to " + action + " (SQLState " + state + "): " + Errors.firstLine(sql.getMessage()) + " at " + where + ".";
     } else {
-      text = "failed to " + action + " at " + where + ": " + firstLine(String.valueOf(e.getMessage()));
+      text = "failed to " + action + " at " + where + ": " + Errors.firstLine(String.valueOf(e.getMessage()));
     }
     // pgjdbc quotes whole URLs in some errors (a URL it cannot parse): mask the text and the causes.
     return new PostgresSinkException("sink " + sinkName + ": " + EventprocConfig.maskUrlPassword(text), state,
@@ -95,24 +94,12 @@ final class PgConnections {
 
   /** A stable 64-bit advisory lock key for a name. */
   static long lockKey(String name) {
-    try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(name.getBytes(StandardCharsets.UTF_8));
-      long v = 0;
-      for (int i = 0; i < 8; i++) {
-        v = (v << 8) | (h[i] & 0xff);
-      }
-      return v;
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    byte[] h = Sha256.digest(name);
+    long v = 0;
+    for (int i = 0; i < 8; i++) {
+      v = (v << 8) | (h[i] & 0xff);
     }
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    return (nl < 0 ? s : s.substring(0, nl)).trim();
+    return v;
   }
 
   /** A Postgres failure, with PostgreSQL's SQLState when there was one. */

@@ -1,9 +1,7 @@
 package dev.eventproc.sink.postgres;
 
-import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.EventprocConfig;
-import dev.eventproc.config.Identifiers;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Locale;
@@ -87,7 +85,7 @@ public final class PostgresOptions implements Serializable {
   private final Integer fillfactor;
   private final String keyPrefix;
 
-  private PostgresOptions(Builder b) {
+  PostgresOptions(PostgresOptionsBuilder b) {
     this.url = b.url;
     this.user = b.user;
     this.password = b.password;
@@ -110,61 +108,11 @@ public final class PostgresOptions implements Serializable {
 
   /** Reads the {@code postgres.*} keys of a sink scope; problems go to the reader. Null when invalid. */
   public static PostgresOptions read(ConfigReader scope) {
-    Builder b = builder();
-    b.keyPrefix = scope.key("");
-    b.url = scope.required(URL, "Give a JDBC URL such as jdbc:postgresql://db.example.com:5432/analytics.");
-    if (b.url != null && !b.url.startsWith("jdbc:postgresql://")) {
-      scope.problem(URL, "'" + EventprocConfig.maskUrlPassword(b.url) + "' is not a PostgreSQL JDBC URL. "
-          + "Write it as jdbc:postgresql://HOST:PORT/DATABASE.");
-    } else if (b.url != null && PgUrl.problem(b.url) != null) {
-      scope.problem(URL, "pgjdbc cannot parse the URL: " + PgUrl.problem(b.url)); // pgjdbc's own error would quote it whole
-    }
-    b.user = scope.string(USER, null);
-    b.password = scope.string(PASSWORD, null);
-    SslMode ssl = scope.choice(SSLMODE, SslMode.class, null);
-    b.sslmode = ssl == null ? null : ConfigReader.configName(ssl);
-    b.schema = scope.identifier(SCHEMA);
-    if (b.schema == null) {
-      b.schema = SCHEMA_DEFAULT;
-    }
-    b.table = scope.identifier(TABLE);
-    if (!scope.has(TABLE)) {
-      scope.problem(TABLE, "is required. Name the target table (a plain name; the schema goes in "
-          + scope.key(SCHEMA) + ").");
-    }
-    b.createTables = scope.bool(CREATE_TABLES, CREATE_TABLES_DEFAULT);
-    String ledger = scope.identifier(LEDGER_TABLE);
-    b.ledgerTable = ledger == null ? LEDGER_TABLE_DEFAULT : ledger;
-    b.commit = scope.choice(COMMIT, CommitShape.class, CommitShape.BATCH);
-    b.slices = scope.integer(PARTITIONS, PARTITIONS_DEFAULT, 1, 1024);
-    if (b.commit != CommitShape.PARTITION && scope.has(PARTITIONS)) {
-      scope.problem(PARTITIONS, "is only used with " + scope.key(COMMIT) + "=partition. Remove it.");
-    }
-    b.poolSize = scope.integer(POOL_SIZE, b.commit == CommitShape.PARTITION ? b.slices + 1 : POOL_SIZE_DEFAULT, 2, 256);
-    b.lockTimeout = scope.duration(LOCK_TIMEOUT, LOCK_TIMEOUT_DEFAULT);
-    b.taskLockTimeout = scope.duration(TASK_LOCK_TIMEOUT, TASK_LOCK_TIMEOUT_DEFAULT);
-    if (b.taskLockTimeout.toMillis() < 1) {
-      scope.problem(TASK_LOCK_TIMEOUT, "'" + scope.string(TASK_LOCK_TIMEOUT, "") + "' is too short: staging tasks would wait "
-          + "without limit. Give a positive duration such as 2 minutes.");
-      b.taskLockTimeout = TASK_LOCK_TIMEOUT_DEFAULT;
-    }
-    b.directMaxRows = scope.longValue(DIRECT_MAX_ROWS, DIRECT_MAX_ROWS_DEFAULT, 0, Long.MAX_VALUE);
-    if (scope.has(FILLFACTOR)) {
-      b.fillfactor = scope.integer(FILLFACTOR, 100, 10, 100);
-    }
-    b.connectTimeout = scope.duration(CONNECT_TIMEOUT, CONNECT_TIMEOUT_DEFAULT);
-    b.tombstoneRetention = scope.duration(TOMBSTONE_RETENTION, TOMBSTONE_RETENTION_DEFAULT);
-    for (String derived : new String[] {b.table == null ? null : b.table + PostgresTables.TOMBSTONE_SUFFIX}) {
-      if (derived != null && derived.length() > PostgresTables.MAX_IDENTIFIER) {
-        scope.problem(TABLE, "'" + b.table + "' is too long: the tombstone table " + derived + " would exceed PostgreSQL's "
-            + PostgresTables.MAX_IDENTIFIER + " characters. Use a shorter name.");
-      }
-    }
-    return b.url == null || b.table == null ? null : new PostgresOptions(b);
+    return PostgresOptionsReader.read(scope);
   }
 
-  public static Builder builder() {
-    return new Builder();
+  public static PostgresOptionsBuilder builder() {
+    return new PostgresOptionsBuilder();
   }
 
   /** JDBC connection properties: user, password, sslmode, timeouts, application name. */
@@ -282,126 +230,5 @@ public final class PostgresOptions implements Serializable {
   @Override
   public String toString() {
     return "PostgresOptions{" + describe() + ", commit=" + commit.name().toLowerCase(Locale.ROOT) + "}";
-  }
-
-  /** Fluent construction from code. */
-  public static final class Builder {
-    private String url;
-    private String user;
-    private String password;
-    private String sslmode;
-    private String schema = SCHEMA_DEFAULT;
-    private String table;
-    private boolean createTables = CREATE_TABLES_DEFAULT;
-    private String ledgerTable = LEDGER_TABLE_DEFAULT;
-    private CommitShape commit = CommitShape.BATCH;
-    private int slices = PARTITIONS_DEFAULT;
-    private int poolSize = POOL_SIZE_DEFAULT;
-    private Duration connectTimeout = CONNECT_TIMEOUT_DEFAULT;
-    private Duration tombstoneRetention = TOMBSTONE_RETENTION_DEFAULT;
-    private Duration lockTimeout = LOCK_TIMEOUT_DEFAULT;
-    private Duration taskLockTimeout = TASK_LOCK_TIMEOUT_DEFAULT;
-    private long directMaxRows = DIRECT_MAX_ROWS_DEFAULT;
-    private Integer fillfactor;
-    private Integer explicitPoolSize;
-    private String keyPrefix = "sink.";
-
-    public Builder url(String url) {
-      this.url = url;
-      return this;
-    }
-
-    public Builder user(String user) {
-      this.user = user;
-      return this;
-    }
-
-    public Builder password(String password) {
-      this.password = password;
-      return this;
-    }
-
-    public Builder schema(String schema) {
-      this.schema = Identifiers.requirePlain(keyPrefix + SCHEMA, schema);
-      return this;
-    }
-
-    public Builder table(String table) {
-      this.table = Identifiers.requirePlain(keyPrefix + TABLE, table);
-      return this;
-    }
-
-    public Builder createTables(boolean create) {
-      this.createTables = create;
-      return this;
-    }
-
-    public Builder ledgerTable(String table) {
-      this.ledgerTable = Identifiers.requirePlain(keyPrefix + LEDGER_TABLE, table);
-      return this;
-    }
-
-    public Builder commit(CommitShape shape) {
-      this.commit = shape;
-      return this;
-    }
-
-    public Builder poolSize(int n) {
-      this.explicitPoolSize = n;
-      return this;
-    }
-
-    public Builder directMaxRows(long rows) {
-      this.directMaxRows = rows;
-      return this;
-    }
-
-    public Builder fillfactor(int percent) {
-      this.fillfactor = percent;
-      return this;
-    }
-
-    public Builder lockTimeout(Duration timeout) {
-      this.lockTimeout = timeout;
-      return this;
-    }
-
-    /** How long a staging task waits for a lock before it fails and Spark retries it; positive. */
-    public Builder taskLockTimeout(Duration timeout) {
-      if (timeout.toMillis() < 1) {
-        throw new ConfigException(keyPrefix + TASK_LOCK_TIMEOUT + ": '" + timeout + "' is too short: staging tasks would wait "
-            + "without limit. Give a positive duration such as 2 minutes.");
-      }
-      this.taskLockTimeout = timeout;
-      return this;
-    }
-
-    /** The key-hash slices of the partition shape, 1 to 1024 ({@code postgres.partitions}). */
-    public Builder slices(int n) {
-      if (n < 1 || n > 1024) {
-        throw new ConfigException(keyPrefix + PARTITIONS + ": '" + n + "' is out of range. Use 1 to 1024.");
-      }
-      this.slices = n;
-      return this;
-    }
-
-    /**
-     * Sets the slice count, named after its config key.
-     *
-     * @deprecated the key-hash parts are called slices in code; use {@link #slices(int)}
-     */
-    @Deprecated
-    public Builder partitions(int n) {
-      return slices(n);
-    }
-
-    public PostgresOptions build() {
-      poolSize = explicitPoolSize != null ? explicitPoolSize : commit == CommitShape.PARTITION ? slices + 1 : POOL_SIZE_DEFAULT;
-      if (url == null || !url.startsWith("jdbc:postgresql://") || table == null) {
-        throw new ConfigException(keyPrefix + URL + " and " + keyPrefix + TABLE
-            + " are required; the URL looks like jdbc:postgresql://HOST:PORT/DATABASE.");
-      }
-      return new PostgresOptions(this);
-    }
   }
 }

@@ -4,10 +4,8 @@ import static dev.eventproc.config.Identifiers.quotePostgres;
 
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
+import dev.eventproc.util.Sha256;
 import java.io.Serializable;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -55,12 +53,7 @@ final class PostgresTables implements Serializable {
     if (name.length() <= MAX_IDENTIFIER) {
       return name;
     }
-    try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(name.getBytes(StandardCharsets.UTF_8));
-      return name.substring(0, MAX_IDENTIFIER - 9) + "_" + HexFormat.of().formatHex(h, 0, 4);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return name.substring(0, MAX_IDENTIFIER - 9) + "_" + HexFormat.of().formatHex(Sha256.digest(name), 0, 4);
   }
 
   String ref(String name) {

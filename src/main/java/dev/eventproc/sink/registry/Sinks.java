@@ -13,6 +13,7 @@ import dev.eventproc.sink.files.FilesSink;
 import dev.eventproc.sink.iceberg.IcebergSink;
 import dev.eventproc.sink.kafka.KafkaSink;
 import dev.eventproc.sink.postgres.PostgresSink;
+import dev.eventproc.util.Errors;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -103,7 +104,7 @@ public final class Sinks {
         scope.problem(QUERY, "'" + query + "' is a command, not a query. Write a SELECT over the view batch.");
       }
     } catch (Exception e) { // Spark's ParseException is checked in Scala's eyes only
-      String msg = e.getMessage() == null ? e.toString() : e.getMessage().strip().split("\n")[0];
+      String msg = Errors.summary(e);
       scope.problem(QUERY, "'" + query + "' is not Spark SQL: " + msg + " Write a SELECT over the view batch, e.g. "
           + "SELECT batch_id, count(*) AS n FROM batch GROUP BY batch_id.");
     }

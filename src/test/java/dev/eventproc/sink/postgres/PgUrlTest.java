@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.EventprocConfig;
-import dev.eventproc.config.PipelineConfigTest;
 import dev.eventproc.pipeline.PipelineConfig;
+import dev.eventproc.pipeline.PipelineConfigTest;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Map;

@@ -64,7 +64,7 @@ class PostgresLifecycleTest {
     return spark.createDataFrame(list, SCHEMA).repartition(2);
   }
 
-  private PostgresOptions.Builder options(String table) {
+  private PostgresOptionsBuilder options(String table) {
     return PostgresOptions.builder().url(TestPostgres.url()).user(TestPostgres.user()).password(TestPostgres.password())
         .schema(schema).table(table);
   }

@@ -54,8 +54,8 @@ class PostgresSinkTest {
     return new Object[] {id, version, lsn, amount, op};
   }
 
-  private PostgresOptions.Builder options(String table, CommitShape shape) {
-    PostgresOptions.Builder b = PostgresOptions.builder().url(TestPostgres.url()).user(TestPostgres.user())
+  private PostgresOptionsBuilder options(String table, CommitShape shape) {
+    PostgresOptionsBuilder b = PostgresOptions.builder().url(TestPostgres.url()).user(TestPostgres.user())
         .password(TestPostgres.password()).schema(schema).table(table).commit(shape);
     return shape == CommitShape.PARTITION ? b.slices(3) : b;
   }

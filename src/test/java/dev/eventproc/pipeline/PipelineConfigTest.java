@@ -1,9 +1,14 @@
-package dev.eventproc.config;
+package dev.eventproc.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.eventproc.pipeline.PipelineConfig;
+import dev.eventproc.config.ConfigException;
+import dev.eventproc.config.ConfigReader;
+import dev.eventproc.config.Durations;
+import dev.eventproc.config.EventprocConfig;
+import dev.eventproc.config.Identifiers;
+import dev.eventproc.config.PathRoot;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.registry.Sinks;
 import java.nio.file.Files;

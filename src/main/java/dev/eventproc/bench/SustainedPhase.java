@@ -1,0 +1,80 @@
+package dev.eventproc.bench;
+
+import static dev.eventproc.bench.E2eSupport.checkSink;
+import static dev.eventproc.bench.E2eSupport.config;
+import static dev.eventproc.bench.E2eSupport.end;
+import static dev.eventproc.bench.E2eSupport.newTopic;
+import static dev.eventproc.bench.E2eSupport.pipelineConfig;
+import static dev.eventproc.bench.E2eSupport.producer;
+import static dev.eventproc.bench.E2eSupport.withData;
+import static dev.eventproc.bench.EndToEndBench.WATERMARK_DELAY;
+
+import dev.eventproc.bench.E2eSupport.Feed;
+import dev.eventproc.bench.EndToEndBench.Settings;
+import dev.eventproc.bench.EndToEndBench.Target;
+import dev.eventproc.pipeline.Pipeline;
+import dev.eventproc.pipeline.ProgressListener;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.StreamingQueryProgress;
+
+/** Phase 1 of {@link EndToEndBench}: a backlog drained in batches of a fixed size; the rate and the state per batch. */
+final class SustainedPhase {
+  private SustainedPhase() {}
+
+  record Sustained(long rows, double seconds, List<Long> state, long stateBound, boolean flat, String sinkCheck) {}
+
+  static Sustained sustained(SparkSession spark, Settings s, Target target) throws Exception {
+    String topic = newTopic(s.kafkaServers(), "sustained");
+    Feed feed = new Feed();
+    long eventMicrosStep = 1_000_000L / s.rate();
+    long base = Instant.parse("2026-01-01T00:00:00Z").toEpochMilli() * 1000;
+    try (KafkaProducer<String, String> producer = producer(s.kafkaServers(), 20)) {
+      AtomicReference<Exception> failed = new AtomicReference<>();
+      for (long n = 0; n < s.events(); n++) {
+        for (String payload : feed.next(base + n * eventMicrosStep)) {
+          producer.send(new ProducerRecord<>(topic, feed.key(), payload), (meta, e) -> {
+            if (e != null) {
+              failed.compareAndSet(null, e);
+            }
+          });
+        }
+      }
+      producer.flush();
+      if (failed.get() != null) {
+        throw new IllegalStateException("e2e: could not produce the backlog: " + failed.get().getMessage(), failed.get());
+      }
+    }
+    Map<String, String> c = config(s, target, "sustained", topic);
+    c.put("trigger", "available-now");
+    c.put("source.kafka.max.offsets.per.trigger", String.valueOf(s.batchEvents()));
+    Pipeline p = Pipeline.start(spark, pipelineConfig(c, s), null);
+    try {
+      p.query().awaitTermination();
+    } finally {
+      p.removeListener();
+    }
+    List<StreamingQueryProgress> batches = withData(p.query());
+    if (batches.size() < 2) {
+      throw new IllegalStateException("e2e: the backlog fit in one batch; give more --rows or a smaller --e2e-batch");
+    }
+    long rows = 0;
+    for (StreamingQueryProgress b : batches.subList(1, batches.size())) {
+      rows += b.numInputRows();
+    }
+    double seconds = (end(batches.get(batches.size() - 1)) - end(batches.get(0))) / 1000.0;
+    List<Long> state = batches.stream().map(ProgressListener::stateRows).toList();
+    // Keys live in state from their first event until the watermark passes their newest one: about
+    // (delay + one batch of event time) x keys per event-second (half the event rate: two versions per key).
+    long batchEventSeconds = Math.max(1, s.batchEvents() * eventMicrosStep / 1_000_000);
+    long bound = (WATERMARK_DELAY.toSeconds() + batchEventSeconds + 1) * s.rate() / 2;
+    List<Long> tail = state.subList(state.size() / 2, state.size());
+    boolean flat = tail.stream().allMatch(n -> n <= bound);
+    return new Sustained(rows, seconds, state, bound, flat, checkSink(spark, s, target, c, feed));
+  }
+}
