@@ -2,6 +2,7 @@ package dev.eventproc.sink.postgres;
 
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.Identifiers;
+import dev.eventproc.sink.HistoryMode;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
 import java.io.Serializable;
@@ -112,9 +113,17 @@ final class TableGuard implements Serializable {
     if (spec.mode() == WriteMode.APPEND) {
       return;
     }
+    boolean history = spec.mode() == WriteMode.HISTORY;
+    List<String> unique = history ? PostgresTables.historyKey(spec) : spec.keyColumns();
+    if (history && !(have.contains(HistoryMode.START_AT) && have.contains(HistoryMode.END_AT))) {
+      throw new IllegalStateException("sink " + spec.name() + ": table " + tables.describe() + " lacks the columns "
+          + HistoryMode.START_AT + " and " + HistoryMode.END_AT + " that " + spec.key(SinkSpec.MODE) + "=history keeps "
+          + "(it has " + have + "). Write the history to a new table (the sink creates it), or add them with the type of "
+          + spec.versionColumn() + ".");
+    }
     try (PreparedStatement q = c.prepareStatement(PgSql.UNIQUE_INDEX_COLUMNS)) {
       q.setString(1, tables.targetRef());
-      List<String> keys = new ArrayList<>(spec.keyColumns());
+      List<String> keys = new ArrayList<>(unique);
       Collections.sort(keys);
       try (ResultSet rs = q.executeQuery()) {
         while (rs.next()) {
@@ -124,10 +133,11 @@ final class TableGuard implements Serializable {
         }
       }
     }
+    String columns = String.join(", ", unique.stream().map(Identifiers::quotePostgres).toList());
     throw new IllegalStateException("sink " + spec.name() + ": table " + tables.describe() + " has no primary key or unique index on "
-        + spec.keyColumns() + ", which " + spec.key(SinkSpec.MODE) + "=" + ConfigReader.configName(spec.mode())
-        + " needs. Add one: ALTER TABLE " + tables.targetRef() + " ADD PRIMARY KEY (" + String.join(", ",
-        spec.keyColumns().stream().map(Identifiers::quotePostgres).toList()) + ");");
+        + unique + ", which " + spec.key(SinkSpec.MODE) + "=" + ConfigReader.configName(spec.mode())
+        + " needs. Add one: ALTER TABLE " + tables.targetRef() + (history ? " ADD UNIQUE NULLS NOT DISTINCT (" + columns + ");"
+        : " ADD PRIMARY KEY (" + columns + ");"));
   }
 
   /** Whether a table exists; {@code ref} is its quoted {@code schema.table}. */
