@@ -101,7 +101,14 @@ final class SparkHistory implements Serializable {
     Dataset<Row> keys = incoming.select(cols(spec.keyColumns())).distinct();
     Dataset<Row> events = incoming;
     if (table.exists(session)) {
-      Dataset<Row> stored = ofKeys(table.read(session), keys).select(cols(columns)).withColumn(SparkMergeSql.DELETE_FLAG, lit(false)).withColumn(SOURCE, lit(0));
+      Dataset<Row> target = table.read(session);
+      List<String> have = List.of(target.columns());
+      if (!have.contains(HistoryMode.START_AT) || !have.contains(HistoryMode.END_AT)) {
+        throw new IllegalStateException("sink " + spec.name() + ": table " + table.describe() + " lacks the columns "
+            + HistoryMode.START_AT + " and " + HistoryMode.END_AT + " that " + spec.key(SinkSpec.MODE) + "=history keeps (it has "
+            + have + "). Write the history to a new table: the sink creates it.");
+      }
+      Dataset<Row> stored = ofKeys(target, keys).select(cols(columns)).withColumn(SparkMergeSql.DELETE_FLAG, lit(false)).withColumn(SOURCE, lit(0));
       events = events.unionByName(stored);
     }
     if (tombstones != null && tombstones.exists(session)) {
