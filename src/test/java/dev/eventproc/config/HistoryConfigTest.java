@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.eventproc.pipeline.PipelineConfig;
+import dev.eventproc.sink.AbstractBatchSink;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
 import java.util.Map;
@@ -35,7 +36,7 @@ public class HistoryConfigTest {
     c.put("stage.type", "dedupe-first-seen");
     c.put("stage.watermark.delay", "10 minutes");
     c.put("source.key.columns", "payment_id,version");
-    SinkSpec spec = ((dev.eventproc.sink.AbstractBatchSink) PipelineConfig.from(EventprocConfig.of(c)).sink()).spec();
+    SinkSpec spec = ((AbstractBatchSink) PipelineConfig.from(EventprocConfig.of(c)).sink()).spec();
     assertThat(spec.mode()).isEqualTo(WriteMode.HISTORY);
     assertThat(spec.keysUniquePerBatch()).as("one row per (key, version) is not one row per key").isFalse();
   }

@@ -44,12 +44,12 @@ class HistoryReconcileTest {
     PipelineConfig config = PipelineConfig.from(EventprocConfig.of(c));
     config.sink().write(events, 0, "q1");
 
-    List<Result> clean = Reconciler.run(spark, config);
+    List<Result> clean = Reconciler.run(spark, config.sink(), config.reconcile());
     assertThat(clean).extracting(Result::check).contains("history_current", "history_intervals", "history_vs_source");
     assertThat(clean).as("%s", clean).noneMatch(Result::failed);
 
     spark.sql("UPDATE delta.`" + dir.resolve("t") + "` SET __end_at = NULL WHERE id = 'b'");
-    List<Result> planted = Reconciler.run(spark, config);
+    List<Result> planted = Reconciler.run(spark, config.sink(), config.reconcile());
     assertThat(planted).filteredOn(r -> r.check().equals("history_vs_source"))
         .singleElement().satisfies(r -> assertThat(r.offending()).isEqualTo("b"));
     assertThat(planted).filteredOn(r -> r.check().equals("history_current")).singleElement()
