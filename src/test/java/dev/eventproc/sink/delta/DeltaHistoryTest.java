@@ -13,6 +13,11 @@ class DeltaHistoryTest extends HistorySinkContract {
   private final Path dir = TestSpark.newDir("delta-history");
 
   @Override
+  protected int batchesPerOrder() {
+    return 2;
+  }
+
+  @Override
   protected BatchSink newSink(SinkSpec spec, String name) {
     return DeltaSink.atPath(spec, dir.resolve(name).toString());
   }

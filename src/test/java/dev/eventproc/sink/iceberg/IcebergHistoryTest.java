@@ -16,6 +16,11 @@ class IcebergHistoryTest extends HistorySinkContract {
   }
 
   @Override
+  protected int batchesPerOrder() {
+    return 2;
+  }
+
+  @Override
   protected BatchSink newSink(SinkSpec spec, String name) {
     return IcebergSink.forTable(spec, qualified(name), null);
   }
