@@ -118,6 +118,7 @@ final class TableGuard implements Serializable {
     }
     boolean history = spec.mode() == WriteMode.HISTORY;
     List<String> unique = history ? PostgresTables.historyKey(spec) : spec.keyColumns();
+    List<String> have = history ? columnTypes(c, tables.targetRef()).stream().map(PostgresTables.Column::name).toList() : List.of();
     if (history && !(have.contains(HistoryMode.START_AT) && have.contains(HistoryMode.END_AT))) {
       throw new IllegalStateException("sink " + spec.name() + ": table " + tables.describe() + " lacks the columns "
           + HistoryMode.START_AT + " and " + HistoryMode.END_AT + " that " + spec.key(SinkSpec.MODE) + "=history keeps "
