@@ -29,7 +29,7 @@
 --                             in detail).
 --                               append:           equal, else FAIL (each row written is one row inserted)
 --                               insert-if-absent: equal, else FAIL (rows_written counts inserts only)
---                               upsert:           rows_written counts inserts, updates and deletes, so
+--                               upsert, history:  rows_written counts inserts, updates and deletes, so
 --                                                 only count(*) <= sum(rows_written) holds; FAIL when the
 --                                                 target holds more rows than the sink ever wrote,
 --                                                 else PASS with the sums.
@@ -45,7 +45,7 @@
 --   query_id:      Spark's query id of the run to check, or * for every query id of the writer (literal)
 --   schema:        schema of the sink's target table (identifier)
 --   table:         the sink's target table (identifier)
---   mode:          the sink's mode: append, insert-if-absent or upsert (literal)
+--   mode:          the sink's mode: append, insert-if-absent, upsert or history (literal)
 --   accept_gaps:   optional: batch ids and ranges whose absence is accepted, e.g. 12-40,77 (literal;
 --                  eventproc reconcile takes it from reconcile.accept.gaps)
 --
@@ -86,7 +86,7 @@
 \endif
 \if :{?mode}
 \else
-\warn 'ledger_continuity.sql: missing -v mode=append|insert-if-absent|upsert'
+\warn 'ledger_continuity.sql: missing -v mode=append|insert-if-absent|upsert|history'
 \set eventproc_missing true
 \endif
 \if :{?accept_gaps}
@@ -182,21 +182,21 @@ SELECT 'ledger_incomplete_batches',
 FROM scope s
 UNION ALL
 SELECT 'ledger_rows_vs_target',
-       CASE WHEN :'mode' NOT IN ('append', 'insert-if-absent', 'upsert') THEN 'FAIL'
-            WHEN :'mode' = 'upsert' THEN CASE WHEN t.n <= w.rows_written THEN 'PASS' ELSE 'FAIL' END
+       CASE WHEN :'mode' NOT IN ('append', 'insert-if-absent', 'upsert', 'history') THEN 'FAIL'
+            WHEN :'mode' IN ('upsert', 'history') THEN CASE WHEN t.n <= w.rows_written THEN 'PASS' ELSE 'FAIL' END
             WHEN t.n = w.rows_written THEN 'PASS' ELSE 'FAIL' END,
-       CASE WHEN :'mode' NOT IN ('append', 'insert-if-absent', 'upsert') THEN 'mode=' || :'mode'
-            WHEN (:'mode' = 'upsert' AND t.n <= w.rows_written) OR (:'mode' <> 'upsert' AND t.n = w.rows_written) THEN ''
+       CASE WHEN :'mode' NOT IN ('append', 'insert-if-absent', 'upsert', 'history') THEN 'mode=' || :'mode'
+            WHEN (:'mode' IN ('upsert', 'history') AND t.n <= w.rows_written) OR (:'mode' NOT IN ('upsert', 'history') AND t.n = w.rows_written) THEN ''
             ELSE :'schema' || '.' || :'table' END,
-       CASE WHEN :'mode' NOT IN ('append', 'insert-if-absent', 'upsert')
-            THEN format('unknown mode %s: use append, insert-if-absent or upsert, as the sink is configured; ', :'mode') ELSE '' END
+       CASE WHEN :'mode' NOT IN ('append', 'insert-if-absent', 'upsert', 'history')
+            THEN format('unknown mode %s: use append, insert-if-absent, upsert or history, as the sink is configured; ', :'mode') ELSE '' END
        || format('mode=%s target %s.%s rows=%s; ledger rows_written=%s (rows_in=%s, rows_ignored=%s) over %s writer(s) of this target; writer %s wrote %s%s%s',
               :'mode', :'schema', :'table', t.n, w.rows_written, w.rows_in, w.rows_ignored, w.writers, :'writer', m.rows_written,
               CASE WHEN :'query_id' = '*' THEN '' ELSE ' in query_id ' || :'query_id' END,
               CASE WHEN m.targets NOT IN ('', :'schema' || '.' || :'table') THEN ' (its ledger rows name target ' || m.targets || ')' ELSE '' END)
-       || CASE WHEN :'mode' NOT IN ('append', 'insert-if-absent', 'upsert') THEN ''
-               WHEN :'mode' = 'upsert' AND t.n <= w.rows_written THEN '; upsert: rows_written counts inserts, updates and deletes, so only rows <= rows_written is checked'
-               WHEN :'mode' = 'upsert' THEN '; the target holds more rows than the sink ever wrote (rows written elsewhere, or ledger rows lost)'
+       || CASE WHEN :'mode' NOT IN ('append', 'insert-if-absent', 'upsert', 'history') THEN ''
+               WHEN :'mode' IN ('upsert', 'history') AND t.n <= w.rows_written THEN '; upsert and history: rows_written counts inserts, updates and deletes, so only rows <= rows_written is checked'
+               WHEN :'mode' IN ('upsert', 'history') THEN '; the target holds more rows than the sink ever wrote (rows written elsewhere, or ledger rows lost)'
                WHEN t.n = w.rows_written THEN ''
                WHEN t.n < w.rows_written THEN format('; %s rows fewer than written (deleted since, or the table was recreated)', w.rows_written - t.n)
                ELSE format('; %s rows more than written (rows written elsewhere, a batch applied twice, or ledger rows lost)', t.n - w.rows_written) END

@@ -199,5 +199,32 @@ sql -c "INSERT INTO sink.accounts SELECT format('stray-%s', g), 1, 1 FROM genera
 out="$(run ledger_continuity.sql "${ACCOUNTS_LEDGER[@]}" -v mode=upsert)"
 expect "$out" ledger_rows_vs_target FAIL "sink.accounts"
 
+echo "== history: a sound history table passes; a second current row, an overlap and a stale current row fail"
+sql <<'SQL'
+-- events (id, version, lsn, amount, op): a tie at 3 broken by lsn, a delete then a reinsert, a delete last
+CREATE TABLE src.history_events (id text, version bigint, lsn bigint, amount int, op text, deleted boolean);
+INSERT INTO src.history_events VALUES ('a', 1, 0, 10, 'u', false), ('a', 2, 0, 11, 'u', false), ('a', 3, 1, 12, 'u', false),
+  ('a', 3, 5, 13, 'u', false), ('a', 5, 0, 0, 'd', true), ('a', 7, 0, 15, 'u', false), ('b', 2, 0, 20, 'u', false),
+  ('b', 4, 0, 0, 'd', true), ('c', 1, 0, 30, 'u', false), ('d', 3, 0, 0, 'd', true), ('d', 1, 0, 40, 'u', false);
+CREATE TABLE sink.history (id text, version bigint, lsn bigint, amount int, op text, __start_at bigint, __end_at bigint);
+INSERT INTO sink.history VALUES ('a', 1, 0, 10, 'u', 1, 2), ('a', 2, 0, 11, 'u', 2, 3), ('a', 3, 1, 12, 'u', 3, 3),
+  ('a', 3, 5, 13, 'u', 3, 5), ('a', 7, 0, 15, 'u', 7, NULL), ('b', 2, 0, 20, 'u', 2, 4), ('c', 1, 0, 30, 'u', 1, NULL),
+  ('d', 1, 0, 40, 'u', 1, 3);
+SQL
+HISTORY=(-v schema=sink -v table=history -v key=id -v tiebreak=lsn)
+HVS=("${HISTORY[@]}" -v source_schema=src -v source_table=history_events -v version_col=version -v deleted_col=deleted)
+out="$(run history_intervals.sql "${HISTORY[@]}")"
+expect "$out" history_current PASS ""
+expect "$out" history_intervals PASS ""
+out="$(run history_vs_source.sql "${HVS[@]}")"; expect "$out" history_vs_source PASS ""
+expect_error history_intervals.sql -v schema=sink -v table=history -v key=id
+sql -c "INSERT INTO sink.history VALUES ('c', 2, 0, 31, 'u', 2, NULL)" \
+    -c "UPDATE sink.history SET __end_at = 4 WHERE id = 'a' AND version = 2" \
+    -c "UPDATE sink.history SET __end_at = NULL WHERE id = 'b'"
+out="$(run history_intervals.sql "${HISTORY[@]}")"
+expect "$out" history_current FAIL "c"
+expect "$out" history_intervals FAIL "a,c"
+out="$(run history_vs_source.sql "${HVS[@]}")"; expect "$out" history_vs_source FAIL "b,c"
+
 echo "== $checks expectations, $failures failed"
 [[ "$failures" -eq 0 ]]

@@ -26,7 +26,8 @@ import org.apache.spark.storage.StorageLevel;
 /**
  * The Delta and Iceberg cases, same rows, one run each: the format's own streaming append against
  * eventproc's exactly-once append (same source, one AvailableNow query each), and a bare SQL MERGE
- * with no bookkeeping against eventproc's upsert (a newer version of every row over a full table).
+ * with no bookkeeping against eventproc's upsert (a newer version of every row over a full table), and
+ * history against upsert on the same two batches ({@link HistoryBench}).
  */
 public final class LakehouseBench {
   /** Spark caches a catalog per name: each run gets its own, so its warehouse is the run's directory. */
@@ -102,6 +103,7 @@ public final class LakehouseBench {
     } finally {
       v2.unpersist();
     }
+    HistoryBench.run(spark, suite, rows, (spec, name) -> sink(format, catalog, spec, dir, name), report);
 
     report.goal(new BenchGoal(suite, "eventproc append", "native streaming append", 1 / 1.15, "exactly-once append time <= 1.15x native"));
     report.goal(new BenchGoal(suite, "eventproc merge", "bare merge", 1 / 1.05, "MERGE with bookkeeping time <= 1.05x bare"));

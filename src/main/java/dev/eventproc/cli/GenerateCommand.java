@@ -28,7 +28,9 @@ import picocli.CommandLine.ParameterException;
  * {@code eventproc generate}: payment events to a Kafka topic or a directory of JSON-lines files,
  * with duplicates, lateness, out-of-order versions, deletes and malformed records as asked, plus the
  * oracle (the expected final state) in {@code --oracle}: {@code first-seen.jsonl} (what first-seen
- * dedupe keeps), {@code latest.jsonl} (what latest-version dedupe with deletes keeps) and
+ * dedupe keeps), {@code latest.jsonl} (what latest-version dedupe with deletes keeps),
+ * {@code history.jsonl} (what {@code sink.mode=history} keeps: every version with {@code __start_at} and
+ * {@code __end_at}, see {@link HistoryOracle}) and
  * {@code summary.json} (counts). Deterministic for a seed.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -192,6 +194,13 @@ final class GenerateCommand implements Callable<Integer> {
     Files.createDirectories(oracle);
     writeEvents(oracle.resolve("first-seen.jsonl"), out.oracle().firstSeen());
     writeEvents(oracle.resolve("latest.jsonl"), out.oracle().latest());
+    List<HistoryOracle.Row> history = HistoryOracle.of(out.messages());
+    try (BufferedWriter w = Files.newBufferedWriter(oracle.resolve("history.jsonl"), StandardCharsets.UTF_8)) {
+      for (HistoryOracle.Row r : history) {
+        w.write(r.json());
+        w.write('\n');
+      }
+    }
     EventGenerator.Oracle o = out.oracle();
     ObjectNode s = JSON.createObjectNode();
     s.put("messages", out.messages().size());
@@ -203,6 +212,7 @@ final class GenerateCommand implements Callable<Integer> {
     s.put("first_seen_amount", o.firstSeenAmount());
     s.put("latest_keys", o.latest().size());
     s.put("latest_amount", o.latestAmount());
+    s.put("history_rows", history.size());
     s.put("seed", seed);
     Files.writeString(oracle.resolve("summary.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s) + "\n");
   }

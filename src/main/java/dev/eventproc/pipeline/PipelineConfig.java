@@ -143,10 +143,19 @@ public final class PipelineConfig {
         metricsSpark, reconcile);
   }
 
-  /** What the stage promises the sinks across batches: dedupe-latest emits only newer versions of its keys. */
+  /**
+   * What the stage promises the sinks across batches: dedupe-latest emits only newer versions of its
+   * keys; dedupe-first-seen drops later copies of its keys.
+   */
   private static StageGuarantee stageGuarantee(SourceOptions source, StageOptions stage) {
-    return source != null && stage.type() == StageOptions.Type.DEDUPE_LATEST
-        ? new StageGuarantee(source.keyColumns(), stage.versionColumn(), stage.tiebreakColumn()) : StageGuarantee.NONE;
+    if (source == null) {
+      return StageGuarantee.NONE;
+    }
+    return switch (stage.type()) {
+      case DEDUPE_LATEST -> StageGuarantee.latest(source.keyColumns(), stage.versionColumn(), stage.tiebreakColumn());
+      case DEDUPE_FIRST_SEEN -> StageGuarantee.firstSeen(source.keyColumns());
+      default -> StageGuarantee.NONE;
+    };
   }
 
   private static List<BatchSink> sinks(BatchSink sink) {

@@ -5,6 +5,7 @@ import dev.eventproc.config.Identifiers;
 import dev.eventproc.reconcile.Reconciler.Result;
 import dev.eventproc.sink.BatchSink;
 import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.postgres.PostgresSink;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -19,7 +20,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * A PostgreSQL sink's checks, run over JDBC on the sink's own server: duplicate keys, rows vs distinct
- * keys, source vs sink and daily totals (with a {@code schema.table} source there), ledger continuity.
+ * keys (a history table: its intervals), source vs sink and daily totals (with a {@code schema.table}
+ * source there), ledger continuity.
  */
 final class PostgresChecks extends SinkChecks<PostgresSink> {
   PostgresChecks() {
@@ -53,9 +55,13 @@ final class PostgresChecks extends SinkChecks<PostgresSink> {
           k.put("table", "eventproc_reconcile_keys");
           k.put("key", Reconciler.KEY_VIEW_COLUMN);
         }
-        out.addAll(runPostgres(c, sink, "duplicate_keys.sql", k));
-        out.addAll(runPostgres(c, sink, "rows_vs_distinct.sql", k));
-        if (o.hasSource() && o.amountColumn() != null && spec.versionColumn() != null && spec.keyColumns().size() == 1) {
+        if (spec.mode() == WriteMode.HISTORY) {
+          out.addAll(history(c, sink, k, o));
+        } else {
+          out.addAll(runPostgres(c, sink, "duplicate_keys.sql", k));
+          out.addAll(runPostgres(c, sink, "rows_vs_distinct.sql", k));
+        }
+        if (spec.mode() != WriteMode.HISTORY && o.hasSource() && o.amountColumn() != null && spec.versionColumn() != null && spec.keyColumns().size() == 1) {
           Map<String, String> s = new HashMap<>(k);
           putPostgresSource(s, o);
           s.put("version_col", spec.versionColumn());
@@ -82,6 +88,31 @@ final class PostgresChecks extends SinkChecks<PostgresSink> {
       }
     } catch (SQLException e) {
       throw new IllegalStateException("sink " + sink.name() + ": " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  /**
+   * History tables: intervals always; current rows against the source when there is one and the sink has
+   * no delete condition (that is Spark SQL, which PostgreSQL cannot run: check with psql and a view then).
+   */
+  private static List<Result> history(Connection c, PostgresSink sink, Map<String, String> keyed, ReconcileOptions o)
+      throws SQLException {
+    SinkSpec spec = sink.spec();
+    Map<String, String> h = new HashMap<>(keyed);
+    h.put("tiebreak", spec.tiebreakColumn() != null ? spec.tiebreakColumn() : spec.versionColumn());
+    List<Result> out = new ArrayList<>(runPostgres(c, sink, "history_intervals.sql", h));
+    if (o.hasSource() && spec.deleteCondition() == null && spec.keyColumns().size() == 1) {
+      putPostgresSource(h, o);
+      try (Statement st = c.createStatement()) {
+        st.execute("CREATE OR REPLACE TEMP VIEW eventproc_reconcile_source AS SELECT *, FALSE AS " + Reconciler.DELETED_COLUMN
+            + " FROM " + Identifiers.quotePostgres(h.get("source_schema")) + "." + Identifiers.quotePostgres(h.get("source_table")));
+      }
+      h.put("source_schema", "pg_temp");
+      h.put("source_table", "eventproc_reconcile_source");
+      h.put("version_col", spec.versionColumn());
+      h.put("deleted_col", Reconciler.DELETED_COLUMN);
+      out.addAll(runPostgres(c, sink, "history_vs_source.sql", h));
     }
     return out;
   }

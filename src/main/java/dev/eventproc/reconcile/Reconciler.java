@@ -16,6 +16,8 @@ import org.apache.spark.sql.SparkSession;
 public final class Reconciler {
   /** A composite key is checked on a view that adds one text column joining the key columns. */
   static final String KEY_VIEW_COLUMN = "eventproc_key";
+  /** History against a source: a view of the source adds this boolean column, true for a delete. */
+  static final String DELETED_COLUMN = "eventproc_deleted";
   /** One check provider per sink family; a sink no family handles gets no checks. */
   private static final List<SinkChecks<?>> FAMILIES = List.of(new PostgresChecks(), new DeltaChecks(), new IcebergChecks(),
       new FilesChecks(), new KafkaChecks());

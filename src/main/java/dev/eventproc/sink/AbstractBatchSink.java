@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -85,6 +86,12 @@ public abstract class AbstractBatchSink implements BatchSink {
   @Override
   public final boolean recordsEveryBatch() {
     return commitsEmptyBatches();
+  }
+
+  /** The mode's own stage rules ({@link HistoryMode#checkStage}); adapters that override this call it too. */
+  @Override
+  public void checkStage(StageGuarantee stage, BiConsumer<String, String> problem) {
+    HistoryMode.checkStage(spec, stage, problem);
   }
 
   public final SinkSpec spec() {

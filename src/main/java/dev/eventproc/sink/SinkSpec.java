@@ -23,9 +23,10 @@ import org.apache.spark.sql.types.StructType;
  *
  * <p>Keys, all optional unless said: {@code name} (default: {@code pipeline.name}), {@code mode}
  * (required), {@code key.columns} (required for upsert and insert-if-absent), {@code version.column},
- * {@code tiebreak.column}, {@code delete.condition} (a Spark SQL boolean expression over the row,
- * upsert mode only), {@code schema.evolution} (default true: a sink with a target schema evolves it to a
- * batch with new or widened columns; false: such a batch fails with the DDL to run).
+ * {@code tiebreak.column} ({@code version.column} required for history), {@code delete.condition} (a Spark
+ * SQL boolean expression over the row, upsert and history modes), {@code schema.evolution} (default true:
+ * a sink with a target schema evolves it to a batch with new or widened columns; false: such a batch fails
+ * with the DDL to run).
  */
 public final class SinkSpec implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -316,10 +317,14 @@ public final class SinkSpec implements Serializable {
       if (tiebreakColumn != null && versionColumn == null) {
         report.add(TIEBREAK_COLUMN, "needs a version column to break ties of. Set version.column too.");
       }
-      if (deleteCondition != null && mode != WriteMode.UPSERT) {
-        report.add(DELETE_CONDITION, "is only used with mode upsert. Remove it, or use mode upsert.");
+      boolean deletes = mode == WriteMode.UPSERT || mode == WriteMode.HISTORY;
+      if (deleteCondition != null && !deletes) {
+        report.add(DELETE_CONDITION, "is only used with modes upsert and history. Remove it, or use mode upsert.");
       }
-      if (deleteCondition != null && mode == WriteMode.UPSERT) {
+      if (mode == WriteMode.HISTORY) {
+        HistoryMode.validate(keyColumns, versionColumn, tiebreakColumn, report);
+      }
+      if (deleteCondition != null && deletes) {
         try {
           functions.expr(deleteCondition);
         } catch (Exception e) { // Spark's ParseException is checked in Scala's eyes only

@@ -30,9 +30,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The MERGE machinery shared by the lakehouse adapters (Delta, Iceberg): each batch reduced to one
  * row per key, one MERGE through Spark SQL whose commit carries the writer's record, tombstones for
- * deletes in a sibling table committed first with the same record, retries on the format's declared
- * conflicts (after reading the record again), the table created from the first batch and evolved to a
- * batch with new or widened columns ({@link SparkTableEvolution}).
+ * deletes in a sibling table committed first with the same record, history through {@link SparkHistory},
+ * retries on the format's declared conflicts (after reading the record again), the table created from the
+ * first batch and evolved to a batch with new or widened columns ({@link SparkTableEvolution}).
  *
  * <p>Statements of one batch run one after another on the batch's session, never in parallel
  * threads: Delta's transaction id is a session setting (delta-io/delta#3934), Iceberg's commit
@@ -54,6 +54,7 @@ public abstract class SparkTableSink extends AbstractBatchSink {
   private final Duration tombstoneRetention;
   private final int commitRetries;
   private transient volatile StructType evolvedFor;
+  private final SparkHistory history;
 
   /** Settings every lakehouse adapter has. */
   public record TableSettings(boolean create, List<String> partitionColumns, Duration tombstoneRetention, int commitRetries) {
@@ -72,6 +73,7 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     this.partitionColumns = settings.partitionColumns();
     this.tombstoneRetention = settings.tombstoneRetention();
     this.commitRetries = settings.commitRetries();
+    this.history = spec.mode() == WriteMode.HISTORY ? new SparkHistory(this, spec, table, tombstones) : null;
   }
 
   /** Whether a failure is the format's declared, retryable commit conflict. */
@@ -125,7 +127,9 @@ public abstract class SparkTableSink extends AbstractBatchSink {
   @Override
   protected CommitResult commit(BatchContext batch) {
     SparkSession session = batch.session();
-    if (spec.mode() != WriteMode.APPEND || !table.appendCreates() || !create || !partitionColumns.isEmpty()) {
+    // History creates its table with the interval columns itself (SparkHistory).
+    if (spec.mode() != WriteMode.HISTORY
+        && (spec.mode() != WriteMode.APPEND || !table.appendCreates() || !create || !partitionColumns.isEmpty())) {
       ensureTable(session, table, batch.rows().schema());
     }
     StructType schema = batch.rows().schema();
@@ -168,6 +172,8 @@ public abstract class SparkTableSink extends AbstractBatchSink {
             : BatchReducer.leastPerKey(batch.rows(), spec.keyColumns(), spec.orderColumns()));
       case UPSERT:
         return upsert(batch);
+      case HISTORY:
+        return history.commit(batch);
       default:
         throw new IllegalStateException("unknown mode " + spec.mode());
     }
@@ -256,18 +262,20 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     return CommitResult.written(changed >= 0 ? changed : batch.rowsIn());
   }
 
-  private static Row sql(SparkSession session, String statement) {
+  static Row sql(SparkSession session, String statement) {
     List<Row> rows = session.sql(statement).collectAsList();
     return rows.isEmpty() ? null : rows.get(0);
   }
 
-  private String view(Dataset<Row> rows, String role) {
+  /** Registers the rows as this sink's temporary view for {@code role}; returns its name. */
+  String view(Dataset<Row> rows, String role) {
     String name = "eventproc_" + name() + "_" + role;
     rows.createOrReplaceTempView(name);
     return name;
   }
 
-  private void ensureTable(SparkSession session, SparkTable t, StructType schema) {
+  /** Creates table {@code t} (the target or a sibling) from a schema when it does not exist. */
+  void ensureTable(SparkSession session, SparkTable t, StructType schema) {
     if (t.exists(session)) {
       return;
     }

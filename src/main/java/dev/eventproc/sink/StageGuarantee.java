@@ -14,13 +14,26 @@ import java.util.Objects;
  *     stage promises no order
  * @param versionColumn the version column of that order, or null
  * @param tiebreakColumn the tie-break column of that order, or null
+ * @param firstSeenKeys the keys on which the stage drops every later copy ({@code dedupe-first-seen},
+ *     within its watermark); empty for other stages
  */
-public record StageGuarantee(List<String> latestKeys, String versionColumn, String tiebreakColumn) {
+public record StageGuarantee(List<String> latestKeys, String versionColumn, String tiebreakColumn, List<String> firstSeenKeys) {
   /** A stage (or none, or a route's query) that promises nothing about versions across batches. */
-  public static final StageGuarantee NONE = new StageGuarantee(List.of(), null, null);
+  public static final StageGuarantee NONE = new StageGuarantee(List.of(), null, null, List.of());
 
   public StageGuarantee {
     latestKeys = List.copyOf(latestKeys);
+    firstSeenKeys = List.copyOf(firstSeenKeys);
+  }
+
+  /** {@code dedupe-latest} on {@code keys}, ordered by {@code version} (and {@code tiebreak}). */
+  public static StageGuarantee latest(List<String> keys, String version, String tiebreak) {
+    return new StageGuarantee(keys, version, tiebreak, List.of());
+  }
+
+  /** {@code dedupe-first-seen} on {@code keys}. */
+  public static StageGuarantee firstSeen(List<String> keys) {
+    return new StageGuarantee(List.of(), null, null, keys);
   }
 
   /**

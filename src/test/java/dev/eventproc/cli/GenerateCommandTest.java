@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.eventproc.testutils.TestKafka;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -78,6 +80,33 @@ class GenerateCommandTest {
     }
     assertThat(oracleLatest).isEqualTo(expected).hasSize(summary.get("latest_keys").asInt());
     assertThat(Files.readAllLines(oracle.resolve("first-seen.jsonl"))).hasSize(400);
+
+    // The history oracle: its current rows are the latest state; every other row ends at the next row's
+    // version of its key, or at a delete (the key's last version, with no row of its own).
+    List<JsonNode> history = new ArrayList<>();
+    for (String l : Files.readAllLines(oracle.resolve("history.jsonl"))) {
+      history.add(JSON.readTree(l));
+    }
+    assertThat(history).hasSize(summary.get("history_rows").asInt());
+    Map<String, String> current = new HashMap<>();
+    for (int i = 0; i < history.size(); i++) {
+      JsonNode n = history.get(i);
+      assertThat(n.get("__start_at").asLong()).isEqualTo(n.get("version").asLong());
+      String key = n.get("payment_id").asText();
+      boolean lastOfKey = i + 1 == history.size() || !history.get(i + 1).get("payment_id").asText().equals(key);
+      if (n.get("__end_at").isNull()) {
+        assertThat(lastOfKey).as("only the last row of %s is current", key).isTrue();
+        ObjectNode latest = n.deepCopy();
+        latest.remove(List.of("__start_at", "__end_at"));
+        current.put(key, latest.toString());
+      } else if (!lastOfKey) {
+        assertThat(n.get("__end_at").asLong()).as("%s closes at the next version", n)
+            .isEqualTo(history.get(i + 1).get("version").asLong());
+      } else {
+        assertThat(n.get("__end_at").asLong()).as("%s closed by its key's delete", n).isGreaterThan(n.get("version").asLong());
+      }
+    }
+    assertThat(current).isEqualTo(expected);
   }
 
   @Test

@@ -82,6 +82,9 @@ public abstract class LakehouseSinkContract {
   @Test
   void replayedBatchIsANoOpInEveryMode() {
     for (WriteMode mode : WriteMode.values()) {
+      if (mode == WriteMode.HISTORY) {
+        continue; // several rows per key: HistorySinkContract replays it
+      }
       String path = "replay_" + mode.name().toLowerCase();
       SparkTableSink sink = sink(path, mode, mode == WriteMode.UPSERT ? "op = 'd'" : null);
       Dataset<Row> b0 = rows(r("a", 1L, 0, 10, "u"), r("b", 1L, 0, 20, "u"), r("c", 1L, 0, 5, "d"));
@@ -118,6 +121,9 @@ public abstract class LakehouseSinkContract {
   @Test
   void twoWritersOfOneIdentityRacingOnABatchCommitItOnce() throws Exception {
     for (WriteMode mode : WriteMode.values()) {
+      if (mode == WriteMode.HISTORY) {
+        continue; // several rows per key: HistorySinkContract races it
+      }
       String path = "race_" + mode.name().toLowerCase();
       SparkTableSink[] writers = {sink(path, mode, null), sink(path, mode, null)};
       try (CommitGate gate = CommitGate.at(FaultInjection.Point.BEFORE_COMMIT, "t", 2)) {

@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.eventproc.cli.EventGenerator;
 import dev.eventproc.cli.EventGenerator.Event;
+import dev.eventproc.cli.HistoryOracle;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -123,6 +127,16 @@ public final class CrashHarness {
     }
     ChildPipeline drain = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("drain.properties"), config.apply("available-now")));
     drain.runToEnd(drainTimeout);
+  }
+
+  /** What a history sink keeps ({@link HistoryOracle}): {@code id:__start_at:__end_at:amount} per row, sorted. */
+  public List<String> expectedHistory() {
+    List<String> out = new ArrayList<>();
+    for (HistoryOracle.Row r : HistoryOracle.of(feed.messages())) {
+      out.add(r.event().paymentId() + ":" + r.startAt() + ":" + r.endAt() + ":" + r.event().amount().toPlainString());
+    }
+    Collections.sort(out);
+    return out;
   }
 
   /** Expected final state: per key, {@code version:amount} of the newest version, deleted keys absent. */

@@ -108,6 +108,9 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     this.options = options;
   }
 
+  private static final String HISTORY_REFUSED = "'history' does not apply to a Kafka topic: a topic cannot close an "
+      + "earlier record when a late version arrives. Use a Delta, Iceberg or PostgreSQL sink for history, or upsert here.";
+
   /** Reads the {@code kafka.*} keys of a sink scope. */
   public static KafkaSink fromConfig(SinkSpec spec, ConfigReader scope) {
     KafkaSinkOptions o = KafkaSinkOptions.read(scope, spec == null ? "sink" : spec.name());
@@ -116,12 +119,19 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
           + "(the newest row per key; deletes as tombstones).");
       return null;
     }
+    if (spec != null && spec.mode() == WriteMode.HISTORY) {
+      scope.problem(SinkSpec.MODE, HISTORY_REFUSED);
+      return null;
+    }
     return spec == null || o == null ? null : new KafkaSink(spec, o);
   }
 
   public static KafkaSink create(SinkSpec spec, KafkaSinkOptions options) {
     if (spec.mode() == WriteMode.INSERT_IF_ABSENT) {
       throw new ConfigException(spec.key(SinkSpec.MODE) + ": 'insert-if-absent' does not apply to Kafka.");
+    }
+    if (spec.mode() == WriteMode.HISTORY) {
+      throw new ConfigException(spec.key(SinkSpec.MODE) + ": " + HISTORY_REFUSED);
     }
     return new KafkaSink(spec, options);
   }

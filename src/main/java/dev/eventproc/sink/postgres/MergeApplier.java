@@ -61,6 +61,9 @@ final class MergeApplier {
    * rollback to a savepoint. Insert-if-absent with a version sorts always (the oldest must win).
    */
   long apply(Connection c, long attempt, OptionalInt slice) throws SQLException {
+    if (sql.mode() == WriteMode.HISTORY) {
+      return applyHistory(c, attempt, slice);
+    }
     if (sql.hasDeletes()) {
       execute(c, sql.upsertTombstones(), attempt, slice);
     }
@@ -84,9 +87,27 @@ final class MergeApplier {
     }
   }
 
-  /** Every {@value #PURGE_EVERY_BATCHES} batches, drops tombstones older than the retention. */
+  /**
+   * History: the staged deletes are recorded, then one MERGE recomputes the intervals of the keys the
+   * rows touch ({@link PgHistorySql}); a key never repeats in its source, so no retry is needed.
+   */
+  private long applyHistory(Connection c, long attempt, OptionalInt slice) throws SQLException {
+    PgHistorySql history = sql.history();
+    if (sql.hasDeletes()) {
+      execute(c, history.recordDeletes(), attempt, slice);
+    }
+    try (Statement st = c.createStatement()) {
+      st.execute(PgSql.SORT_MEMORY);
+    }
+    return execute(c, history.apply(), attempt, slice);
+  }
+
+  /**
+   * Every {@value #PURGE_EVERY_BATCHES} batches, drops tombstones older than the retention. Never in
+   * history mode: there a delete is part of the history (it closes the row before it, however late).
+   */
   void purgeTombstones(Connection c, long batchId) throws SQLException {
-    if (!sql.hasDeletes() || batchId == 0 || batchId % PURGE_EVERY_BATCHES != 0) {
+    if (!sql.hasDeletes() || sql.mode() == WriteMode.HISTORY || batchId == 0 || batchId % PURGE_EVERY_BATCHES != 0) {
       return;
     }
     try (PreparedStatement purge = c.prepareStatement(sql.purgeTombstones())) {

@@ -77,6 +77,11 @@ final class PgSql implements Serializable {
     return sliced;
   }
 
+  /** The statements of history mode for this batch's columns and shape. */
+  PgHistorySql history() {
+    return new PgHistorySql(this, tables, spec, columns);
+  }
+
   boolean hasDeletes() {
     return spec.deleteCondition() != null;
   }
@@ -159,7 +164,8 @@ final class PgSql implements Serializable {
     return "COPY " + tables.targetRef() + " (" + list(columns, "") + ") FROM STDIN WITH (FORMAT binary)";
   }
 
-  private String filter() {
+  /** {@code  s.attempt = ? [AND s.slice = ?]}: the staged rows of the attempt (and slice). */
+  String filter() {
     return " s." + quotePostgres(PostgresTables.ATTEMPT) + " = ?" + (sliced ? " AND s." + quotePostgres(PostgresTables.SLICE) + " = ?" : "");
   }
 
@@ -274,7 +280,8 @@ final class PgSql implements Serializable {
     return merge.toString();
   }
 
-  private static String list(List<String> cols, String prefix) {
+  /** The columns quoted, each after {@code prefix}, comma-separated. */
+  static String list(List<String> cols, String prefix) {
     return cols.stream().map(c -> prefix + quotePostgres(c)).collect(Collectors.joining(", "));
   }
 }

@@ -7,6 +7,7 @@ import dev.eventproc.sink.CommitRecord;
 import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.SinkType;
+import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
 import dev.eventproc.sink.postgres.PostgresOptions.CommitShape;
 import java.sql.Connection;
@@ -69,7 +70,9 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
     this.ledger = new Ledger(sql, options, tables, spec.name());
     Staging staging = new Staging(spec, options, sql);
     this.direct = new DirectCopyPath(spec, options, staging, ledger);
-    this.batchShape = List.of(direct, new SingleTransactionPath(staging, ledger, spec.name(), options.tombstoneRetention()));
+    SingleTransactionPath single = new SingleTransactionPath(staging, ledger, spec.name(), options.tombstoneRetention());
+    // History rows carry intervals that only the MERGE over staging computes: no direct COPY.
+    this.batchShape = spec.mode() == WriteMode.HISTORY ? List.of(single) : List.of(direct, single);
     this.slicedShape = List.of(new SlicedPath(staging, ledger, pool, options, spec.name()));
   }
 

@@ -2,6 +2,7 @@ package dev.eventproc.sink.postgres;
 
 import static dev.eventproc.config.Identifiers.quotePostgres;
 
+import dev.eventproc.sink.HistoryMode;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.util.Sha256;
@@ -107,11 +108,17 @@ final class PostgresTables implements Serializable {
       cols.add(quotePostgres(f.name()) + " " + PgTypes.of(f.dataType())
           + (spec.keyColumns().contains(f.name()) ? " NOT NULL" : ""));
     }
-    if (spec.mode() != WriteMode.APPEND) {
+    if (spec.mode() == WriteMode.HISTORY) {
+      String version = PgTypes.of(schema.apply(spec.versionColumn()).dataType());
+      cols.add(quotePostgres(HistoryMode.START_AT) + " " + version);
+      cols.add(quotePostgres(HistoryMode.END_AT) + " " + version);
+      cols.add("UNIQUE NULLS NOT DISTINCT (" + list(historyKey(spec)) + ")");
+    } else if (spec.mode() != WriteMode.APPEND) {
       cols.add("PRIMARY KEY (" + spec.keyColumns().stream().map(c -> quotePostgres(c))
           .collect(Collectors.joining(", ")) + ")");
     }
-    int ff = fillfactor != null ? fillfactor : spec.mode() == WriteMode.UPSERT ? PostgresOptions.FILLFACTOR_UPSERT_DEFAULT : 100;
+    boolean updates = spec.mode() == WriteMode.UPSERT || spec.mode() == WriteMode.HISTORY; // history updates __end_at
+    int ff = fillfactor != null ? fillfactor : updates ? PostgresOptions.FILLFACTOR_UPSERT_DEFAULT : 100;
     return "CREATE TABLE IF NOT EXISTS " + targetRef() + " (" + String.join(", ", cols) + ")"
         + (ff < 100 ? " WITH (fillfactor = " + ff + ")" : "");
   }
@@ -162,9 +169,24 @@ final class PostgresTables implements Serializable {
       cols.add(quotePostgres(c) + " " + PgTypes.of(schema.apply(c).dataType()) + (spec.keyColumns().contains(c) ? " NOT NULL" : ""));
     }
     cols.add(quotePostgres(DELETED_AT) + " timestamptz NOT NULL DEFAULT now()");
-    cols.add("PRIMARY KEY (" + spec.keyColumns().stream().map(c -> quotePostgres(c))
-        .collect(Collectors.joining(", ")) + ")");
+    // History keeps every delete of a key (each closes the row before it); upsert the newest only.
+    cols.add(spec.mode() == WriteMode.HISTORY ? "UNIQUE NULLS NOT DISTINCT (" + list(all) + ")"
+        : "PRIMARY KEY (" + list(spec.keyColumns()) + ")");
     return "CREATE TABLE IF NOT EXISTS " + tombstonesRef() + " (" + String.join(", ", cols) + ")";
+  }
+
+  /** The unique key of a history target: the key columns, {@code __start_at} and the tie-break column. */
+  static List<String> historyKey(SinkSpec spec) {
+    List<String> out = new ArrayList<>(spec.keyColumns());
+    out.add(HistoryMode.START_AT);
+    if (spec.tiebreakColumn() != null) {
+      out.add(spec.tiebreakColumn());
+    }
+    return out;
+  }
+
+  private static String list(List<String> cols) {
+    return cols.stream().map(c -> quotePostgres(c)).collect(Collectors.joining(", "));
   }
 
   String describe() {

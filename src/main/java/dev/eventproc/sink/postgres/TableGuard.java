@@ -2,6 +2,7 @@ package dev.eventproc.sink.postgres;
 
 import dev.eventproc.config.ConfigReader;
 import dev.eventproc.config.Identifiers;
+import dev.eventproc.sink.HistoryMode;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
 import java.io.Serializable;
@@ -58,6 +59,9 @@ final class TableGuard implements Serializable {
       checkTarget(c, schema);
       if (spec.deleteCondition() != null) {
         create(c, tables.tombstones, tables.tombstonesDdl(schema, spec), null);
+        if (spec.mode() == WriteMode.HISTORY) {
+          checkHistoryTombstones(c);
+        }
       }
       create(c, PostgresTables.TASK_MARKERS, tables.taskMarkersDdl(), null);
       ensureStage(c, schema);
@@ -112,22 +116,54 @@ final class TableGuard implements Serializable {
     if (spec.mode() == WriteMode.APPEND) {
       return;
     }
+    boolean history = spec.mode() == WriteMode.HISTORY;
+    List<String> unique = history ? PostgresTables.historyKey(spec) : spec.keyColumns();
+    List<String> have = history ? columnTypes(c, tables.targetRef()).stream().map(PostgresTables.Column::name).toList() : List.of();
+    if (history && !(have.contains(HistoryMode.START_AT) && have.contains(HistoryMode.END_AT))) {
+      throw new IllegalStateException("sink " + spec.name() + ": table " + tables.describe() + " lacks the columns "
+          + HistoryMode.START_AT + " and " + HistoryMode.END_AT + " that " + spec.key(SinkSpec.MODE) + "=history keeps "
+          + "(it has " + have + "). Write the history to a new table (the sink creates it), or add them with the type of "
+          + spec.versionColumn() + ".");
+    }
+    if (hasUniqueIndex(c, tables.targetRef(), unique)) {
+      return;
+    }
+    String columns = String.join(", ", unique.stream().map(Identifiers::quotePostgres).toList());
+    throw new IllegalStateException("sink " + spec.name() + ": table " + tables.describe() + " has no primary key or unique index on "
+        + unique + ", which " + spec.key(SinkSpec.MODE) + "=" + ConfigReader.configName(spec.mode())
+        + " needs. Add one: ALTER TABLE " + tables.targetRef() + (history ? " ADD UNIQUE NULLS NOT DISTINCT (" + columns + ");"
+        : " ADD PRIMARY KEY (" + columns + ");"));
+  }
+
+  /** Whether the table has a primary key or unique index on exactly these columns (in any order). */
+  private static boolean hasUniqueIndex(Connection c, String ref, List<String> columns) throws SQLException {
+    List<String> sorted = new ArrayList<>(columns);
+    Collections.sort(sorted);
     try (PreparedStatement q = c.prepareStatement(PgSql.UNIQUE_INDEX_COLUMNS)) {
-      q.setString(1, tables.targetRef());
-      List<String> keys = new ArrayList<>(spec.keyColumns());
-      Collections.sort(keys);
+      q.setString(1, ref);
       try (ResultSet rs = q.executeQuery()) {
         while (rs.next()) {
-          if (List.of((String[]) rs.getArray(1).getArray()).equals(keys)) {
-            return;
+          if (List.of((String[]) rs.getArray(1).getArray()).equals(sorted)) {
+            return true;
           }
         }
       }
     }
-    throw new IllegalStateException("sink " + spec.name() + ": table " + tables.describe() + " has no primary key or unique index on "
-        + spec.keyColumns() + ", which " + spec.key(SinkSpec.MODE) + "=" + ConfigReader.configName(spec.mode())
-        + " needs. Add one: ALTER TABLE " + tables.targetRef() + " ADD PRIMARY KEY (" + String.join(", ",
-        spec.keyColumns().stream().map(Identifiers::quotePostgres).toList()) + ");");
+    return false;
+  }
+
+  /**
+   * History keeps every delete of a key: its tombstones need a unique index on key and order columns. An
+   * upsert's tombstones (one per key) would drop all but one delete of a key without a word.
+   */
+  private void checkHistoryTombstones(Connection c) throws SQLException {
+    List<String> keyAndOrder = new ArrayList<>(spec.keyColumns());
+    keyAndOrder.addAll(spec.orderColumns());
+    if (!hasUniqueIndex(c, tables.tombstonesRef(), keyAndOrder)) {
+      throw new IllegalStateException("sink " + spec.name() + ": table " + tables.schema + "." + tables.tombstones + " keeps one "
+          + "delete per key (an upsert's tombstones), but " + spec.key(SinkSpec.MODE) + "=history keeps every delete, unique on "
+          + keyAndOrder + ". Write the history to a new table, or drop that tombstones table if no sink still uses it.");
+    }
   }
 
   /** Whether a table exists; {@code ref} is its quoted {@code schema.table}. */

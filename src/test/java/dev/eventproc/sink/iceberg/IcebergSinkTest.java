@@ -85,6 +85,9 @@ class IcebergSinkTest extends LakehouseSinkContract {
     if (mode != WriteMode.APPEND) {
       c.put("sink.key.columns", "id");
     }
+    if (mode == WriteMode.HISTORY) {
+      c.put("sink.version.column", "version");
+    }
     return (SparkTableSink) Sinks.fromConfig(c);
   }
 

@@ -93,6 +93,9 @@ class PostgresSinkTest {
   @EnumSource(CommitShape.class)
   void replayedBatchIsANoOpInEveryMode(CommitShape shape) throws Exception {
     for (WriteMode mode : WriteMode.values()) {
+      if (mode == WriteMode.HISTORY) {
+        continue; // several rows per key: PostgresHistoryTest replays it
+      }
       String table = "replay_" + mode.name().toLowerCase() + "_" + shape.name().toLowerCase();
       PostgresSink sink = sink(table, mode, shape, mode == WriteMode.UPSERT ? "op = 'd'" : null);
       Dataset<Row> b0 = rows(r("a", 1L, 0, 10, "u"), r("b", 1L, 0, 20, "u"), r("c", 1L, 0, 5, "d"), r("a", 1L, 0, 10, "u"));
