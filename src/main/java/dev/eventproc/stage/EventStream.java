@@ -1,5 +1,6 @@
 package dev.eventproc.stage;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.current_timestamp;
@@ -36,8 +37,10 @@ import org.apache.spark.sql.types.StructType;
  *
  * <p>Quarantine reasons: {@code malformed-json} (not JSON, not an object, or a field of the wrong
  * type), {@code missing-key} (a key column null or blank), {@code missing-event-time}, and
- * {@code event-time-in-future} (further ahead of the batch time than {@code source.max.future.skew};
- * the batch time is fixed per batch in Spark's offset log, so a replay classifies rows the same).
+ * {@code event-time-in-future} (further ahead than {@code source.max.future.skew} of the time the source
+ * received the row: the Kafka record's timestamp, or the file's modification time). That time, not
+ * the wall clock, is the reference so that a backlog read hours late still sees one fast clock among
+ * its events as ahead of them; it is part of the row, so a replay classifies rows the same.
  */
 public final class EventStream {
   /** Why a row is quarantined; null for a valid row. */
@@ -47,6 +50,8 @@ public final class EventStream {
   /** Where the row came from: {@code topic/partition@offset} or the file path. */
   public static final String POSITION = "source_position";
   static final Set<String> RESERVED = Set.of(REASON, RAW, POSITION);
+  /** When the source received the row (Kafka record timestamp, file modification time); parse-time only. */
+  private static final String RECEIVED = "_eventproc_received";
   private static final String CORRUPT = "_eventproc_corrupt";
   private static final String PARSED = "_eventproc_parsed";
 
@@ -78,7 +83,8 @@ public final class EventStream {
   private static Dataset<Row> kafkaRows(Dataset<Row> kafka) {
     return kafka.select(
         col("value").as(RAW),
-        concat(col("topic"), lit("/"), col("partition").cast("string"), lit("@"), col("offset").cast("string")).as(POSITION));
+        concat(col("topic"), lit("/"), col("partition").cast("string"), lit("@"), col("offset").cast("string")).as(POSITION),
+        col("timestamp").as(RECEIVED));
   }
 
   private static Dataset<Row> readFiles(DataStreamReader reader, SourceOptions o) {
@@ -90,10 +96,11 @@ public final class EventStream {
   }
 
   private static Dataset<Row> fileRows(Dataset<Row> text) {
-    return text.select(col("value").cast(DataTypes.BinaryType).as(RAW), col("_metadata.file_path").as(POSITION));
+    return text.select(col("value").cast(DataTypes.BinaryType).as(RAW), col("_metadata.file_path").as(POSITION),
+        col("_metadata.file_modification_time").as(RECEIVED));
   }
 
-  /** Parses raw rows ({@link #RAW}, {@link #POSITION}) into the schema's columns plus the three quarantine columns. */
+  /** Parses raw rows ({@link #RAW}, {@link #POSITION}, the time received) into the schema's columns plus the three quarantine columns. */
   static ParsedEvents parse(Dataset<Row> raw, SourceOptions o) {
     StructType schema = o.schema();
     StructType withCorrupt = schema.add(CORRUPT, DataTypes.StringType, true);
@@ -117,8 +124,10 @@ public final class EventStream {
     }
     if (o.eventTimeColumn() != null) {
       Column ts = col(PARSED).getField(o.eventTimeColumn());
+      // A source without a receive time (a Kafka timestamp of -1) falls back to the batch time.
+      Column received = coalesce(col(RECEIVED), current_timestamp());
       reason = reason.when(ts.isNull(), lit("missing-event-time"))
-          .when(ts.gt(current_timestamp().plus(expr("INTERVAL " + o.maxFutureSkew().toSeconds() + " SECONDS"))),
+          .when(ts.gt(received.plus(expr("INTERVAL " + o.maxFutureSkew().toMillis() + " MILLISECONDS"))),
               lit("event-time-in-future"));
     }
     out.add(reason.as(REASON));

@@ -1,6 +1,7 @@
 package dev.eventproc.stage;
 
 import dev.eventproc.config.ConfigReader;
+import dev.eventproc.config.Durations;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
@@ -94,6 +95,13 @@ public final class StageOptions implements Serializable {
     if (type != Type.NONE && source != null && source.eventTimeColumn() == null) {
       r.problem(TYPE, ConfigReader.configName(type) + " needs an event time for its watermark. Set "
           + SourceOptions.EVENT_TIME_COLUMN + " to a TIMESTAMP column of source.schema.");
+    }
+    if (type != Type.NONE && source != null && source.eventTimeColumn() != null && delay != null
+        && source.maxFutureSkew() != null && source.maxFutureSkew().compareTo(delay) > 0) {
+      r.problem(SourceOptions.MAX_FUTURE_SKEW, Durations.human(source.maxFutureSkew()) + " is more than " + WATERMARK_DELAY
+          + " (" + Durations.human(delay) + "): one event stamped that far ahead would move the watermark past events that are "
+          + "on time, and they would be dropped as late. Set it below the delay (the default is "
+          + Durations.human(SourceOptions.MAX_FUTURE_SKEW_DEFAULT) + "), or raise the delay.");
     }
     String version = null;
     String tiebreak = null;

@@ -1,0 +1,119 @@
+package dev.eventproc.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.eventproc.config.EventprocConfig;
+import dev.eventproc.testutils.TestSpark;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The streaming stage under surprising input (issue 21): each event that cannot be used goes to
+ * quarantine with its reason, none is dropped without a trace, and none stops the pipeline.
+ */
+class SurprisingInputIT {
+  private static final String SCHEMA = "id STRING, version BIGINT, lsn BIGINT, currency STRING, amount INT, event_time TIMESTAMP";
+  private final SparkSession spark = TestSpark.session();
+
+  static String event(String id, Long version, String currency, int amount, Instant time) {
+    return "{\"id\":\"" + id + "\",\"version\":" + version + ",\"lsn\":1" + (currency == null ? "" : ",\"currency\":\"" + currency + "\"")
+        + ",\"amount\":" + amount + ",\"event_time\":\"" + time + "\"}";
+  }
+
+  /** One file per list, each with the given modification time (when the source received it). */
+  static void files(Path dir, List<List<String>> lines, List<Instant> modified) {
+    try {
+      Files.createDirectories(dir);
+      for (int f = 0; f < lines.size(); f++) {
+        Path file = dir.resolve(String.format("part-%04d.json", f));
+        Files.writeString(file, String.join("\n", lines.get(f)) + "\n", StandardCharsets.UTF_8);
+        Files.setLastModifiedTime(file, FileTime.from(modified.get(f)));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static Map<String, String> config(Path dir, String name) {
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("pipeline.name", name);
+    c.put("checkpoint.location", dir.resolve("checkpoint").toString());
+    c.put("trigger", "available-now");
+    c.put("source.type", "files");
+    c.put("source.files.path", dir.resolve("in").toString());
+    c.put("source.files.max.files.per.trigger", "1");
+    c.put("source.schema", SCHEMA);
+    c.put("source.key.columns", "id");
+    c.put("source.event.time.column", "event_time");
+    c.put("stage.watermark.delay", "5 minutes");
+    c.put("sink.type", "delta");
+    c.put("sink.delta.path", dir.resolve("table").toString());
+    return c;
+  }
+
+  private List<ProgressListener.BatchStats> run(Map<String, String> c) {
+    List<ProgressListener.BatchStats> batches = new ArrayList<>();
+    PipelineRunner.run(spark, PipelineConfig.from(EventprocConfig.of(c)), batches::add);
+    assertThat(batches).allSatisfy(b -> assertThat(b.closes()).as("batch %d: %s", b.batchId(), b).isTrue());
+    return batches;
+  }
+
+  private Map<String, String> quarantine(Path dir) {
+    Map<String, String> out = new TreeMap<>();
+    if (!Files.exists(dir.resolve("checkpoint-quarantine"))) {
+      return out;
+    }
+    for (Row r : spark.read().format("delta").load(dir.resolve("checkpoint-quarantine").toString())
+        .select("raw_value", "quarantine_reason").collectAsList()) {
+      out.put(new String((byte[]) r.get(0), StandardCharsets.UTF_8), r.getString(1));
+    }
+    return out;
+  }
+
+  private List<String> ids(Path dir) {
+    return spark.read().format("delta").load(dir.resolve("table").toString()).select("id").as(Encoders.STRING())
+        .collectAsList();
+  }
+
+  /**
+   * A backlog received at noon (the files' time) holds one event stamped six hours ahead (a fast
+   * clock) and one stamped "now" (months later). Measured against the batch's wall-clock time both
+   * were accepted, the watermark jumped, and the rest of the backlog was dropped as late. Measured
+   * against the time the source received each event, both go to quarantine and the backlog is written.
+   */
+  @Test
+  void oneFastClockCannotDropTheEventsBehindIt() {
+    Path dir = TestSpark.newDir("surprising-skew");
+    Instant noon = Instant.parse("2026-03-01T12:00:00Z");
+    String fast = event("fast", 1L, "EUR", 1, noon.plusSeconds(6 * 3600));
+    String now = event("now", 1L, "EUR", 1, Instant.now());
+    files(dir.resolve("in"), List.of(
+        List.of(event("a", 1L, "EUR", 1, noon.minusSeconds(60)), fast, now),
+        List.of(event("b", 1L, "EUR", 1, noon), event("c", 1L, "EUR", 1, noon.minusSeconds(120)))),
+        List.of(noon, noon.plusSeconds(60)));
+    Map<String, String> c = config(dir, "skew");
+    c.put("stage.type", "dedupe-first-seen");
+    c.put("sink.mode", "insert-if-absent");
+    c.put("sink.key.columns", "id");
+
+    List<ProgressListener.BatchStats> batches = run(c);
+
+    assertThat(quarantine(dir)).containsEntry(fast, "event-time-in-future").containsEntry(now, "event-time-in-future").hasSize(2);
+    assertThat(ids(dir)).containsExactlyInAnyOrder("a", "b", "c");
+    assertThat(batches.stream().mapToLong(ProgressListener.BatchStats::lateDropped).sum()).isZero();
+  }
+}
