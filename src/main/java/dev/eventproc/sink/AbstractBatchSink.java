@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -120,6 +121,12 @@ public abstract class AbstractBatchSink implements BatchSink {
       }
     }
     return out;
+  }
+
+  /** Behind {@code dedupe-latest}, an upsert on the stage's keys must order rows as the stage does. */
+  @Override
+  public void checkStage(StageGuarantee stage, BiConsumer<String, String> problem) {
+    stage.checkOrder(spec, problem);
   }
 
   @Override

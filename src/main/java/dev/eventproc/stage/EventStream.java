@@ -11,6 +11,7 @@ import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,7 +37,9 @@ import org.apache.spark.sql.types.StructType;
  * }</pre>
  *
  * <p>Quarantine reasons: {@code malformed-json} (not JSON, not an object, or a field of the wrong
- * type), {@code missing-key} (a key column null or blank), {@code missing-event-time}, and
+ * type), {@code missing-key} (a key column null or blank, or null in a column a sink keys on; see
+ * {@link InputRules}), {@code nul-in-key} (U+0000 in a key), {@code missing-version} (a null version
+ * or tie-break), {@code missing-event-time}, and
  * {@code event-time-in-future} (further ahead than {@code source.max.future.skew} of the time the source
  * received the row: the Kafka record's timestamp, or the file's modification time). That time, not
  * the wall clock, is the reference so that a backlog read hours late still sees one fast clock among
@@ -54,16 +57,22 @@ public final class EventStream {
   private static final String RECEIVED = "_eventproc_received";
   private static final String CORRUPT = "_eventproc_corrupt";
   private static final String PARSED = "_eventproc_parsed";
+  private static final String NUL = "\u0000";
 
   private EventStream() {}
 
   /** Reads and parses the configured source as a stream. */
   public static ParsedEvents read(SparkSession spark, SourceOptions options) {
+    return read(spark, options, InputRules.NONE);
+  }
+
+  /** Reads and parses the configured source as a stream, quarantining what {@code rules} name too. */
+  public static ParsedEvents read(SparkSession spark, SourceOptions options, InputRules rules) {
     Dataset<Row> raw = switch (options.type()) {
       case KAFKA -> readKafka(spark.readStream(), options);
       case FILES -> readFiles(spark.readStream(), options);
     };
-    return parse(raw, options);
+    return parse(raw, options, rules);
   }
 
   private static Dataset<Row> readKafka(DataStreamReader reader, SourceOptions o) {
@@ -101,7 +110,7 @@ public final class EventStream {
   }
 
   /** Parses raw rows ({@link #RAW}, {@link #POSITION}, the time received) into the schema's columns plus the three quarantine columns. */
-  static ParsedEvents parse(Dataset<Row> raw, SourceOptions o) {
+  static ParsedEvents parse(Dataset<Row> raw, SourceOptions o, InputRules rules) {
     StructType schema = o.schema();
     StructType withCorrupt = schema.add(CORRUPT, DataTypes.StringType, true);
     Column parsed = from_json(col(RAW).cast(DataTypes.StringType), withCorrupt,
@@ -122,6 +131,16 @@ public final class EventStream {
       }
       reason = reason.when(missing, lit("missing-key"));
     }
+    for (String k : rules.sinkKeyColumns()) {
+      reason = reason.when(col(PARSED).getField(k).isNull(), lit("missing-key"));
+    }
+    Set<String> keys = new LinkedHashSet<>(o.keyColumns());
+    keys.addAll(rules.sinkKeyColumns());
+    for (String k : keys) {
+      if (schema.apply(k).dataType() instanceof StringType) {
+        reason = reason.when(col(PARSED).getField(k).contains(NUL), lit("nul-in-key"));
+      }
+    }
     if (o.eventTimeColumn() != null) {
       Column ts = col(PARSED).getField(o.eventTimeColumn());
       // A source without a receive time (a Kafka timestamp of -1) falls back to the batch time.
@@ -129,6 +148,9 @@ public final class EventStream {
       reason = reason.when(ts.isNull(), lit("missing-event-time"))
           .when(ts.gt(received.plus(expr("INTERVAL " + o.maxFutureSkew().toMillis() + " MILLISECONDS"))),
               lit("event-time-in-future"));
+    }
+    for (String v : rules.versionColumns()) {
+      reason = reason.when(col(PARSED).getField(v).isNull(), lit("missing-version"));
     }
     out.add(reason.as(REASON));
     out.add(col(RAW));

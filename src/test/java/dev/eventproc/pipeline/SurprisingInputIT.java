@@ -116,4 +116,70 @@ class SurprisingInputIT {
     assertThat(ids(dir)).containsExactlyInAnyOrder("a", "b", "c");
     assertThat(batches.stream().mapToLong(ProgressListener.BatchStats::lateDropped).sum()).isZero();
   }
+
+  /**
+   * An aggregate keyed by window and currency, and one event without a currency: the sink refuses a
+   * null key, so the batch failed on every restart. Now it is quarantined at parse time as
+   * {@code missing-key} and the windows are written.
+   */
+  @Test
+  void aNullInAColumnTheSinkKeysOnIsQuarantinedAtParseTime() {
+    Path dir = TestSpark.newDir("surprising-null-group");
+    Instant t = Instant.parse("2026-03-01T10:00:00Z");
+    String noCurrency = event("b", 1L, null, 5, t.plusSeconds(10));
+    files(dir.resolve("in"), List.of(
+        List.of(event("a", 1L, "EUR", 1, t), noCurrency, event("c", 1L, "USD", 2, t.plusSeconds(20))),
+        List.of(event("d", 1L, "EUR", 3, t.plusSeconds(3600)))),
+        List.of(t.plusSeconds(60), t.plusSeconds(3700)));
+    Map<String, String> c = config(dir, "null_group");
+    c.put("stage.type", "aggregate");
+    c.put("stage.window.duration", "1 minute");
+    c.put("stage.group.columns", "currency");
+    c.put("stage.aggregates", "sum(amount) AS total");
+    c.put("sink.mode", "upsert");
+    c.put("sink.key.columns", "window_start,currency");
+
+    run(c);
+
+    assertThat(quarantine(dir)).containsExactly(Map.entry(noCurrency, "missing-key"));
+    List<String> windows = spark.read().format("delta").load(dir.resolve("table").toString())
+        .selectExpr("concat(currency, ':', total)").as(Encoders.STRING()).collectAsList();
+    assertThat(windows).containsExactlyInAnyOrder("EUR:1", "USD:2");
+  }
+
+  /**
+   * The producer renamed {@code version} to {@code Version}: every update parsed with a null version,
+   * ranked lowest and was dropped as a duplicate of the stored row. Now a null version (or tie-break)
+   * goes to quarantine as {@code missing-version}, unless {@code stage.version.allow.null=true}.
+   */
+  @Test
+  void aMissingVersionIsQuarantinedUnlessNullVersionsAreAllowed() {
+    Path dir = TestSpark.newDir("surprising-version");
+    Instant t = Instant.parse("2026-03-01T10:00:00Z");
+    String renamed = event("a", 2L, "EUR", 20, t.plusSeconds(5)).replace("\"version\"", "\"Version\"");
+    String noLsn = event("b", 2L, "EUR", 30, t.plusSeconds(6)).replace(",\"lsn\":1", "");
+    files(dir.resolve("in"), List.of(List.of(event("a", 1L, "EUR", 10, t), event("b", 1L, "EUR", 11, t)),
+        List.of(renamed, noLsn)), List.of(t.plusSeconds(60), t.plusSeconds(120)));
+    Map<String, String> c = config(dir, "missing_version");
+    c.put("stage.type", "dedupe-latest");
+    c.put("stage.version.column", "version");
+    c.put("stage.tiebreak.column", "lsn");
+    c.put("sink.mode", "upsert");
+    c.put("sink.key.columns", "id");
+    c.put("sink.version.column", "version");
+    c.put("sink.tiebreak.column", "lsn");
+
+    run(c);
+
+    assertThat(quarantine(dir)).containsOnly(Map.entry(renamed, "missing-version"), Map.entry(noLsn, "missing-version"));
+
+    Path allowed = TestSpark.newDir("surprising-version-allowed");
+    files(allowed.resolve("in"), List.of(List.of(renamed)), List.of(t.plusSeconds(60)));
+    Map<String, String> a = config(allowed, "null_version_allowed");
+    a.putAll(Map.of("stage.type", "dedupe-latest", "stage.version.column", "version", "stage.version.allow.null", "true",
+        "sink.mode", "upsert", "sink.key.columns", "id", "sink.version.column", "version"));
+    run(a);
+    assertThat(quarantine(allowed)).isEmpty();
+    assertThat(ids(allowed)).containsExactly("a");
+  }
 }
