@@ -119,6 +119,7 @@ final class E2eSupport {
     c.put("stage.type", "dedupe-latest");
     c.put("stage.version.column", "version");
     c.put("stage.watermark.delay", WATERMARK_DELAY.toSeconds() + " seconds");
+    c.put("source.max.future.skew", "1 second"); // events are stamped as they are sent: at most the delay
     c.put("sink.type", target.name().toLowerCase(Locale.ROOT));
     c.put("sink.mode", "upsert");
     c.put("sink.key.columns", "payment_id");

@@ -52,7 +52,7 @@ public final class Pipeline {
    */
   public static Pipeline start(SparkSession spark, PipelineConfig config, Consumer<ProgressListener.BatchStats> onBatch) {
     CheckpointGuard.check(spark, config);
-    ParsedEvents events = EventStream.read(spark, config.source());
+    ParsedEvents events = EventStream.read(spark, config.source(), config.inputRules());
     Dataset<Row> staged = BatchCounts.observe(stage(events, config), config.name());
     QuarantineSplit split = new QuarantineSplit(config.sink(), config.quarantine());
     // With the plugin on, the pipeline's figures go to Spark's metrics system too (replacing a former run's).

@@ -6,21 +6,27 @@ import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.config.Identifiers;
 import dev.eventproc.reconcile.ReconcileOptions;
 import dev.eventproc.security.RestrictedConfig;
+import dev.eventproc.sink.AbstractBatchSink;
 import dev.eventproc.sink.BatchSink;
 import dev.eventproc.sink.FanOut;
+import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.StageGuarantee;
 import dev.eventproc.sink.registry.Sinks;
+import dev.eventproc.stage.InputRules;
 import dev.eventproc.stage.SourceOptions;
 import dev.eventproc.stage.StageOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * A whole pipeline's configuration, validated at once: source, stage, sink, quarantine, checkpoint,
@@ -68,6 +74,7 @@ public final class PipelineConfig {
   private final String metricsFile;
   private final boolean metricsSpark;
   private final ReconcileOptions reconcile;
+  private final InputRules inputRules;
 
   private PipelineConfig(EventprocConfig raw, String name, String checkpoint, Trigger trigger, Duration triggerInterval,
       Map<String, String> sparkConf, SourceOptions source, StageOptions stage, BatchSink sink, BatchSink quarantine,
@@ -85,6 +92,7 @@ public final class PipelineConfig {
     this.metricsFile = metricsFile;
     this.metricsSpark = metricsSpark;
     this.reconcile = reconcile;
+    this.inputRules = sink == null || source == null ? InputRules.NONE : inputRules(source, stage, sink);
   }
 
   /** Validates a config; throws one {@link ConfigException} listing every problem. */
@@ -132,6 +140,9 @@ public final class PipelineConfig {
     if (quarantine != null) {
       quarantine.checkStage(StageGuarantee.NONE, r::problem);
     }
+    if (sink != null && source != null) {
+      checkOrderTypes(source, sink, r);
+    }
     if (sink != null && quarantine != null && sinkNames(sink).contains(quarantine.name())) {
       r.problem(QUARANTINE + "name", "'" + quarantine.name() + "' is also the sink's name. Give each sink its own name.");
     }
@@ -141,6 +152,57 @@ public final class PipelineConfig {
     RestrictedConfig.check(r); // when the operator restricted the config: after every key was read
     return new PipelineConfig(config, name, checkpoint, trigger, interval, spark, source, stage, sink, quarantine, metricsFile,
         metricsSpark, reconcile);
+  }
+
+  /**
+   * The parse step's checks for this pipeline: nulls in columns a sink keys on or the stage groups by,
+   * and null versions and tie-breaks of the stage and the sinks (unless allowed), among the source's
+   * columns. Routes with their own query are left to that query.
+   */
+  private static InputRules inputRules(SourceOptions source, StageOptions stage, BatchSink sink) {
+    Set<String> columns = Set.of(source.schema().fieldNames());
+    Set<String> keys = new LinkedHashSet<>();
+    Set<String> versions = new LinkedHashSet<>();
+    if (stage.aggregation() != null) {
+      keys.addAll(stage.aggregation().groupColumns());
+    } else {
+      for (SinkSpec spec : plainSpecs(sink)) {
+        keys.addAll(spec.keyColumns());
+        versions.addAll(spec.orderColumns());
+      }
+    }
+    if (stage.versionColumn() != null) {
+      versions.add(stage.versionColumn());
+    }
+    if (stage.tiebreakColumn() != null) {
+      versions.add(stage.tiebreakColumn());
+    }
+    keys.retainAll(columns);
+    keys.removeAll(source.keyColumns());
+    versions.retainAll(columns);
+    return new InputRules(List.copyOf(keys), stage.allowNullVersions() ? List.of() : List.copyOf(versions));
+  }
+
+  /** A sink's version or tie-break from the source must not be a string (see {@link SinkSpec#stringOrder}). */
+  private static void checkOrderTypes(SourceOptions source, BatchSink sink, ConfigReader r) {
+    StructType schema = source.schema();
+    for (SinkSpec spec : plainSpecs(sink)) {
+      for (String c : spec.orderColumns()) {
+        if (List.of(schema.fieldNames()).contains(c)
+            && schema.apply(c).dataType().equals(DataTypes.StringType)) {
+          String key = c.equals(spec.versionColumn()) ? SinkSpec.VERSION_COLUMN : SinkSpec.TIEBREAK_COLUMN;
+          r.problem(spec.key(key), SinkSpec.stringOrder(c, " in source.schema"));
+        }
+      }
+    }
+  }
+
+  /** The specs of the sinks that take the stage's rows as they are (not through a route query). */
+  private static List<SinkSpec> plainSpecs(BatchSink sink) {
+    List<BatchSink> plain = sink instanceof FanOut f
+        ? f.routes().stream().filter(r -> r.query() == null).map(FanOut.Route::sink).toList()
+        : List.of(sink);
+    return plain.stream().filter(s -> s instanceof AbstractBatchSink).map(s -> ((AbstractBatchSink) s).spec()).toList();
   }
 
   /**
@@ -258,6 +320,11 @@ public final class PipelineConfig {
     List<BatchSink> out = new ArrayList<>(sinks(sink));
     out.add(quarantine);
     return List.copyOf(out);
+  }
+
+  /** What the parse step quarantines beyond the source's own checks (see {@link InputRules}). */
+  public InputRules inputRules() {
+    return inputRules;
   }
 
   /** Local file that gets one JSON line per batch ({@code metrics.file}), or null. */

@@ -88,10 +88,14 @@ public abstract class AbstractBatchSink implements BatchSink {
     return commitsEmptyBatches();
   }
 
-  /** The mode's own stage rules ({@link HistoryMode#checkStage}); adapters that override this call it too. */
+  /**
+   * The mode's own stage rules ({@link HistoryMode#checkStage}), and behind {@code dedupe-latest} an
+   * upsert on the stage's keys must order rows as the stage does; adapters that override this call it too.
+   */
   @Override
   public void checkStage(StageGuarantee stage, BiConsumer<String, String> problem) {
     HistoryMode.checkStage(spec, stage, problem);
+    stage.checkOrder(spec, problem);
   }
 
   public final SinkSpec spec() {
@@ -129,6 +133,7 @@ public abstract class AbstractBatchSink implements BatchSink {
     }
     return out;
   }
+
 
   @Override
   public final String name() {

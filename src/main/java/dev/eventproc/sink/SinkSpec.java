@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -190,9 +191,26 @@ public final class SinkSpec implements Serializable {
     if (tiebreakColumn != null) {
       check(schema, TIEBREAK_COLUMN, tiebreakColumn, problems);
     }
+    for (String c : orderColumns()) {
+      if (List.of(schema.fieldNames()).contains(c) && schema.apply(c).dataType().equals(DataTypes.StringType)) {
+        problems.add(key(c.equals(versionColumn) ? VERSION_COLUMN : TIEBREAK_COLUMN) + ": " + stringOrder(c, " in the batch of sink " + name));
+      }
+    }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
+  }
+
+  /**
+   * Why a string column cannot order versions, for config errors of the stage and every sink: one
+   * ordering everywhere, and text has none that all of them share.
+   *
+   * @param where where the column was found, e.g. {@code " in source.schema"}, or empty
+   */
+  public static String stringOrder(String column, String where) {
+    return "'" + column + "' is string" + where + ": text orders \"10\" < \"9\", and PostgreSQL compares it under a collation while "
+        + "the other sinks compare bytes, so the stage and the sinks could disagree on which row is newer. Use an integer, "
+        + "timestamp or date column (cast a fixed-width number to BIGINT in source.schema).";
   }
 
   private void check(StructType schema, String option, String column, List<String> problems) {

@@ -3,6 +3,7 @@ package dev.eventproc.sink;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.BiConsumer;
 
 /**
  * What the streaming stage before a sink promises across batches, for sinks that cannot guard a
@@ -34,6 +35,28 @@ public record StageGuarantee(List<String> latestKeys, String versionColumn, Stri
   /** {@code dedupe-first-seen} on {@code keys}. */
   public static StageGuarantee firstSeen(List<String> keys) {
     return new StageGuarantee(List.of(), null, null, keys);
+  }
+
+  /**
+   * Reports a keyed sink on the stage's keys whose order is not the stage's. When a key's state
+   * expires, {@code dedupe-latest} emits an older version that is still on time; only a sink that
+   * compares the same version and tie-break ignores it, so an {@code upsert} sink on those keys must
+   * carry both.
+   */
+  public void checkOrder(SinkSpec spec, BiConsumer<String, String> problem) {
+    if (latestKeys.isEmpty() || spec.mode() != WriteMode.UPSERT || !new HashSet<>(latestKeys).equals(new HashSet<>(spec.keyColumns()))) {
+      return;
+    }
+    String consequence = ": once a key leaves the stage's state (the watermark passed it), an older version that is "
+        + "still on time is emitted again, and only a sink that compares the same version ignores it.";
+    if (!Objects.equals(versionColumn, spec.versionColumn())) {
+      problem.accept(spec.key(SinkSpec.VERSION_COLUMN), (spec.versionColumn() == null ? "is required" : "must be " + versionColumn)
+          + " behind stage.type=dedupe-latest (stage.version.column=" + versionColumn + ")" + consequence);
+    }
+    if (!Objects.equals(tiebreakColumn, spec.tiebreakColumn())) {
+      problem.accept(spec.key(SinkSpec.TIEBREAK_COLUMN), "must be " + (tiebreakColumn == null ? "unset" : tiebreakColumn)
+          + ", as stage.tiebreak.column, behind stage.type=dedupe-latest" + consequence);
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.eventproc.stage;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.current_timestamp;
@@ -10,6 +11,7 @@ import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,9 +37,13 @@ import org.apache.spark.sql.types.StructType;
  * }</pre>
  *
  * <p>Quarantine reasons: {@code malformed-json} (not JSON, not an object, or a field of the wrong
- * type), {@code missing-key} (a key column null or blank), {@code missing-event-time}, and
- * {@code event-time-in-future} (further ahead of the batch time than {@code source.max.future.skew};
- * the batch time is fixed per batch in Spark's offset log, so a replay classifies rows the same).
+ * type), {@code missing-key} (a key column null or blank, or null in a column a sink keys on; see
+ * {@link InputRules}), {@code nul-in-key} (U+0000 in a key), {@code missing-version} (a null version
+ * or tie-break), {@code missing-event-time}, and
+ * {@code event-time-in-future} (further ahead than {@code source.max.future.skew} of the time the source
+ * received the row: the Kafka record's timestamp, or the file's modification time). That time, not
+ * the wall clock, is the reference so that a backlog read hours late still sees one fast clock among
+ * its events as ahead of them; it is part of the row, so a replay classifies rows the same.
  */
 public final class EventStream {
   /** Why a row is quarantined; null for a valid row. */
@@ -47,18 +53,26 @@ public final class EventStream {
   /** Where the row came from: {@code topic/partition@offset} or the file path. */
   public static final String POSITION = "source_position";
   static final Set<String> RESERVED = Set.of(REASON, RAW, POSITION);
+  /** When the source received the row (Kafka record timestamp, file modification time); parse-time only. */
+  private static final String RECEIVED = "_eventproc_received";
   private static final String CORRUPT = "_eventproc_corrupt";
   private static final String PARSED = "_eventproc_parsed";
+  private static final String NUL = "\u0000";
 
   private EventStream() {}
 
   /** Reads and parses the configured source as a stream. */
   public static ParsedEvents read(SparkSession spark, SourceOptions options) {
+    return read(spark, options, InputRules.NONE);
+  }
+
+  /** Reads and parses the configured source as a stream, quarantining what {@code rules} name too. */
+  public static ParsedEvents read(SparkSession spark, SourceOptions options, InputRules rules) {
     Dataset<Row> raw = switch (options.type()) {
       case KAFKA -> readKafka(spark.readStream(), options);
       case FILES -> readFiles(spark.readStream(), options);
     };
-    return parse(raw, options);
+    return parse(raw, options, rules);
   }
 
   private static Dataset<Row> readKafka(DataStreamReader reader, SourceOptions o) {
@@ -78,7 +92,8 @@ public final class EventStream {
   private static Dataset<Row> kafkaRows(Dataset<Row> kafka) {
     return kafka.select(
         col("value").as(RAW),
-        concat(col("topic"), lit("/"), col("partition").cast("string"), lit("@"), col("offset").cast("string")).as(POSITION));
+        concat(col("topic"), lit("/"), col("partition").cast("string"), lit("@"), col("offset").cast("string")).as(POSITION),
+        col("timestamp").as(RECEIVED));
   }
 
   private static Dataset<Row> readFiles(DataStreamReader reader, SourceOptions o) {
@@ -90,11 +105,12 @@ public final class EventStream {
   }
 
   private static Dataset<Row> fileRows(Dataset<Row> text) {
-    return text.select(col("value").cast(DataTypes.BinaryType).as(RAW), col("_metadata.file_path").as(POSITION));
+    return text.select(col("value").cast(DataTypes.BinaryType).as(RAW), col("_metadata.file_path").as(POSITION),
+        col("_metadata.file_modification_time").as(RECEIVED));
   }
 
-  /** Parses raw rows ({@link #RAW}, {@link #POSITION}) into the schema's columns plus the three quarantine columns. */
-  static ParsedEvents parse(Dataset<Row> raw, SourceOptions o) {
+  /** Parses raw rows ({@link #RAW}, {@link #POSITION}, the time received) into the schema's columns plus the three quarantine columns. */
+  static ParsedEvents parse(Dataset<Row> raw, SourceOptions o, InputRules rules) {
     StructType schema = o.schema();
     StructType withCorrupt = schema.add(CORRUPT, DataTypes.StringType, true);
     Column parsed = from_json(col(RAW).cast(DataTypes.StringType), withCorrupt,
@@ -115,11 +131,26 @@ public final class EventStream {
       }
       reason = reason.when(missing, lit("missing-key"));
     }
+    for (String k : rules.sinkKeyColumns()) {
+      reason = reason.when(col(PARSED).getField(k).isNull(), lit("missing-key"));
+    }
+    Set<String> keys = new LinkedHashSet<>(o.keyColumns());
+    keys.addAll(rules.sinkKeyColumns());
+    for (String k : keys) {
+      if (schema.apply(k).dataType() instanceof StringType) {
+        reason = reason.when(col(PARSED).getField(k).contains(NUL), lit("nul-in-key"));
+      }
+    }
     if (o.eventTimeColumn() != null) {
       Column ts = col(PARSED).getField(o.eventTimeColumn());
+      // A source without a receive time (a Kafka timestamp of -1) falls back to the batch time.
+      Column received = coalesce(col(RECEIVED), current_timestamp());
       reason = reason.when(ts.isNull(), lit("missing-event-time"))
-          .when(ts.gt(current_timestamp().plus(expr("INTERVAL " + o.maxFutureSkew().toSeconds() + " SECONDS"))),
+          .when(ts.gt(received.plus(expr("INTERVAL " + o.maxFutureSkew().toMillis() + " MILLISECONDS"))),
               lit("event-time-in-future"));
+    }
+    for (String v : rules.versionColumns()) {
+      reason = reason.when(col(PARSED).getField(v).isNull(), lit("missing-version"));
     }
     out.add(reason.as(REASON));
     out.add(col(RAW));

@@ -1,13 +1,9 @@
 package dev.eventproc.stage;
 
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.struct;
-import static org.apache.spark.sql.functions.to_json;
 
 import dev.eventproc.config.Durations;
-import dev.eventproc.config.Identifiers;
 import java.io.Serializable;
 import java.sql.Date;
 import java.sql.Timestamp;
@@ -21,7 +17,6 @@ import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.function.FlatMapGroupsWithStateFunction;
 import org.apache.spark.api.java.function.MapFunction;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -41,7 +36,12 @@ import org.apache.spark.sql.types.StructType;
  * passes the key's newest event time, so state is bounded by rate times {@code stage.watermark.delay};
  * rows older than the watermark are dropped as late by Spark.
  *
- * <p>Null versions rank below every version (as in the sinks' MERGE): a null-version row is emitted
+ * <p>Keys are grouped on their typed columns (-0.0 and 0.0 as one key, as the sinks see them). An exact
+ * tie on (version, tie-break) within a batch goes to the greater whole row, as in the sinks' own
+ * reduction, so every run emits the same row.
+ *
+ * <p>Null versions rank below every version (as in the sinks' MERGE); a pipeline quarantines them at
+ * parse time unless {@code stage.version.allow.null} is set. A null-version row is emitted
  * only for a key not in state, any versioned row replaces it, and a second null-version row is a
  * duplicate. A delete marker (for example {@code op = 'd'}) is an ordinary version here: it is
  * emitted when newest, the sink's {@code delete.condition} removes the row, and the state keeps its
@@ -52,13 +52,15 @@ import org.apache.spark.sql.types.StructType;
  * replay-safe unlike an accumulator. Quarantined rows pass through untouched.
  */
 public final class LatestVersion {
-  private static final String GROUP = "_eventproc_group";
-
   private LatestVersion() {}
 
-  /** Whether a column of this type can be a version or tie-break column. */
+  /**
+   * Whether a column of this type can be a version or tie-break column: integers, timestamps and
+   * dates, which order the same in the stage and in every sink (strings do not, see
+   * {@code SinkSpec.stringOrder}).
+   */
   public static boolean isOrderable(DataType t) {
-    return StageOptions.isIntegral(t) || t.equals(DataTypes.StringType);
+    return StageOptions.isIntegral(t);
   }
 
   /**
@@ -84,23 +86,43 @@ public final class LatestVersion {
   private static Dataset<Row> latest(Dataset<Row> input, List<String> keyColumns, String versionColumn, String tiebreakColumn,
       String eventTime, Duration delay) {
     Dataset<Row> rows = input.withWatermark(eventTime, Durations.toSparkInterval(delay));
-    List<Column> keys = new ArrayList<>();
-    for (String k : keyColumns) {
-      keys.add(col(Identifiers.quoteSpark(k)));
+    // One group per key, on the typed key columns (text would merge timestamps that differ in
+    // microseconds and depend on the session time zone); a quarantined row is a group of its own
+    // (its pass-through id holds a random UUID, and is null on valid rows).
+    StructType in = rows.schema();
+    List<String> groupColumns = new ArrayList<>();
+    groupColumns.add(ParsedEvents.PASS_THROUGH_ID);
+    groupColumns.addAll(keyColumns);
+    StructType keySchema = new StructType();
+    int[] keyIndexes = new int[groupColumns.size()];
+    for (int i = 0; i < keyIndexes.length; i++) {
+      keyIndexes[i] = in.fieldIndex(groupColumns.get(i));
+      keySchema = keySchema.add(in.fields()[keyIndexes[i]]);
     }
-    // One group per key; a quarantined row is a group of its own (its pass-through id holds a random
-    // UUID). A single string key is its own group text: no JSON to build per row.
-    boolean plainKey = keyColumns.size() == 1 && rows.schema().apply(keyColumns.get(0)).dataType().equals(DataTypes.StringType);
-    Column groupText = plainKey ? keys.get(0) : to_json(struct(keys.toArray(Column[]::new)));
-    Dataset<Row> grouped = rows.withColumn(GROUP, coalesce(col(ParsedEvents.PASS_THROUGH_ID), groupText));
-    StructType in = grouped.schema();
-    StructType out = nullable(rows.schema()).add(ParsedEvents.DROPPED, DataTypes.LongType, true);
+    StructType out = nullable(in).add(ParsedEvents.DROPPED, DataTypes.LongType, true);
     Keep keep = new Keep(in, out, versionColumn, tiebreakColumn, eventTime);
-    int group = in.fieldIndex(GROUP);
-    return grouped
-        .groupByKey((MapFunction<Row, String>) r -> r.getString(group), Encoders.STRING())
+    return rows
+        .groupByKey((MapFunction<Row, Row>) r -> groupKey(r, keyIndexes), Encoders.row(keySchema))
         .flatMapGroupsWithState(keep, OutputMode.Append(), Encoders.bean(KeyState.class), Encoders.row(out),
             GroupStateTimeout.EventTimeTimeout());
+  }
+
+  /**
+   * The key of a row's group. -0.0 becomes 0.0 (and every NaN one NaN), since the sinks' MERGE sees
+   * them as one key: two groups would emit two rows for it.
+   */
+  static Row groupKey(Row r, int[] indexes) {
+    Object[] values = new Object[indexes.length];
+    for (int i = 0; i < indexes.length; i++) {
+      Object v = r.get(indexes[i]);
+      if (v instanceof Double d) {
+        v = d.isNaN() ? Double.NaN : d + 0.0d;
+      } else if (v instanceof Float f) {
+        v = f.isNaN() ? Float.NaN : f + 0.0f;
+      }
+      values[i] = v;
+    }
+    return RowFactory.create(values);
   }
 
   /** Accounting rows hold nulls in every column. */
@@ -192,7 +214,7 @@ public final class LatestVersion {
   }
 
   /** The group function: keeps the newest row of a key's rows in this batch if it beats the state. */
-  static final class Keep implements FlatMapGroupsWithStateFunction<String, Row, KeyState, Row> {
+  static final class Keep implements FlatMapGroupsWithStateFunction<Row, Row, KeyState, Row> {
     private static final long serialVersionUID = 1L;
     private final int width;
     private final int version;
@@ -209,7 +231,7 @@ public final class LatestVersion {
     }
 
     @Override
-    public Iterator<Row> call(String key, Iterator<Row> rows, GroupState<KeyState> state) {
+    public Iterator<Row> call(Row key, Iterator<Row> rows, GroupState<KeyState> state) {
       if (state.hasTimedOut()) {
         state.remove();
         return List.<Row>of().iterator();
@@ -228,7 +250,10 @@ public final class LatestVersion {
         }
         newest = Math.max(newest, millis(r.get(eventTime)));
         Order o = new Order(comparable(r.get(version)), tiebreak < 0 ? null : comparable(r.get(tiebreak)));
-        if (bestOrder == null && best == null || bestOrder != null && o.compareTo(bestOrder) > 0) {
+        int c = bestOrder == null ? 1 : o.compareTo(bestOrder);
+        // An exact tie within the batch goes to the greater whole row, as in the sinks' reduction, so
+        // every run and every replay emits the same row; a tie with the state is a duplicate.
+        if (c > 0 || c == 0 && best != null && WholeRowOrder.compare(r, best) > 0) {
           if (best != null) {
             dropped++;
           }
@@ -262,7 +287,7 @@ public final class LatestVersion {
       return out.iterator();
     }
 
-    /** The row's columns without the group column (always last), plus the dropped-count column. */
+    /** The row's columns, plus the dropped-count column. */
     private Row withoutGroup(Row r, Long dropped) {
       Object[] values = new Object[width + 1];
       for (int i = 0; i < width; i++) {

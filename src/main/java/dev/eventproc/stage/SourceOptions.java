@@ -19,8 +19,8 @@ import org.apache.spark.sql.types.StructType;
  * <p>Common: {@code source.type} ({@code kafka} or {@code files}), {@code source.schema} (a Spark DDL
  * string such as {@code id STRING, amount DECIMAL(12,2), ts TIMESTAMP}), {@code source.key.columns},
  * {@code source.event.time.column} (a TIMESTAMP column of the schema), {@code source.max.future.skew}
- * (events stamped further ahead of the batch time are quarantined: one wrong clock must not push the
- * watermark past everything else).
+ * (events stamped further ahead of the time the source received them are quarantined: one wrong clock
+ * must not push the watermark past everything else; at most {@code stage.watermark.delay}).
  *
  * <p>Kafka: {@code source.kafka.bootstrap.servers}, {@code source.kafka.topic} (one or more, comma
  * separated), {@code source.kafka.starting.offsets} ({@code earliest} or {@code latest}, used on a
@@ -43,7 +43,7 @@ public final class SourceOptions implements Serializable {
   public static final String KEY_COLUMNS = "source.key.columns";
   public static final String EVENT_TIME_COLUMN = "source.event.time.column";
   public static final String MAX_FUTURE_SKEW = "source.max.future.skew";
-  public static final Duration MAX_FUTURE_SKEW_DEFAULT = Duration.ofDays(1);
+  public static final Duration MAX_FUTURE_SKEW_DEFAULT = Duration.ofMinutes(1);
   public static final String KAFKA_BOOTSTRAP_SERVERS = "source.kafka.bootstrap.servers";
   public static final String KAFKA_TOPIC = "source.kafka.topic";
   public static final String KAFKA_STARTING_OFFSETS = "source.kafka.starting.offsets";

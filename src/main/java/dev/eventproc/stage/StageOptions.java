@@ -1,6 +1,8 @@
 package dev.eventproc.stage;
 
 import dev.eventproc.config.ConfigReader;
+import dev.eventproc.config.Durations;
+import dev.eventproc.sink.SinkSpec;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
@@ -18,7 +20,9 @@ import org.apache.spark.sql.types.StructType;
  * {@code stage.version.column}, ties broken by {@code stage.tiebreak.column}; see
  * {@link LatestVersion}) or {@code aggregate} (watermarked windows, see {@link WindowAggregate}).
  * {@code stage.watermark.delay}: how late an event may arrive, relative to the newest event time
- * seen, and still count (default 10 minutes). {@code stage.state.store}: {@code default} (Spark's
+ * seen, and still count (default 10 minutes). {@code stage.version.allow.null} ({@code false}: a row
+ * with a null version or tie-break, of the stage or of a sink, goes to quarantine as
+ * {@code missing-version}; {@code true}: it ranks below every version). {@code stage.state.store}: {@code default} (Spark's
  * in-memory store backed by the checkpoint) or {@code rocksdb} (state off the JVM heap, for many keys).
  *
  * <p>Aggregate keys: {@code stage.window.duration} (required), {@code stage.window.slide} (default:
@@ -35,6 +39,8 @@ public final class StageOptions implements Serializable {
   public static final Duration WATERMARK_DELAY_DEFAULT = Duration.ofMinutes(10);
   public static final String VERSION_COLUMN = "stage.version.column";
   public static final String TIEBREAK_COLUMN = "stage.tiebreak.column";
+  /** Whether rows with a null version or tie-break (of the stage or a sink) are kept; else quarantined. */
+  public static final String VERSION_ALLOW_NULL = "stage.version.allow.null";
   public static final String STATE_STORE = "stage.state.store";
   public static final String WINDOW_DURATION = "stage.window.duration";
   public static final String WINDOW_SLIDE = "stage.window.slide";
@@ -75,9 +81,11 @@ public final class StageOptions implements Serializable {
   private final String tiebreakColumn;
   private final StateStore stateStore;
   private final Aggregation aggregation;
+  private final boolean allowNullVersions;
 
   private StageOptions(Type type, Duration watermarkDelay, String versionColumn, String tiebreakColumn, StateStore stateStore,
-      Aggregation aggregation) {
+      Aggregation aggregation, boolean allowNullVersions) {
+    this.allowNullVersions = allowNullVersions;
     this.type = type;
     this.watermarkDelay = watermarkDelay;
     this.versionColumn = versionColumn;
@@ -94,6 +102,13 @@ public final class StageOptions implements Serializable {
     if (type != Type.NONE && source != null && source.eventTimeColumn() == null) {
       r.problem(TYPE, ConfigReader.configName(type) + " needs an event time for its watermark. Set "
           + SourceOptions.EVENT_TIME_COLUMN + " to a TIMESTAMP column of source.schema.");
+    }
+    if (type != Type.NONE && source != null && source.eventTimeColumn() != null && delay != null
+        && source.maxFutureSkew() != null && source.maxFutureSkew().compareTo(delay) > 0) {
+      r.problem(SourceOptions.MAX_FUTURE_SKEW, Durations.human(source.maxFutureSkew()) + " is more than " + WATERMARK_DELAY
+          + " (" + Durations.human(delay) + "): one event stamped that far ahead would move the watermark past events that are "
+          + "on time, and they would be dropped as late. Set it below the delay (the default is "
+          + Durations.human(SourceOptions.MAX_FUTURE_SKEW_DEFAULT) + "), or raise the delay.");
     }
     String version = null;
     String tiebreak = null;
@@ -114,7 +129,8 @@ public final class StageOptions implements Serializable {
     } else {
       only(r, type, Type.AGGREGATE, WINDOW_DURATION, WINDOW_SLIDE, GROUP_COLUMNS, AGGREGATES, AGGREGATE_DEDUPE);
     }
-    return new StageOptions(type, delay, version, tiebreak, store, aggregation);
+    boolean allowNull = r.bool(VERSION_ALLOW_NULL, false);
+    return new StageOptions(type, delay, version, tiebreak, store, aggregation, allowNull);
   }
 
   private static Aggregation readAggregation(ConfigReader r, SourceOptions source) {
@@ -152,8 +168,10 @@ public final class StageOptions implements Serializable {
       return;
     }
     StructField f = schema.apply(column);
-    if (!LatestVersion.isOrderable(f.dataType())) {
-      r.problem(key, "'" + column + "' is " + f.dataType().simpleString() + "; use an integer, timestamp, date or string column.");
+    if (f.dataType().equals(DataTypes.StringType)) {
+      r.problem(key, SinkSpec.stringOrder(column, ""));
+    } else if (!LatestVersion.isOrderable(f.dataType())) {
+      r.problem(key, "'" + column + "' is " + f.dataType().simpleString() + "; use an integer, timestamp or date column.");
     }
   }
 
@@ -187,6 +205,14 @@ public final class StageOptions implements Serializable {
   /** The tie-break column of {@code dedupe-latest}, or null. */
   public String tiebreakColumn() {
     return tiebreakColumn;
+  }
+
+  /**
+   * Whether a null version or tie-break ({@code stage.version.allow.null}) is kept, ranking below every
+   * version; by default such rows go to quarantine as {@code missing-version}.
+   */
+  public boolean allowNullVersions() {
+    return allowNullVersions;
   }
 
   public StateStore stateStore() {

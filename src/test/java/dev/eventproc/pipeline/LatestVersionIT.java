@@ -87,6 +87,7 @@ class LatestVersionIT {
     c.put("stage.type", "dedupe-latest");
     c.put("stage.version.column", "version");
     c.put("stage.tiebreak.column", "lsn");
+    c.put("stage.version.allow.null", "true"); // f's null versions are kept, ranking lowest
     c.put("sink.type", type.name().toLowerCase());
     c.put("sink.mode", type == SinkType.FILES ? "append" : "upsert");
     if (type != SinkType.FILES) {

@@ -336,7 +336,7 @@ public class PipelineConfigTest {
     latest.put("stage.version.column", "versoin");
     assertThat(invalid(latest)).hasMessageContaining("stage.version.column: 'versoin' is not a column of source.schema");
     latest.put("stage.version.column", "amount");
-    assertThat(invalid(latest)).hasMessageContaining("'amount' is decimal(12,2); use an integer, timestamp, date or string column");
+    assertThat(invalid(latest)).hasMessageContaining("'amount' is decimal(12,2); use an integer, timestamp or date column");
     latest.put("stage.version.column", "version");
     PipelineConfig ok = PipelineConfig.from(EventprocConfig.of(latest));
     assertThat(ok.stage().versionColumn()).isEqualTo("version");

@@ -151,6 +151,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     String version = spec.versionColumn();
     if (spec.mode() != WriteMode.UPSERT || version == null
         || stage.newerVersionsOnly(spec.keyColumns(), version, spec.tiebreakColumn())) {
+      super.checkStage(stage, problem);
       return;
     }
     problem.accept(spec.key(SinkSpec.VERSION_COLUMN), "'" + version + "' with " + spec.key(SinkSpec.MODE) + "=upsert on a Kafka "
