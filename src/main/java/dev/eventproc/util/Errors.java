@@ -27,4 +27,14 @@ public final class Errors {
   public static String summary(Throwable e) {
     return e.getMessage() == null ? e.toString() : firstLine(e.getMessage());
   }
+
+  /** Sleeps; an interrupt keeps the thread's flag and ends the wait as an {@link IllegalStateException}. */
+  public static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
 }

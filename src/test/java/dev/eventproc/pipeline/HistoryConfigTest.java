@@ -22,12 +22,7 @@ public class HistoryConfigTest {
   }
 
   private static ConfigException invalid(Map<String, String> c) {
-    try {
-      PipelineConfig.from(EventprocConfig.of(c));
-    } catch (ConfigException e) {
-      return e;
-    }
-    throw new AssertionError("config was accepted: " + c);
+    return PipelineConfigTest.invalid(c);
   }
 
   @Test

@@ -54,7 +54,8 @@ public class PipelineConfigTest {
     return c;
   }
 
-  private static ConfigException invalid(Map<String, String> c) {
+  /** The error a config is refused with; fails when it is accepted. Shared by the pipeline's config tests. */
+  static ConfigException invalid(Map<String, String> c) {
     try {
       PipelineConfig.from(EventprocConfig.of(c));
     } catch (ConfigException e) {

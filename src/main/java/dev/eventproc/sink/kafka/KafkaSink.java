@@ -362,16 +362,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
             + " shows no committed progress " + PROGRESS_VISIBLE_MILLIS / 1000 + " s after its transaction. Spark will retry the "
             + "batch; partitions already committed skip.");
       }
-      sleep(100);
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
+      Errors.sleep(100);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.eventproc.sink.kafka;
 
 import dev.eventproc.sink.WriterId;
+import dev.eventproc.util.Errors;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -250,7 +251,7 @@ final class ProgressRecovery {
         throw undecidable(batchId, "open transactions of other producers hide the end of partition(s) " + open + " for more than "
             + waitMs + " ms. Retry when they end");
       }
-      sleep(200);
+      Errors.sleep(200);
     }
   }
 
@@ -297,14 +298,5 @@ final class ProgressRecovery {
     p.put("isolation.level", "read_committed");
     p.put("enable.auto.commit", "false");
     return p;
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 }
