@@ -65,14 +65,14 @@ final class MergeApplier {
       return applyHistory(c, attempt, slice);
     }
     if (sql.hasDeletes()) {
-      execute(c, sql.upsertTombstones(), attempt, slice);
+      execute(c, sql.merge().upsertTombstones(), attempt, slice);
     }
     if (sql.mode() == WriteMode.APPEND || (sql.mode() == WriteMode.INSERT_IF_ABSENT && sql.ordered())) {
-      return execute(c, sql.apply(sql.mode() != WriteMode.APPEND), attempt, slice);
+      return execute(c, sql.merge().apply(sql.mode() != WriteMode.APPEND), attempt, slice);
     }
     Savepoint savepoint = c.setSavepoint();
     try {
-      long n = execute(c, sql.apply(false), attempt, slice);
+      long n = execute(c, sql.merge().apply(false), attempt, slice);
       c.releaseSavepoint(savepoint);
       return n;
     } catch (SQLException e) {
@@ -83,7 +83,7 @@ final class MergeApplier {
       try (Statement st = c.createStatement()) {
         st.execute(PgSql.SORT_MEMORY);
       }
-      return execute(c, sql.apply(true), attempt, slice);
+      return execute(c, sql.merge().apply(true), attempt, slice);
     }
   }
 
