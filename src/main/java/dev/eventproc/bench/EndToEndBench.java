@@ -61,8 +61,12 @@ public final class EndToEndBench {
 
   private EndToEndBench() {}
 
-  /** Runs both phases for {@code target} and adds results, targets and notes to {@code report}. */
-  public static void run(SparkSession spark, Settings s, Target target, BenchReport report) throws Exception {
+  /**
+   * Runs both phases for {@code target} and adds results, targets and notes to {@code report}; the
+   * sustained phase runs eventproc's pipeline and the {@link HandWrittenPipeline hand-written} one in
+   * the order of run {@code run} (see {@link Variants}).
+   */
+  public static void run(SparkSession spark, Settings s, Target target, BenchReport report, int run) throws Exception {
     String label = target.name().toLowerCase(Locale.ROOT);
     if (target == Target.POSTGRES) {
       E2eSupport.resetPostgresSchema(s);
@@ -70,15 +74,27 @@ public final class EndToEndBench {
     String previousRetention = spark.conf().get("spark.sql.streaming.numRecentProgressUpdates", null);
     spark.conf().set("spark.sql.streaming.numRecentProgressUpdates", "100000"); // keep every batch's progress
     try {
-      SustainedPhase.Sustained sustained = SustainedPhase.sustained(spark, s, target);
-      report.add(new BenchResult(SUITE, "kafka -> dedupe-latest -> " + label, sustained.rows(), sustained.seconds(),
-          "backlog drained in batches of " + s.batchEvents() + " offsets, after the first batch"));
-      // A rate that only holds while state grows is not sustained: it counts as 0.
-      report.target(new BenchTarget(SUITE, label + ": sustained rate, state flat (else 0)",
-          sustained.flat() ? sustained.rows() / sustained.seconds() : 0, 100_000, false, "events/s"));
-      report.note(String.format(Locale.ROOT, "e2e %s: sustained %,.0f events/s; state rows per batch %s (bound %,d): %s; sink %s",
-          label, sustained.rows() / sustained.seconds(), sustained.state(), sustained.stateBound(), sustained.flat() ? "flat" : "NOT FLAT",
-          sustained.sinkCheck()));
+      String eventproc = "kafka -> dedupe-latest -> " + label;
+      String handWritten = "hand-written kafka -> " + label;
+      Variants.forRun(run).add(eventproc, () -> {
+        SustainedPhase.Sustained sustained = SustainedPhase.sustained(spark, s, target);
+        report.add(new BenchResult(SUITE, eventproc, sustained.rows(), sustained.seconds(),
+            "exactly once; backlog drained in batches of " + s.batchEvents() + " offsets, after the first batch"));
+        // A rate that only holds while state grows is not sustained: it counts as 0.
+        report.target(new BenchTarget(SUITE, label + ": sustained rate, state flat (else 0)",
+            sustained.flat() ? sustained.rows() / sustained.seconds() : 0, 100_000, false, "events/s"));
+        report.note(String.format(Locale.ROOT, "e2e %s: sustained %,.0f events/s; state rows per batch %s (bound %,d): %s; sink %s",
+            label, sustained.rows() / sustained.seconds(), sustained.state(), sustained.stateBound(), sustained.flat() ? "flat" : "NOT FLAT",
+            sustained.sinkCheck()));
+      }).add(handWritten, () -> {
+        SustainedPhase.Sustained sustained = SustainedPhase.handWritten(spark, s, target);
+        report.add(new BenchResult(SUITE, handWritten, sustained.rows(), sustained.seconds(), (target == Target.POSTGRES
+            ? "dropDuplicatesWithinWatermark, JDBC (" + PostgresBaselines.JDBC_SETTINGS + ") into staging + INSERT ON CONFLICT"
+            : "dropDuplicatesWithinWatermark, MERGE without transaction ids") + "; at least once"));
+        report.note(String.format(Locale.ROOT, "e2e %s hand-written: sustained %,.0f events/s; state rows per batch %s; sink %s",
+            label, sustained.rows() / sustained.seconds(), sustained.state(), sustained.sinkCheck()));
+      }).runAll();
+      report.goal(new BenchGoal(SUITE, eventproc, handWritten, 1.0, "exactly-once pipeline vs the hand-written at-least-once one"));
       if (!s.latencyRun().isZero()) {
         LatencyPhase.Latency latency = LatencyPhase.latency(spark, s, target);
         report.target(new BenchTarget(SUITE, label + ": p99 event-to-visible at " + s.rate() + "/s", latency.p99(), 5000, true, "ms"));

@@ -21,15 +21,48 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryProgress;
 
-/** Phase 1 of {@link EndToEndBench}: a backlog drained in batches of a fixed size; the rate and the state per batch. */
+/**
+ * Phase 1 of {@link EndToEndBench}: a backlog drained in batches of a fixed size, by eventproc's
+ * pipeline or by the {@link HandWrittenPipeline hand-written one}; the rate and the state per batch.
+ */
 final class SustainedPhase {
   private SustainedPhase() {}
 
   record Sustained(long rows, double seconds, List<Long> state, long stateBound, boolean flat, String sinkCheck) {}
 
+  /** A backlog on a fresh topic: the events and what the sink must end up holding. */
+  private record Backlog(String topic, Feed feed) {}
+
+  /** eventproc's pipeline ({@code eventproc run}'s config: Kafka, dedupe-latest, the sink and its commit records). */
   static Sustained sustained(SparkSession spark, Settings s, Target target) throws Exception {
+    Backlog backlog = produce(s);
+    Map<String, String> c = config(s, target, "sustained", backlog.topic());
+    c.put("trigger", "available-now");
+    c.put("source.kafka.max.offsets.per.trigger", String.valueOf(s.batchEvents()));
+    Pipeline p = Pipeline.start(spark, pipelineConfig(c, s), null);
+    try {
+      p.query().awaitTermination();
+    } finally {
+      p.removeListener();
+    }
+    // Keys live in state from their first event until the watermark passes their newest one: half
+    // the event rate (two versions per key) over the delay plus one batch of event time.
+    return measure(withData(p.query()), s, 2, checkSink(spark, s, target, c, backlog.feed()));
+  }
+
+  /** The same backlog through {@link HandWrittenPipeline}, measured the same way. */
+  static Sustained handWritten(SparkSession spark, Settings s, Target target) throws Exception {
+    Backlog backlog = produce(s);
+    StreamingQuery q = HandWrittenPipeline.start(spark, s, target, backlog.topic());
+    q.awaitTermination();
+    // Its state holds every (key, version) until the watermark passes it: the whole event rate.
+    return measure(withData(q), s, 1, checkSink(spark, s, target, HandWrittenPipeline.sinkLocation(s, target), backlog.feed()));
+  }
+
+  private static Backlog produce(Settings s) throws Exception {
     String topic = newTopic(s.kafkaServers(), "sustained");
     Feed feed = new Feed();
     long eventMicrosStep = 1_000_000L / s.rate();
@@ -50,16 +83,15 @@ final class SustainedPhase {
         throw new IllegalStateException("e2e: could not produce the backlog: " + failed.get().getMessage(), failed.get());
       }
     }
-    Map<String, String> c = config(s, target, "sustained", topic);
-    c.put("trigger", "available-now");
-    c.put("source.kafka.max.offsets.per.trigger", String.valueOf(s.batchEvents()));
-    Pipeline p = Pipeline.start(spark, pipelineConfig(c, s), null);
-    try {
-      p.query().awaitTermination();
-    } finally {
-      p.removeListener();
-    }
-    List<StreamingQueryProgress> batches = withData(p.query());
+    return new Backlog(topic, feed);
+  }
+
+  /**
+   * The rows of every batch after the first over the time from the first batch's end to the last's,
+   * and whether state stayed within its bound: (delay + one batch of event time + 1 s) x event rate /
+   * {@code eventsPerStateRow}, over the second half of the batches.
+   */
+  private static Sustained measure(List<StreamingQueryProgress> batches, Settings s, int eventsPerStateRow, String sinkCheck) {
     if (batches.size() < 2) {
       throw new IllegalStateException("e2e: the backlog fit in one batch; give more --rows or a smaller --e2e-batch");
     }
@@ -69,12 +101,11 @@ final class SustainedPhase {
     }
     double seconds = (end(batches.get(batches.size() - 1)) - end(batches.get(0))) / 1000.0;
     List<Long> state = batches.stream().map(ProgressListener::stateRows).toList();
-    // Keys live in state from their first event until the watermark passes their newest one: about
-    // (delay + one batch of event time) x keys per event-second (half the event rate: two versions per key).
+    long eventMicrosStep = 1_000_000L / s.rate();
     long batchEventSeconds = Math.max(1, s.batchEvents() * eventMicrosStep / 1_000_000);
-    long bound = (WATERMARK_DELAY.toSeconds() + batchEventSeconds + 1) * s.rate() / 2;
+    long bound = (WATERMARK_DELAY.toSeconds() + batchEventSeconds + 1) * s.rate() / eventsPerStateRow;
     List<Long> tail = state.subList(state.size() / 2, state.size());
     boolean flat = tail.stream().allMatch(n -> n <= bound);
-    return new Sustained(rows, seconds, state, bound, flat, checkSink(spark, s, target, c, feed));
+    return new Sustained(rows, seconds, state, bound, flat, sinkCheck);
   }
 }

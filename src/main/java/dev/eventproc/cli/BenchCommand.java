@@ -203,7 +203,7 @@ final class BenchCommand implements Callable<Integer> {
         // The warm-up drains a small backlog only: the latency run's length does not shrink with --rows.
         int batch = (int) Math.max(1000, Math.min(e2eBatch, n / 5));
         EndToEndBench.run(spark, new EndToEndBench.Settings(kafkaServers(), n, batch, e2eRate,
-            Duration.ofSeconds(warmingUp ? 0 : e2eSeconds), pgUrl, pgUser, password, work), target, report);
+            Duration.ofSeconds(warmingUp ? 0 : e2eSeconds), pgUrl, pgUser, password, work), target, report, run);
       } catch (Exception e) {
         String where = target == EndToEndBench.Target.POSTGRES ? " (give --pg-url/--pg-user of a reachable server)" : "";
         report.fail("e2e " + target.name().toLowerCase(Locale.ROOT) + ": failed: " + Failures.describe(e) + where);
