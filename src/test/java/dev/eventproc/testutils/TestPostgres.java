@@ -2,8 +2,12 @@ package dev.eventproc.testutils;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -51,6 +55,23 @@ public final class TestPostgres {
       p.setProperty("password", password());
     }
     return DriverManager.getConnection(url(), p);
+  }
+
+  /** Backends holding the session advisory lock {@code key} (PostgreSQL shows a bigint key as two 32-bit halves). */
+  public static List<Integer> advisoryLockHolders(long key) throws SQLException {
+    List<Integer> pids = new ArrayList<>();
+    try (Connection c = connect(); PreparedStatement q = c.prepareStatement("SELECT pid FROM pg_locks "
+        + "WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        + "AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1")) {
+      q.setLong(1, key >>> 32);
+      q.setLong(2, key & 0xffffffffL);
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          pids.add(rs.getInt(1));
+        }
+      }
+    }
+    return pids;
   }
 
   /** Creates a fresh, empty schema and returns its name. */

@@ -12,7 +12,6 @@ import dev.eventproc.sink.postgres.PostgresOptions.CommitShape;
 import dev.eventproc.testutils.TestPostgres;
 import dev.eventproc.testutils.TestSpark;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -114,23 +113,6 @@ class PostgresLifecycleTest {
     return WriterLock.key(new PostgresTables(options(table).build(), sinkName), sinkName);
   }
 
-  /** Backends holding the advisory lock {@code key} (PostgreSQL shows a bigint key as two 32-bit halves). */
-  private static List<Integer> lockHolders(long key) throws SQLException {
-    List<Integer> pids = new ArrayList<>();
-    try (Connection c = TestPostgres.connect(); PreparedStatement q = c.prepareStatement("SELECT pid FROM pg_locks "
-        + "WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-        + "AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1")) {
-      q.setLong(1, key >>> 32);
-      q.setLong(2, key & 0xffffffffL);
-      try (ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          pids.add(rs.getInt(1));
-        }
-      }
-    }
-    return pids;
-  }
-
   private static void await(CountDownLatch latch, String what) {
     try {
       assertThat(latch.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).as(what).isTrue();
@@ -176,13 +158,13 @@ class PostgresLifecycleTest {
     try {
       Future<?> first = pool.submit(() -> a.write(batch1, 1, "q"));
       await(held, "writer A reaches " + point.spec());
-      List<Integer> holders = lockHolders(writerLockKey(table, table + "_w"));
+      List<Integer> holders = TestPostgres.advisoryLockHolders(writerLockKey(table, table + "_w"));
       assertThat(holders).as("writer A's lock session").hasSize(1);
       try (Connection c = TestPostgres.connect(); Statement st = c.createStatement()) {
         st.execute("SELECT pg_terminate_backend(" + holders.get(0) + ")");
       }
       long deadline = System.nanoTime() + WAIT.toNanos();
-      while (!lockHolders(writerLockKey(table, table + "_w")).isEmpty()) {
+      while (!TestPostgres.advisoryLockHolders(writerLockKey(table, table + "_w")).isEmpty()) {
         assertThat(System.nanoTime()).as("the terminated session releases the lock").isLessThan(deadline);
         Thread.sleep(50);
       }
@@ -280,14 +262,14 @@ class PostgresLifecycleTest {
       System.setProperty(FaultInjection.PROPERTY, Point.TASK_WRITTEN.spec() + "@1/" + writer + ":throw");
       assertThatThrownBy(() -> sink.write(rows(10, 10, 1), 1, "q")).hasStackTraceContaining("injected fault");
       System.clearProperty(FaultInjection.PROPERTY);
-      assertThat(lockHolders(key)).as("advisory locks of the writer left after the failed batch").isEmpty();
+      assertThat(TestPostgres.advisoryLockHolders(key)).as("advisory locks of the writer left after the failed batch").isEmpty();
 
       try (PostgresSink other = PostgresSink.create(spec(writer, WriteMode.UPSERT),
           options(table).lockTimeout(Duration.ofSeconds(30)).build())) {
         assertThat(other.write(rows(10, 10, 1), 1, "q").status()).isEqualTo(Status.COMMITTED);
       }
       assertThat(sink.write(rows(20, 10, 1), 2, "q").status()).isEqualTo(Status.COMMITTED);
-      assertThat(lockHolders(key)).isEmpty();
+      assertThat(TestPostgres.advisoryLockHolders(key)).isEmpty();
     }
     assertThat(table(table)).isEqualTo(expected(30, 1));
   }

@@ -6,12 +6,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.eventproc.config.ConfigException;
 import dev.eventproc.sink.BatchOutcome;
 import dev.eventproc.sink.BatchOutcome.Status;
+import dev.eventproc.sink.FaultInjection.Point;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.registry.Sinks;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.postgres.PostgresOptions.CommitShape;
+import dev.eventproc.testutils.CommitGate;
 import dev.eventproc.testutils.LogCapture;
 import dev.eventproc.testutils.PasswordPostgres;
+import dev.eventproc.testutils.Race;
 import dev.eventproc.testutils.TestPostgres;
 import dev.eventproc.testutils.TestSpark;
 import java.sql.Connection;
@@ -24,10 +27,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -168,37 +173,76 @@ class PostgresSinkTest {
     }
   }
 
+  /**
+   * A zombie: two drivers of one writer identity write batch 7 and are held at the commit point until
+   * both have read "not committed" from the ledger. Released, one takes the writer lock and is held
+   * again after staging, lock in hand, until the other has found the lock held by that session; then
+   * it commits. The other takes the lock, finds the batch in the ledger and counts a race lost to the
+   * lock's holder.
+   */
   @ParameterizedTest
   @EnumSource(CommitShape.class)
   void twoWritersRacingOnTheSameBatchCommitItOnce(CommitShape shape) throws Exception {
     String table = "race_" + shape.name().toLowerCase();
-    PostgresSink one = sink(table, WriteMode.APPEND, shape, null);
-    PostgresSink two = sink(table, WriteMode.APPEND, shape, null);
-    List<Object[]> data = new ArrayList<>();
-    for (int i = 0; i < 500; i++) {
-      data.add(r("k" + i, 1L, 0, i, "u"));
+    String writer = table + "_w";
+    List<PostgresSink> writers = List.of(sink(table, WriteMode.APPEND, shape, null), sink(table, WriteMode.APPEND, shape, null));
+    Object[][] data = new Object[500][];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = r("k" + i, 1L, 0, i, "u");
     }
-    Dataset<Row> batch = rows(data.toArray(Object[][]::new));
-    ExecutorService pool = Executors.newFixedThreadPool(2);
-    try {
-      List<Callable<BatchOutcome>> both = List.of(() -> one.write(batch, 7, "q"), () -> two.write(batch, 7, "q"));
-      List<Status> statuses = new ArrayList<>();
-      long written = 0;
-      for (Future<BatchOutcome> f : pool.invokeAll(both)) {
-        statuses.add(f.get().status());
-        written += f.get().rowsWritten();
+    CountDownLatch winnerHeld = new CountDownLatch(1);
+    CountDownLatch winnerGoes = new CountDownLatch(1);
+    AtomicBoolean held = new AtomicBoolean();
+    ExecutorService background = Executors.newSingleThreadExecutor();
+    try (LogCapture logs = new LogCapture(); CommitGate gate = CommitGate.at(Point.BEFORE_COMMIT, writer, 2, (p, sink, batchId) -> {
+      if (p == Point.AFTER_STAGING && sink.equals(writer) && held.compareAndSet(false, true)) {
+        winnerHeld.countDown();
+        await(winnerGoes);
       }
-      assertThat(written).as("rows written by both writers together").isEqualTo(500);
-      // The writer lock serializes them: the second waits, then finds the batch in the ledger.
-      assertThat(statuses).containsExactlyInAnyOrder(Status.COMMITTED, Status.SKIPPED_REPLAY);
+    })) {
+      Future<List<BatchOutcome>> race = background.submit(() -> Race.together(writers, w -> rows(data), (w, rows) -> w.write(rows, 7, "q")));
+      assertThat(winnerHeld.await(1, TimeUnit.MINUTES)).as("a writer took the lock and staged batch 7").isTrue();
+      List<Integer> holders = TestPostgres.advisoryLockHolders(WriterLock.key(new PostgresTables(options(table, shape).build(), writer), writer));
+      assertThat(holders).as("sessions holding the writer lock").hasSize(1);
+      String lockHeld = "the writer lock on " + schema + "." + table + " is held by backend pid " + holders.get(0);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!logs.all().contains(lockHeld)) { // the other writer tried the lock
+        assertThat(System.nanoTime()).as("the other writer reports: " + lockHeld).isLessThan(deadline);
+        Thread.sleep(20);
+      }
+      winnerGoes.countDown();
+      List<BatchOutcome> outcomes = race.get(2, TimeUnit.MINUTES);
+      assertThat(gate.arrivals()).as("both writers read 'not committed' and reached the commit point before either committed")
+          .isEqualTo(2);
+      assertThat(outcomes).extracting(BatchOutcome::status).containsExactlyInAnyOrder(Status.COMMITTED, Status.SKIPPED_REPLAY);
+      assertThat(outcomes).extracting(BatchOutcome::rowsWritten).containsExactlyInAnyOrder(500L, 0L);
+      PostgresSink loser = writers.get(outcomes.get(0).status() == Status.SKIPPED_REPLAY ? 0 : 1);
+      PostgresSink winner = writers.get(loser == writers.get(0) ? 1 : 0);
+      assertThat(winner.metrics().racesLost()).isZero();
+      assertThat(loser.metrics().racesLost()).as("the other writer lost the race on the writer lock").isEqualTo(1);
+      assertThat(loser.metrics().lastRaceLost()).hasMessageContaining("sink " + writer + " batch 7: another attempt of writer "
+          + writer + " (query id q) committed the batch first: this attempt waited").hasMessageContaining(
+          "for the writer lock on " + schema + "." + table + ", held by backend pid " + holders.get(0) + ", then found the batch in the ledger");
     } finally {
-      pool.shutdown();
-      one.close();
-      two.close();
+      winnerGoes.countDown();
+      background.shutdownNow();
+      writers.forEach(PostgresSink::close);
     }
-    assertThat(count("SELECT count(*) FROM " + schema + "." + table)).isEqualTo(500);
-    assertThat(count("SELECT count(*) FROM " + schema + ".eventproc_ledger WHERE writer = '" + table + "_w' AND batch_id = 7"))
+    assertThat(count("SELECT count(*) FROM " + schema + "." + table)).as("batch 7 once").isEqualTo(500);
+    assertThat(count("SELECT count(DISTINCT id) FROM " + schema + "." + table)).isEqualTo(500);
+    assertThat(count("SELECT count(*) FROM " + schema + ".eventproc_ledger WHERE writer = '" + writer + "' AND batch_id = 7"))
         .isEqualTo(shape == CommitShape.BATCH ? 1 : 3);
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      if (!latch.await(1, TimeUnit.MINUTES)) {
+        throw new IllegalStateException("test: not released within a minute");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   @Test
