@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * stateful operators, whose state must progress even on a replay); skip if committed or empty; else
  * commit. If the commit throws, the record is read again: when another writer with the same identity
  * committed the batch meanwhile (a zombie, a speculative driver), the batch counts as a replay;
- * otherwise the error fails the batch and Spark retries it after restart.
+ * otherwise the error fails the batch and Spark retries it after restart. An adapter that finds out
+ * inside its commit that it lost such a race (fenced, or kept waiting by the other attempt's lock)
+ * says so with {@link CommitResult#lostRace}; either way the race is counted in {@link SinkMetrics#racesLost()}.
  */
 public abstract class AbstractBatchSink implements BatchSink {
   private static final long serialVersionUID = 1L;
@@ -219,7 +221,13 @@ public abstract class AbstractBatchSink implements BatchSink {
    */
   private CommitResult commitGuarded(BatchContext context, SparkSession session, WriterId writer) {
     try {
-      return commit(context);
+      CommitResult result = commit(context);
+      if (result.lostTo() != null) {
+        LOG.warn("sink={} target={} batch={}: another attempt of {} committed the batch first ({}); counted as a replay", name(),
+            target(), context.batchId(), writer, result.lostTo().toString());
+        metrics().raceLost(result.lostTo());
+      }
+      return result;
     } catch (FaultInjection.InjectedFault e) {
       throw e;
     } catch (Exception e) { // includes Spark's job failures: SparkException is checked, thrown through Scala

@@ -77,14 +77,15 @@ public final class SinkMetrics {
   }
 
   /**
-   * Commits that failed because another attempt of the same writer (a zombie driver, a speculative
-   * one) committed the batch first; each is also counted as a skipped replay.
+   * Commits that failed, or found the batch committed after waiting, because another attempt of the
+   * same writer (a zombie driver, a speculative one) committed the batch first; each is also counted
+   * as a skipped replay.
    */
   public long racesLost() {
     return racesLost.get();
   }
 
-  /** What the latest lost race failed with (the format's conflict, a fencing, a refused rename), or null. */
+  /** What the latest lost race failed with (the format's conflict, a fencing, a refused rename, the other attempt's lock), or null. */
   public Throwable lastRaceLost() {
     return lastRaceLost.get();
   }

@@ -311,6 +311,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     JavaRDD<Row> writers = sliced.rdd().coalesce(partitions, false, Option.apply(new SliceCoalescer()), null).toJavaRDD();
     String attempt = UUID.randomUUID().toString();
     ProduceTask task = new ProduceTask(options, name(), batch.writer(), batch.batchId(), partitions, slices, attempt, fallback);
+    Exception fencedBy = null;
     try {
       writers.mapPartitions(task).collect();
     } catch (Exception e) { // SparkException is checked, thrown through Scala
@@ -319,8 +320,12 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
       }
       LOG.warn("sink={} batch={}: a producer of this attempt was fenced ({}); the batch is committed", name(), batch.batchId(),
           e.getMessage());
+      fencedBy = e;
     }
     CommitResult result = outcome(batch, attempt);
+    if (fencedBy != null && result.alreadyCommitted()) {
+      return CommitResult.lostRace(fencedBy); // no writer partition of this attempt committed: the other attempt wrote it all
+    }
     // Resumed a batch committed in part and found nothing left to write: it was committed, a replay.
     return resumed && !result.alreadyCommitted() && result.rowsWritten() == 0 ? CommitResult.skipped() : result;
   }

@@ -25,6 +25,9 @@ final class PgSql implements Serializable {
   /** Takes a session advisory lock without waiting: the writer lock. */
   static final String TRY_LOCK = "SELECT pg_try_advisory_lock(?)";
   static final String UNLOCK = "SELECT pg_advisory_unlock(?)";
+  /** The backend holding a session advisory lock, given the two 32-bit halves pg_locks shows of its bigint key. */
+  static final String LOCK_HOLDER = "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+      + "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid::bigint = ? AND objid::bigint = ?";
   /** Takes a transaction advisory lock, waiting: serializes DDL, and a staging task with its retries. */
   static final String XACT_LOCK = "SELECT pg_advisory_xact_lock(?)";
   /** Keeps the sort of a large batch in memory. */

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * the same transaction as the data; a batch already in the ledger is skipped.
  *
  * <p>One batch: the driver takes this writer's session advisory lock ({@link WriterLock}: writers of
- * one sink take turns; a second one waits, then finds the batch in the ledger), reads the ledger,
+ * one sink take turns; a second one waits, then finds the batch in the ledger: a lost race), reads the ledger,
  * and hands the batch to the first {@link CommitPath} of its shape that takes it:
  * <ul>
  *   <li>{@code batch} shape: the direct COPY into the target when the batch's keys are all new
@@ -144,20 +144,21 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
     StructType schema = batch.rows().schema();
     guard.ensure(schema);
     return pool.run("commit batch " + batch.batchId(), c -> {
-      lock.lock(c, batch.writer());
+      Optional<WriterLock.Wait> waited = lock.lock(c, batch.writer());
       try {
-        return commitLocked(c, batch, schema);
+        return commitLocked(c, batch, schema, waited);
       } finally {
         lock.release(c, batch.writer()); // whatever failed, a Spark job's checked exception included
       }
     });
   }
 
-  private CommitResult commitLocked(Connection c, BatchContext batch, StructType schema) throws SQLException {
+  private CommitResult commitLocked(Connection c, BatchContext batch, StructType schema, Optional<WriterLock.Wait> waited)
+      throws SQLException {
     Ledger.BatchRecord done = ledger.read(c, batch.writer(), batch.batchId());
     c.commit();
     if (done.complete()) {
-      return CommitResult.skipped(); // another attempt of this writer committed it while we waited
+      return CommitResult.lostRace(lostTo(batch, waited)); // the driver's check found it uncommitted a moment ago
     }
     // A batch partly committed in slices is finished in the slices its ledger rows record, whatever the config says now.
     boolean configuredSliced = options.commit() == CommitShape.PARTITION;
@@ -180,6 +181,15 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
       }
     }
     throw new IllegalStateException("sink " + name() + " batch " + batch.batchId() + ": no commit path took the batch");
+  }
+
+  /** How this attempt found that another attempt of its writer committed the batch first. */
+  private IllegalStateException lostTo(BatchContext batch, Optional<WriterLock.Wait> waited) {
+    String how = waited.map(w -> "waited " + w.waitedMillis() + " ms for the writer lock on " + tables.describe() + ", held by "
+        + w.holder() + ", then found").orElse("found, on taking the writer lock on " + tables.describe() + ",");
+    return new IllegalStateException("sink " + name() + " batch " + batch.batchId() + ": another attempt of writer "
+        + batch.writer().sinkName() + " (query id " + batch.writer().queryId() + ") committed the batch first: this attempt " + how
+        + " the batch in the ledger");
   }
 
   /** Batches this sink object committed through the direct path. */
