@@ -10,11 +10,14 @@ import static org.apache.spark.sql.functions.when;
 
 import dev.eventproc.stage.EventStream;
 import dev.eventproc.stage.ParsedEvents;
+import dev.eventproc.stage.PipelineStage;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.streaming.StreamingQueryProgress;
 
 /**
  * The batch's own counts as Spark observed metrics ({@code Dataset.observe}), so they appear in
@@ -34,6 +37,26 @@ public final class BatchCounts {
   /** The name of a pipeline's observation in {@code observedMetrics}. */
   public static String observationName(String pipeline) {
     return "eventproc_" + pipeline;
+  }
+
+  /** The name of the observation of the rows entering a stage that Spark reads twice (see {@link PipelineStage}). */
+  public static String inputObservationName(String pipeline) {
+    return observationName(pipeline) + "_input";
+  }
+
+  /**
+   * Rows read by a batch, counted once: for a stage that Spark reads twice (an aggregate and its
+   * quarantine union), the valid rows that entered the stage plus the quarantined ones, from the batch's
+   * observations; otherwise, or without those observations, Spark's {@code numInputRows} ({@code sourceRows}).
+   */
+  static long inputRows(StreamingQueryProgress p, String pipeline, long sourceRows) {
+    Map<String, Row> observed = p.observedMetrics();
+    Row valid = observed == null || pipeline == null ? null : observed.get(inputObservationName(pipeline));
+    Row counts = valid == null ? null : observed.get(observationName(pipeline));
+    if (counts == null) {
+      return sourceRows;
+    }
+    return valid.<Long>getAs(PipelineStage.VALID_ROWS) + counts.<Long>getAs(QUARANTINED);
   }
 
   /** The stage's output with its counts observed. */

@@ -2,12 +2,10 @@ package dev.eventproc.pipeline;
 
 import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.ConfigReader;
-import dev.eventproc.stage.Dedupe;
 import dev.eventproc.stage.EventStream;
-import dev.eventproc.stage.LatestVersion;
 import dev.eventproc.stage.ParsedEvents;
+import dev.eventproc.stage.PipelineStage;
 import dev.eventproc.stage.StageOptions;
-import dev.eventproc.stage.WindowAggregate;
 import dev.eventproc.util.Errors;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
@@ -101,15 +99,9 @@ public final class Pipeline {
     }
   }
 
-  /** The stage over all parsed rows; quarantined rows pass through it, so the source is read once. */
+  /** The stage over all parsed rows, quarantined rows included (see {@link PipelineStage}). */
   static Dataset<Row> stage(ParsedEvents events, PipelineConfig config) {
-    return switch (config.stage().type()) {
-      case NONE -> events.all();
-      case DEDUPE_FIRST_SEEN -> Dedupe.firstSeen(events, config.stage().watermarkDelay());
-      case DEDUPE_LATEST -> LatestVersion.apply(events, config.stage().versionColumn(), config.stage().tiebreakColumn(),
-          config.stage().watermarkDelay());
-      case AGGREGATE -> WindowAggregate.apply(events, config.stage().aggregation(), config.stage().watermarkDelay());
-    };
+    return PipelineStage.apply(events, config.stage(), BatchCounts.inputObservationName(config.name()));
   }
 
   private static Trigger trigger(PipelineConfig config) {

@@ -47,7 +47,8 @@ public final class ProgressListener extends StreamingQueryListener {
    * windows, not events, so its batches do not close this way.
    *
    * @param batchId Spark's batch id
-   * @param inputRows rows read from the source
+   * @param inputRows rows read from the source, each once (Spark's count, or for an aggregate, which Spark
+   *     reads twice, the rows that entered it; see {@link BatchCounts#inputRows})
    * @param written rows handed to the main sink (its batch, before the sink's own per-key reduction)
    * @param duplicatesDropped rows dropped by the stage as duplicates (or older versions)
    * @param lateDropped rows dropped by stateful operators as older than the watermark
@@ -132,6 +133,7 @@ public final class ProgressListener extends StreamingQueryListener {
         behind = Math.max(behind, (long) Double.parseDouble(max));
       }
     }
+    input = BatchCounts.inputRows(p, queryName, input);
     long dups = 0;
     long late = 0;
     long stateRows = stateRows(p);

@@ -8,7 +8,6 @@ import static org.apache.spark.sql.functions.when;
 
 import dev.eventproc.config.Durations;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -31,22 +30,19 @@ public final class Dedupe {
   }
 
   /**
-   * {@link #firstSeen(Dataset, List, String, Duration)} over parsed events, with quarantined rows
-   * passing through in the same pass. They get a unique {@link ParsedEvents#PASS_THROUGH_ID} (source
-   * position plus a random UUID, since a file's lines share one position), so they are never
-   * duplicates of anything; and a null event time, so a wild clock in a bad row cannot move the
-   * watermark and their state entry expires at the next batch. Valid rows have a null id and dedupe
-   * by key as usual.
+   * {@link #firstSeen(Dataset, List, String, Duration)} over the valid rows of parsed events, on their
+   * key and event-time columns: the schema's columns, what a sink takes. The quarantined rows are
+   * {@link ParsedEvents#quarantined()}.
    */
   public static Dataset<Row> firstSeen(ParsedEvents events, Duration delay) {
-    List<String> keys = new ArrayList<>(events.keyColumns());
-    keys.add(ParsedEvents.PASS_THROUGH_ID);
-    return firstSeen(withPassThroughIds(events), keys, events.eventTimeColumn(), delay);
+    return firstSeen(events.valid(), events.keyColumns(), events.eventTimeColumn(), delay);
   }
 
   /**
-   * All parsed rows, quarantined ones marked to pass through a stateful stage: a unique
-   * {@link ParsedEvents#PASS_THROUGH_ID} and a null event time (see {@link #firstSeen(ParsedEvents, Duration)}).
+   * All parsed rows, quarantined ones marked to pass through a stateful stage ({@link KeyGroups}): a
+   * unique {@link ParsedEvents#PASS_THROUGH_ID} (source position plus a random UUID, since a file's
+   * lines share one position), so each is a group of its own, and a null event time, so a wild clock
+   * in a bad row cannot move the watermark. Valid rows have a null id.
    */
   static Dataset<Row> withPassThroughIds(ParsedEvents events) {
     String eventTime = events.eventTimeColumn();

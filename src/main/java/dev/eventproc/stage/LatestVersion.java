@@ -16,17 +16,11 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.function.FlatMapGroupsWithStateFunction;
-import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.streaming.GroupState;
-import org.apache.spark.sql.streaming.GroupStateTimeout;
-import org.apache.spark.sql.streaming.OutputMode;
 import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -49,7 +43,8 @@ import org.apache.spark.sql.types.StructType;
  *
  * <p>Each group call that drops rows also emits one accounting row (all columns null except
  * {@link ParsedEvents#DROPPED}), so the batch itself carries its exact count of dropped duplicates,
- * replay-safe unlike an accumulator. Quarantined rows pass through untouched.
+ * replay-safe unlike an accumulator. In a pipeline, quarantined rows pass through untouched and hold no
+ * state.
  */
 public final class LatestVersion {
   private LatestVersion() {}
@@ -77,8 +72,22 @@ public final class LatestVersion {
         .drop(ParsedEvents.PASS_THROUGH_ID, ParsedEvents.DROPPED);
   }
 
-  /** The stage over parsed events: output has the input's columns plus {@link ParsedEvents#DROPPED}. */
+  /**
+   * {@link #apply(Dataset, List, String, String, String, Duration)} over the valid rows of parsed
+   * events, on their key and event-time columns: the schema's columns, what a sink takes. The
+   * quarantined rows are {@link ParsedEvents#quarantined()}.
+   *
+   * @param tiebreakColumn may be null
+   */
   public static Dataset<Row> apply(ParsedEvents events, String versionColumn, String tiebreakColumn, Duration delay) {
+    return apply(events.valid(), events.keyColumns(), versionColumn, tiebreakColumn, events.eventTimeColumn(), delay);
+  }
+
+  /**
+   * The stage of a pipeline over all parsed rows, quarantined ones passing through without state: the
+   * input's columns plus {@link ParsedEvents#DROPPED} (see {@link PipelineStage}).
+   */
+  static Dataset<Row> passThrough(ParsedEvents events, String versionColumn, String tiebreakColumn, Duration delay) {
     return latest(Dedupe.withPassThroughIds(events), events.keyColumns(), versionColumn, tiebreakColumn,
         events.eventTimeColumn(), delay);
   }
@@ -86,52 +95,8 @@ public final class LatestVersion {
   private static Dataset<Row> latest(Dataset<Row> input, List<String> keyColumns, String versionColumn, String tiebreakColumn,
       String eventTime, Duration delay) {
     Dataset<Row> rows = input.withWatermark(eventTime, Durations.toSparkInterval(delay));
-    // One group per key, on the typed key columns (text would merge timestamps that differ in
-    // microseconds and depend on the session time zone); a quarantined row is a group of its own
-    // (its pass-through id holds a random UUID, and is null on valid rows).
-    StructType in = rows.schema();
-    List<String> groupColumns = new ArrayList<>();
-    groupColumns.add(ParsedEvents.PASS_THROUGH_ID);
-    groupColumns.addAll(keyColumns);
-    StructType keySchema = new StructType();
-    int[] keyIndexes = new int[groupColumns.size()];
-    for (int i = 0; i < keyIndexes.length; i++) {
-      keyIndexes[i] = in.fieldIndex(groupColumns.get(i));
-      keySchema = keySchema.add(in.fields()[keyIndexes[i]]);
-    }
-    StructType out = nullable(in).add(ParsedEvents.DROPPED, DataTypes.LongType, true);
-    Keep keep = new Keep(in, out, versionColumn, tiebreakColumn, eventTime);
-    return rows
-        .groupByKey((MapFunction<Row, Row>) r -> groupKey(r, keyIndexes), Encoders.row(keySchema))
-        .flatMapGroupsWithState(keep, OutputMode.Append(), Encoders.bean(KeyState.class), Encoders.row(out),
-            GroupStateTimeout.EventTimeTimeout());
-  }
-
-  /**
-   * The key of a row's group. -0.0 becomes 0.0 (and every NaN one NaN), since the sinks' MERGE sees
-   * them as one key: two groups would emit two rows for it.
-   */
-  static Row groupKey(Row r, int[] indexes) {
-    Object[] values = new Object[indexes.length];
-    for (int i = 0; i < indexes.length; i++) {
-      Object v = r.get(indexes[i]);
-      if (v instanceof Double d) {
-        v = d.isNaN() ? Double.NaN : d + 0.0d;
-      } else if (v instanceof Float f) {
-        v = f.isNaN() ? Float.NaN : f + 0.0f;
-      }
-      values[i] = v;
-    }
-    return RowFactory.create(values);
-  }
-
-  /** Accounting rows hold nulls in every column. */
-  private static StructType nullable(StructType schema) {
-    StructType out = new StructType();
-    for (StructField f : schema.fields()) {
-      out = out.add(f.name(), f.dataType(), true, f.metadata());
-    }
-    return out;
+    return KeyGroups.flatMap(rows, keyColumns, Encoders.bean(KeyState.class),
+        (in, out) -> new Keep(in, out, versionColumn, tiebreakColumn, eventTime));
   }
 
   /** What state holds per key: the highest order seen, and the newest event time (for expiry). */
@@ -245,7 +210,7 @@ public final class LatestVersion {
       while (rows.hasNext()) {
         Row r = rows.next();
         if (!r.isNullAt(passThrough)) {
-          out.add(withoutGroup(r, null));
+          out.add(KeyGroups.output(r, width));
           continue;
         }
         newest = Math.max(newest, millis(r.get(eventTime)));
@@ -265,7 +230,7 @@ public final class LatestVersion {
         }
       }
       if (best != null && beatState) {
-        out.add(withoutGroup(best, null));
+        out.add(KeyGroups.output(best, width));
         KeyState s = state.exists() ? state.get() : new KeyState();
         bestOrder.store(s);
         s.setEventTimeMillis(newest);
@@ -280,21 +245,9 @@ public final class LatestVersion {
         state.setTimeoutTimestamp(Math.max(state.get().getEventTimeMillis(), Math.max(state.getCurrentWatermarkMs(), 1)));
       }
       if (dropped > 0) {
-        Object[] values = new Object[width + 1];
-        values[width] = dropped;
-        out.add(RowFactory.create(values));
+        out.add(KeyGroups.dropCount(dropped, width));
       }
       return out.iterator();
-    }
-
-    /** The row's columns, plus the dropped-count column. */
-    private Row withoutGroup(Row r, Long dropped) {
-      Object[] values = new Object[width + 1];
-      for (int i = 0; i < width; i++) {
-        values[i] = r.get(i);
-      }
-      values[width] = dropped;
-      return RowFactory.create(values);
     }
   }
 
@@ -323,7 +276,7 @@ public final class LatestVersion {
     throw new IllegalArgumentException("cannot order by a value of " + v.getClass().getName());
   }
 
-  private static long millis(Object eventTime) {
+  static long millis(Object eventTime) {
     if (eventTime instanceof Timestamp t) {
       return t.getTime();
     }

@@ -15,13 +15,13 @@ import org.apache.spark.sql.types.StructType;
  * both and a batch's accounting closes: input = written + duplicates dropped + late dropped +
  * quarantined.
  *
- * <p>Stages take {@link #all()} and let quarantined rows pass through them untouched (see
- * {@link Dedupe#firstSeen(ParsedEvents, java.time.Duration)}): the source is read once per batch.
+ * <p>A pipeline's dedupe stages take {@link #all()} and let quarantined rows pass through them
+ * untouched and without state (see {@link PipelineStage}): the source is read once per batch.
  * {@link #withQuarantine(Dataset)} is the fallback for a stage that cannot pass rows through (it
  * unions the quarantined rows back, which makes Spark read the source twice per batch).
  */
 public final class ParsedEvents {
-  /** Set on quarantined rows inside a stage: a unique id (the source position), so they never dedupe. */
+  /** Set on quarantined rows inside a stage: a unique id (the source position and a UUID), a group of its own. */
   public static final String PASS_THROUGH_ID = "_eventproc_pass_through";
   /**
    * Set by a stage on accounting rows only (all other columns null): how many input rows it dropped

@@ -24,7 +24,9 @@ import org.apache.spark.sql.Row;
  * idempotently keyed by {@code window_start} plus the group columns (upsert or insert-if-absent).
  *
  * <p>Quarantined rows cannot pass through an aggregation, so they are added back to the batch with a
- * union ({@link ParsedEvents#withQuarantine}). Spark 3.5 allows several stateful operators in one query
+ * union ({@link ParsedEvents#withQuarantine}), and Spark reads the source once for each side (so its
+ * {@code numInputRows} counts every row twice; a pipeline counts the rows entering each side instead, see
+ * {@link PipelineStage}). Spark 3.5 allows several stateful operators in one query
  * only in append mode, and this stage uses append: a first-seen dedupe followed by the aggregation is
  * allowed. Spark's own check still runs when the query starts; its refusal is reported with the
  * stage's keys.
@@ -37,8 +39,13 @@ public final class WindowAggregate {
 
   /** The aggregated stream plus quarantined rows. */
   public static Dataset<Row> apply(ParsedEvents events, Aggregation a, Duration delay) {
+    return apply(events, events.valid(), a, delay);
+  }
+
+  /** {@link #apply(ParsedEvents, Aggregation, Duration)} over {@code valid}, the valid rows of {@code events}. */
+  static Dataset<Row> apply(ParsedEvents events, Dataset<Row> validRows, Aggregation a, Duration delay) {
     String eventTime = events.eventTimeColumn();
-    Dataset<Row> valid = events.valid().withWatermark(eventTime, Durations.toSparkInterval(delay));
+    Dataset<Row> valid = validRows.withWatermark(eventTime, Durations.toSparkInterval(delay));
     if (a.dedupe() == StageOptions.AggregateDedupe.FIRST_SEEN) {
       valid = valid.dropDuplicatesWithinWatermark(events.keyColumns().toArray(String[]::new));
     }

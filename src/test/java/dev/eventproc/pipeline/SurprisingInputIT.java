@@ -20,6 +20,8 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The streaming stage under surprising input (issue 21): each event that cannot be used goes to
@@ -124,9 +126,55 @@ class SurprisingInputIT {
   }
 
   /**
+   * A stream of only bad rows (one of each quarantine reason the stage can see) through each dedupe
+   * stage: every row is quarantined and none holds state. Spark's first-seen dedupe stored each
+   * quarantined row with its null event time, an entry only a watermark could expire, and a stream
+   * without one valid row has none: the state grew with every bad row, forever.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"dedupe-first-seen", "dedupe-latest"})
+  void quarantinedRowsHoldNoStateInADedupeStage(String stage) {
+    Path dir = TestSpark.newDir("surprising-bad-state-" + stage);
+    Instant received = Instant.parse("2026-03-01T12:00:00Z");
+    List<List<String>> files = new ArrayList<>();
+    for (int f = 0; f < 2; f++) {
+      Instant t = received.minusSeconds(60);
+      List<String> bad = new ArrayList<>(List.of(
+          "{not json " + f,
+          "{\"version\":1,\"lsn\":1,\"amount\":" + f + ",\"event_time\":\"" + t + "\"}",
+          event("nul\\u0000" + f, 1L, "EUR", f, t),
+          "{\"id\":\"no-time-" + f + "\",\"version\":1,\"lsn\":1,\"amount\":1}",
+          event("future-" + f, 1L, "EUR", f, received.plusSeconds(3600))));
+      if (stage.equals("dedupe-latest")) {
+        bad.add(event("no-version-" + f, null, "EUR", f, t));
+      }
+      files.add(bad);
+    }
+    files(dir.resolve("in"), files, List.of(received, received));
+    Map<String, String> c = config(dir, "bad_state_" + stage.replace('-', '_'));
+    c.put("stage.type", stage);
+    c.put("sink.key.columns", "id");
+    if (stage.equals("dedupe-latest")) {
+      c.putAll(Map.of("stage.version.column", "version", "sink.mode", "upsert", "sink.version.column", "version"));
+    } else {
+      c.put("sink.mode", "insert-if-absent");
+    }
+
+    List<ProgressListener.BatchStats> batches = run(c);
+
+    int rows = files.stream().mapToInt(List::size).sum();
+    assertThat(quarantine(dir)).hasSize(rows);
+    assertThat(batches.stream().mapToLong(ProgressListener.BatchStats::quarantined).sum()).isEqualTo(rows);
+    assertThat(batches).hasSizeGreaterThanOrEqualTo(2)
+        .allSatisfy(b -> assertThat(b.stateRows()).as("state rows after batch %d", b.batchId()).isZero());
+  }
+
+  /**
    * An aggregate keyed by window and currency, and one event without a currency: the sink refuses a
    * null key, so the batch failed on every restart. Now it is quarantined at parse time as
-   * {@code missing-key} and the windows are written.
+   * {@code missing-key} and the windows are written. Each of the four rows read is counted once in
+   * {@code input_rows} (Spark reads the source once for the windows and once for the quarantine union,
+   * and its own count held 8).
    */
   @Test
   void aNullInAColumnTheSinkKeysOnIsQuarantinedAtParseTime() {
@@ -152,6 +200,8 @@ class SurprisingInputIT {
         .selectExpr("concat(currency, ':', total)").as(Encoders.STRING()).collectAsList();
     assertThat(windows).containsExactlyInAnyOrder("EUR:1", "USD:2");
     assertThat(batches.stream().mapToLong(ProgressListener.BatchStats::quarantined).sum()).isEqualTo(1);
+    assertThat(batches.stream().filter(b -> b.inputRows() > 0).map(b -> b.batchId() + ":" + b.inputRows()))
+        .containsExactly("0:3", "1:1");
   }
 
   /**
