@@ -73,6 +73,7 @@ public final class CheckpointGuard {
     out.put(SourceOptions.SCHEMA, config.source().schema().toDDL());
     out.putAll(config.sink().identity());
     out.putAll(config.quarantine().identity());
+    StageStateLayout.record(out, config);
     return out;
   }
 
@@ -121,6 +122,7 @@ public final class CheckpointGuard {
         return;
       }
       Map<String, String> before = GuardFile.read(fs, file);
+      StageStateLayout.check(before, now, config.checkpoint());
       // Secrets are compared and stored as digests under the stored salt; a fingerprint without one holds plain values.
       boolean digested = before.containsKey(FingerprintSecrets.SALT);
       Map<String, String> safe = FingerprintSecrets.protect(now, config.raw(),

@@ -152,6 +152,36 @@ class CheckpointGuardTest {
     assertThatThrownBy(() -> check(renamed)).isInstanceOf(ConfigException.class).hasMessageContaining("sink.name was 'guarded'");
   }
 
+  /**
+   * A dedupe stage's state written by an eventproc before its state layout changed (typed key groups,
+   * quarantined rows passed through) is refused with the way out, before Spark fails on it mid-start.
+   */
+  @Test
+  void dedupeStateOfAnEarlierLayoutIsRefusedWithTheWayOut() throws Exception {
+    for (String stage : List.of("dedupe-first-seen", "dedupe-latest")) {
+      Path dir = TestSpark.newDir("guard-state-layout-" + stage);
+      Map<String, String> c = base(dir);
+      c.put("source.event.time.column", "event_time");
+      c.put("stage.type", stage);
+      if (stage.equals("dedupe-latest")) {
+        c.put("stage.version.column", "version");
+      }
+      check(c);
+      check(c); // a restart of the same version passes
+      Path file = dir.resolve("checkpoint").resolve(CheckpointGuard.FILE);
+      Properties p = new Properties();
+      try (Reader r = Files.newBufferedReader(file)) {
+        p.load(r);
+      }
+      p.keySet().removeIf(k -> ((String) k).startsWith("eventproc.stage."));
+      try (Writer w = Files.newBufferedWriter(file)) {
+        p.store(w, "as an eventproc before the state layout change wrote it");
+      }
+      assertThatThrownBy(() -> check(c)).as(stage).isInstanceOf(ConfigException.class)
+          .hasMessageContaining("state").hasMessageContaining(stage).hasMessageContaining("--reset-checkpoint");
+    }
+  }
+
   /** Two pipelines starting on one new checkpoint at once: one wins, the other refuses. */
   @Test
   void ofTwoFirstStartsOnOneCheckpointOnlyOnePasses() throws Exception {
