@@ -15,6 +15,7 @@ import dev.eventproc.bench.EndToEndBench.Target;
 import dev.eventproc.pipeline.Pipeline;
 import dev.eventproc.pipeline.ProgressListener;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -66,7 +67,9 @@ final class SustainedPhase {
     String topic = newTopic(s.kafkaServers(), "sustained");
     Feed feed = new Feed();
     long eventMicrosStep = 1_000_000L / s.rate();
-    long base = Instant.parse("2026-01-01T00:00:00Z").toEpochMilli() * 1000;
+    // The backlog's event times end before now: the source quarantines events ahead of the time it received them.
+    long base = Instant.now().minusSeconds(86_400).minus(s.events() * eventMicrosStep, ChronoUnit.MICROS)
+        .truncatedTo(ChronoUnit.DAYS).toEpochMilli() * 1000;
     try (KafkaProducer<String, String> producer = producer(s.kafkaServers(), 20)) {
       AtomicReference<Exception> failed = new AtomicReference<>();
       for (long n = 0; n < s.events(); n++) {

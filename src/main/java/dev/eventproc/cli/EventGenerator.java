@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -21,6 +23,11 @@ import java.util.Random;
  * final state, from the generated events alone (no Spark involved).
  *
  * <p>Event JSON: {@code payment_id, account_id, amount, currency, version, op ('u' or 'd'), event_time}.
+ *
+ * <p>Event times lie in the past of the clock the spec is made with ({@link Spec#payments(int, long, Clock)}):
+ * a pipeline quarantines events further ahead of the time it received them than
+ * {@code source.max.future.skew}, so a feed starting at a fixed date would be quarantined whole on a clock
+ * before that date.
  */
 public final class EventGenerator {
   /** Spark DDL of the generated events. */
@@ -46,14 +53,35 @@ public final class EventGenerator {
    */
   public record Spec(int keys, int versionsPerKey, double duplicateRate, double outOfOrderRate, Duration maxLateness,
       double deleteRate, double malformedRate, long seed, Instant start, Duration spacing) {
-    /** The demo's feed: immutable payments, 5% duplicates, 10% out of order (under 2 minutes), 0.5% malformed. */
+    /** The demo's feed, its event times before now: {@link #payments(int, long, Clock)} with the system clock. */
     public static Spec payments(int keys, long seed) {
-      return new Spec(keys, 1, 0.05, 0.10, Duration.ofMinutes(2), 0, 0.005, seed,
-          Instant.parse("2026-01-01T00:00:00Z"), Duration.ofMillis(10));
+      return payments(keys, seed, Clock.systemUTC());
     }
 
+    /**
+     * The demo's feed: immutable payments, 5% duplicates, 10% out of order (under 2 minutes), 0.5% malformed,
+     * starting at {@link #startBefore} {@code clock}'s time: the same events for a seed all day (UTC).
+     */
+    public static Spec payments(int keys, long seed, Clock clock) {
+      Duration spacing = Duration.ofMillis(10);
+      return new Spec(keys, 1, 0.05, 0.10, Duration.ofMinutes(2), 0, 0.005, seed,
+          startBefore(clock.instant(), keys, spacing), spacing);
+    }
+
+    /**
+     * Where a feed of {@code events} events {@code spacing} apart starts so that all of it lies before
+     * {@code now}: midnight (UTC) at least a day before the last event would reach {@code now}. The day of
+     * margin leaves room for a spec changed afterwards (a longer spacing); the midnight keeps a seed's events
+     * the same all day.
+     */
+    public static Instant startBefore(Instant now, long events, Duration spacing) {
+      return now.minus(spacing.multipliedBy(events)).minus(Duration.ofDays(1)).truncatedTo(ChronoUnit.DAYS);
+    }
+
+    /** The same feed with several versions per key; it starts earlier by the events added, so it ends no later. */
     public Spec withVersions(int versions, double deleteRate) {
-      return new Spec(keys, versions, duplicateRate, outOfOrderRate, maxLateness, deleteRate, malformedRate, seed, start, spacing);
+      Instant earlier = start.minus(spacing.multipliedBy((long) keys * Math.max(0, versions - versionsPerKey)));
+      return new Spec(keys, versions, duplicateRate, outOfOrderRate, maxLateness, deleteRate, malformedRate, seed, earlier, spacing);
     }
 
     public Spec withMalformedRate(double rate) {

@@ -87,7 +87,8 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--spacing", defaultValue = "10ms", description = "Event-time step between events (default ${DEFAULT-VALUE}).")
   String spacing;
 
-  @Option(names = "--start", defaultValue = "2026-01-01T00:00:00Z", description = "Event time of the first event (default ${DEFAULT-VALUE}).")
+  @Option(names = "--start", description = "Event time of the first event, e.g. 2026-01-01T00:00:00Z (default: midnight UTC "
+      + "a day before the feed would reach now, so no event is ahead of the clock that receives it).")
   String start;
 
   @Option(names = "--seed", defaultValue = "1", description = "Random seed (default ${DEFAULT-VALUE}).")
@@ -119,6 +120,10 @@ final class GenerateCommand implements Callable<Integer> {
     fraction("--malformed", malformed);
     if (keys < 1 || versions < 1) {
       throw new ParameterException(command.commandLine(), "--keys and --versions must be at least 1.");
+    }
+    if (start == null) {
+      return new Spec(keys, versions, duplicates, late, lag, deletes, malformed, seed,
+          Spec.startBefore(Instant.now(), (long) keys * versions, step), step);
     }
     Instant first;
     try {

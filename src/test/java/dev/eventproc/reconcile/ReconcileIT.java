@@ -19,6 +19,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.sql.Timestamp;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,7 +45,9 @@ class ReconcileIT {
   @EnumSource(SinkType.class)
   void checksPassOnACleanSinkAndNameWhatWasPlanted(SinkType type) throws Exception {
     Path dir = TestSpark.newDir("reconcile-" + type.name().toLowerCase());
-    EventGenerator.Output feed = EventGenerator.generate(EventGenerator.Spec.payments(300, 17).withVersions(2, 0).withMalformedRate(0));
+    EventGenerator.Spec spec = EventGenerator.Spec.payments(300, 17).withVersions(2, 0).withMalformedRate(0);
+    EventGenerator.Output feed = EventGenerator.generate(spec);
+    LocalDate firstDay = LocalDate.ofInstant(spec.start(), ZoneOffset.UTC);
     JsonFiles.write(dir.resolve("in"), feed.messages(), 3);
     List<Event> latest = new ArrayList<>(feed.oracle().latest().values());
     String name = "rec_" + type.name().toLowerCase();
@@ -67,8 +71,8 @@ class ReconcileIT {
       c.put("sink.version.column", "version");
       c.put("reconcile.amount.column", "amount");
       c.put("reconcile.time.column", "event_time");
-      c.put("reconcile.from", "2025-12-31"); // late events reach back before the first minute
-      c.put("reconcile.to", "2026-01-02");
+      c.put("reconcile.from", firstDay.minusDays(1).toString()); // late events reach back before the first minute
+      c.put("reconcile.to", firstDay.plusDays(1).toString());
     }
     SinkConfigs.target(type, c, dir, "rec", "payments");
     String schema = c.get("sink.postgres.schema");
