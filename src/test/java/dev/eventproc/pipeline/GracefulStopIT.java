@@ -37,7 +37,7 @@ class GracefulStopIT {
       }
       files.add(lines);
     }
-    JsonFiles.writeTextFiles(dir.resolve("in"), files);
+    JsonFiles.writeTextFiles(dir.resolve("in"), files, JsonFiles.FIXED_DAY_RECEIVED);
     Map<String, String> c = RunningPipelineIT.config(dir, "graceful");
     c.put("trigger", "processing-time");
     c.put("metrics.file", dir.resolve("metrics.jsonl").toString());

@@ -70,7 +70,7 @@ class HostileInputIT {
         bytes(ok("j", 1, "2026-03-01T10:30:00Z")));
 
     List<byte[]> third = List.of(bytes(ok("k", 1, "2026-02-01T00:00:00Z")), bytes(ok("l", 1, "2026-03-01T10:31:00Z")));
-    JsonFiles.writeFiles(in, List.of(first, second, third));
+    JsonFiles.writeFiles(in, List.of(first, second, third), JsonFiles.FIXED_DAY_RECEIVED);
 
     Map<String, String> c = config("hostile", dir);
     c.put("source.type", "files");
@@ -130,7 +130,9 @@ class HostileInputIT {
     try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
         p, new org.apache.kafka.common.serialization.ByteArraySerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
       for (byte[] v : values) {
-        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, new byte[] {(byte) 0xfe, 0x01}, v)).get();
+        // Stamped as received on the events' day, so none reads as ahead of the broker's clock whatever today's date.
+        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, null, JsonFiles.FIXED_DAY_RECEIVED.toEpochMilli(),
+            new byte[] {(byte) 0xfe, 0x01}, v)).get();
       }
     }
 

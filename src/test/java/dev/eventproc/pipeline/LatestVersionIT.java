@@ -72,7 +72,7 @@ class LatestVersionIT {
   @EnumSource(SinkType.class)
   void outOfOrderVersionsEndWithTheNewestInEverySinkType(SinkType type) throws Exception {
     Path dir = TestSpark.newDir("latest-" + type.name().toLowerCase());
-    JsonFiles.writeTextFiles(dir.resolve("in"), FILES);
+    JsonFiles.writeTextFiles(dir.resolve("in"), FILES, JsonFiles.FIXED_DAY_RECEIVED);
     Map<String, String> c = new LinkedHashMap<>();
     String name = "latest_" + type.name().toLowerCase();
     c.put("pipeline.name", name);

@@ -55,7 +55,7 @@ class RunningPipelineIT {
   static void twoFiles(Path dir) {
     JsonFiles.writeTextFiles(dir.resolve("in"), List.of(
         List.of(event("a", "10:00:00"), event("b", "10:00:01"), "not json"),
-        List.of(event("a", "10:00:02"), event("c", "10:00:03"))));
+        List.of(event("a", "10:00:02"), event("c", "10:00:03"))), JsonFiles.FIXED_DAY_RECEIVED);
   }
 
   /**
@@ -128,7 +128,7 @@ class RunningPipelineIT {
     }
     assertThat(spark.streams().listListeners()).doesNotContain(first.listener());
 
-    JsonFiles.writeTextFiles(dir.resolve("in2"), List.of(List.of(event("d", "10:00:04"))));
+    JsonFiles.writeTextFiles(dir.resolve("in2"), List.of(List.of(event("d", "10:00:04"))), JsonFiles.FIXED_DAY_RECEIVED);
     Map<String, String> again = config(dir, "listener_life");
     again.put("checkpoint.location", dir.resolve("checkpoint2").toString());
     again.put("source.files.path", dir.resolve("in2").toString());

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.iceberg.IcebergSink;
+import dev.eventproc.testutils.JsonFiles;
 import dev.eventproc.testutils.SinkConfigs;
 import dev.eventproc.testutils.TestKafka;
 import dev.eventproc.testutils.TestPostgres;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.spark.sql.Row;
@@ -42,6 +44,7 @@ class SchemaEvolutionIT {
   private static final String V2 = "id STRING, version BIGINT, note STRING, amount BIGINT, event_time TIMESTAMP";
   private static final String V2_ADD_ONLY = "id STRING, version BIGINT, note STRING, amount INT, event_time TIMESTAMP";
   private static final long WIDE = 5_000_000_000L;
+  private static final AtomicLong FILES_WRITTEN = new AtomicLong();
   private final SparkSession spark = TestSpark.session();
 
   static Stream<Arguments> cases() {
@@ -98,12 +101,15 @@ class SchemaEvolutionIT {
     assertThat(read(type, c, dir)).isEqualTo(expected);
   }
 
-  /** A new file in the source directory, older than now (the file source orders by modification time). */
+  /**
+   * A new file in the source directory, dated a second after the one before (the file source orders by
+   * modification time) from the events' day, so that no fixed event time reads as ahead of it on any day.
+   */
   private static void write(Path dir, String name, String... lines) throws Exception {
     Files.createDirectories(dir);
     Path f = dir.resolve(name + ".json");
     Files.writeString(f, String.join("\n", lines) + "\n");
-    Files.setLastModifiedTime(f, FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+    Files.setLastModifiedTime(f, FileTime.from(JsonFiles.FIXED_DAY_RECEIVED.plusSeconds(FILES_WRITTEN.incrementAndGet())));
   }
 
   private Map<String, String> read(SinkType type, Map<String, String> c, Path dir) throws Exception {
