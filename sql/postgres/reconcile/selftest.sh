@@ -9,6 +9,7 @@
 #   PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres sql/postgres/reconcile/selftest.sh
 #
 # Environment: PGHOST, PGPORT, PGUSER (defaults 127.0.0.1, 5432, postgres), PGPASSWORD if needed,
+# PGDATABASE (default postgres: where the scratch database is created and dropped from),
 # RECONCILE_DB (default reconcile_scratch; dropped and recreated). Exits non-zero when an expectation fails.
 set -euo pipefail
 
@@ -25,7 +26,9 @@ LEDGER_SQL="$DIR/../ledger.sql"
 failures=0
 checks=0
 
-admin() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
+ADMIN_DB="${PGDATABASE:-postgres}"
+[[ "$ADMIN_DB" != "$DB" ]] || ADMIN_DB=postgres # the scratch database cannot drop itself
+admin() { psql -X -q -v ON_ERROR_STOP=1 -d "$ADMIN_DB" "$@"; }
 # admin_db 'SQL with :"db"': psql quotes the database name as an identifier (variables are not expanded in -c).
 admin_db() { admin -v db="$DB" <<<"$1"; }
 sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }

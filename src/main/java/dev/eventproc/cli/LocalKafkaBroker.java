@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.server.MetaProperties;
@@ -60,11 +61,19 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
   /** As {@link #start(Path)}, with broker settings that override the defaults (e.g. transaction timeouts, for tests). */
   public static LocalKafkaBroker start(Path logDir, Map<String, String> settings) {
+    return start(logDir, settings, LocalKafkaBroker::freePort);
+  }
+
+  /**
+   * As {@link #start(Path, Map)}, on ports from {@code ports}. Package-private for tests only: a test hands
+   * out a port it holds to show that a port taken between its probe and the broker's bind is replaced.
+   */
+  static LocalKafkaBroker start(Path logDir, Map<String, String> settings, IntSupplier ports) {
     for (int attempt = 1; ; attempt++) {
       // A port found free can be taken by another process before the broker binds it: then try new ports
       // (in a fresh directory, so nothing of the failed start is read again).
       Path dir = attempt == 1 ? logDir : logDir.resolve("retry-" + attempt);
-      LocalKafkaBroker broker = new LocalKafkaBroker(dir, freePort(), freePort(), settings);
+      LocalKafkaBroker broker = new LocalKafkaBroker(dir, ports.getAsInt(), ports.getAsInt(), settings);
       broker.format();
       try {
         broker.startServer();
@@ -178,7 +187,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
     server.startup();
   }
 
-  private static int freePort() {
+  static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
       s.setReuseAddress(true);
       return s.getLocalPort();

@@ -19,6 +19,8 @@ class PsqlScriptsTest {
     ProcessBuilder pb = new ProcessBuilder("bash", "sql/postgres/reconcile/selftest.sh").redirectErrorStream(true);
     // The server TestPostgres found (it fails with how to start PostgreSQL when there is none), not a fixed host.
     Psql.useTestServer(pb.environment());
+    // A scratch database of this run's own: another test JVM on the same server must not drop it mid-run.
+    pb.environment().put("RECONCILE_DB", "reconcile_scratch_" + ProcessHandle.current().pid());
     File log = File.createTempFile("psql-selftest", ".log");
     pb.redirectOutput(log);
     Process p = pb.start();

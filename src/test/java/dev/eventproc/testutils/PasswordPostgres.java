@@ -1,6 +1,8 @@
 package dev.eventproc.testutils;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
  * A PostgreSQL server that checks passwords (scram-sha-256), for tests of wrong credentials: the
@@ -15,8 +18,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Uses {@code EVENTPROC_TEST_PG_PASSWORD_URL} + {@code _USER} + {@code _PASSWORD} when set. Otherwise
  * it makes a private cluster with the machine's PostgreSQL binaries ({@code initdb}, {@code pg_ctl}),
- * run as the {@code postgres} user when the tests run as root, on a free loopback port; stopped by
- * {@link #close()}. When neither is possible the test fails with a message saying what to provide.
+ * run as the {@code postgres} user when the tests run as root, on a free loopback port (another one when
+ * that port is taken before the server binds it); stopped by {@link #close()}. When neither is possible
+ * the test fails with a message saying what to provide.
  */
 public final class PasswordPostgres implements AutoCloseable {
   private final String url;
@@ -24,6 +28,8 @@ public final class PasswordPostgres implements AutoCloseable {
   private final String password;
   private final Path dataDir;
   private final String pgCtl;
+  /** Starts tried when the port was taken between its probe and the server's bind. */
+  private static final int START_ATTEMPTS = 5;
 
   private PasswordPostgres(String url, String user, String password, Path dataDir, String pgCtl) {
     this.url = url;
@@ -39,6 +45,14 @@ public final class PasswordPostgres implements AutoCloseable {
       return new PasswordPostgres(envUrl, System.getenv("EVENTPROC_TEST_PG_PASSWORD_USER"),
           System.getenv("EVENTPROC_TEST_PG_PASSWORD_PASSWORD"), null, null);
     }
+    return startCluster(PasswordPostgres::freePort);
+  }
+
+  /**
+   * A private cluster on ports from {@code ports}: a port probed free can be bound by another process
+   * before the server binds it, so a start that finds its port taken tries the next one.
+   */
+  static PasswordPostgres startCluster(IntSupplier ports) throws Exception {
     Path bin = binDir();
     if (bin == null) {
       throw new AssertionError("No PostgreSQL binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin to start a server "
@@ -54,16 +68,31 @@ public final class PasswordPostgres implements AutoCloseable {
     if (root) {
       run(List.of("chown", "-R", "postgres:postgres", dir.toString()));
     }
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
     run(asUser(root, bin.resolve("initdb").toString(), "-D", data.toString(), "-U", "eventproc", "-A", "scram-sha-256",
         "--pwfile=" + pwfile, "-E", "UTF8"));
     String pgCtl = bin.resolve("pg_ctl").toString();
-    run(asUser(root, pgCtl, "-D", data.toString(), "-w", "-t", "60", "-l", dir.resolve("log").toString(), "-o",
-        "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c fsync=off", "start"));
-    return new PasswordPostgres("jdbc:postgresql://127.0.0.1:" + port + "/postgres", "eventproc", password, data, pgCtl);
+    for (int attempt = 1; ; attempt++) {
+      int port = ports.getAsInt();
+      Path log = dir.resolve("log-" + attempt);
+      String out = exec(asUser(root, pgCtl, "-D", data.toString(), "-w", "-t", "60", "-l", log.toString(), "-o",
+          "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c fsync=off", "start"));
+      if (out == null) {
+        return new PasswordPostgres("jdbc:postgresql://127.0.0.1:" + port + "/postgres", "eventproc", password, data, pgCtl);
+      }
+      String serverLog = Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+      // The server's own words are all there is to tell a taken port from other failures.
+      if (attempt >= START_ATTEMPTS || !serverLog.contains("Address already in use")) {
+        throw new AssertionError("pg_ctl start on port " + port + " failed:\n" + out + "\n" + serverLog);
+      }
+    }
+  }
+
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   public String url() {
@@ -109,10 +138,16 @@ public final class PasswordPostgres implements AutoCloseable {
   }
 
   private static void run(List<String> cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+    String out = exec(cmd);
+    if (out != null) {
       throw new AssertionError("command failed: " + String.join(" ", cmd) + "\n" + out);
     }
+  }
+
+  /** Runs a command; null when it succeeded, else its output. */
+  private static String exec(List<String> cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    return p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0 ? null : out;
   }
 }
