@@ -7,6 +7,7 @@ import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.CommitRecord;
 import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.FaultInjection;
+import dev.eventproc.sink.JsonTimestamps;
 import dev.eventproc.sink.SchemaChange;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.SinkType;
@@ -220,7 +221,8 @@ public final class FilesSink extends AbstractBatchSink {
     Path tmp = layout.tmpDir(batch.batchId(), writer, UUID.randomUUID().toString());
     FileSystem fs = fs(session, finalDir);
     String fmt = format == Format.PARQUET ? "parquet" : "json";
-    batch.rows().write().format(fmt).mode("errorifexists").save(tmp.toString());
+    batch.rows().write().format(fmt).options(format == Format.JSON ? JsonTimestamps.OPTIONS : Map.<String, String>of()).mode("errorifexists")
+        .save(tmp.toString());
     // Parquet answers a count from its footers; JSON is read once more (still cheaper than the batch's plan).
     long rows = batch.rowsIn() != BatchContext.UNKNOWN ? batch.rowsIn()
         : session.read().schema(batch.rows().schema()).format(fmt).load(tmp.toString()).count();

@@ -18,6 +18,7 @@ import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.BatchReducer;
 import dev.eventproc.sink.CommitRecord;
 import dev.eventproc.sink.CommitResult;
+import dev.eventproc.sink.JsonTimestamps;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.StageGuarantee;
@@ -419,9 +420,9 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     } else if (keys.size() == 1) {
       key = col(Identifiers.quoteSpark(keys.get(0))).cast("string");
     } else {
-      key = to_json(struct(keys.stream().map(k -> col(Identifiers.quoteSpark(k))).toArray(Column[]::new)));
+      key = to_json(struct(keys.stream().map(k -> col(Identifiers.quoteSpark(k))).toArray(Column[]::new)), JsonTimestamps.OPTIONS);
     }
-    Column value = to_json(struct(all));
+    Column value = to_json(struct(all), JsonTimestamps.OPTIONS);
     if (spec.deleteCondition() != null) {
       value = when(coalesce(expr(spec.deleteCondition()), lit(false)), lit(null).cast("string")).otherwise(value);
     }

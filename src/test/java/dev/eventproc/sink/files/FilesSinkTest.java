@@ -13,6 +13,7 @@ import dev.eventproc.sink.WriterId;
 import dev.eventproc.testutils.CommitGate;
 import dev.eventproc.testutils.Race;
 import dev.eventproc.testutils.TestSpark;
+import dev.eventproc.testutils.TimestampCases;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -25,6 +26,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class FilesSinkTest {
   private final SparkSession spark = TestSpark.session();
@@ -120,6 +123,17 @@ class FilesSinkTest {
       c = c.getCause();
     }
     return c;
+  }
+
+  /** Timestamps come back as written, to the microsecond, far from now and before 1970, in either format. */
+  @ParameterizedTest
+  @EnumSource(FilesSink.Format.class)
+  void timestampsRoundTrip(FilesSink.Format format) {
+    Path dir = TestSpark.newDir("files-ts").resolve("out");
+    assertThat(sink(dir, format).write(TimestampCases.rows(spark), 0, "q").status()).isEqualTo(Status.COMMITTED);
+    Dataset<Row> back = format == FilesSink.Format.PARQUET ? spark.read().parquet(dir.toString())
+        : spark.read().schema(TimestampCases.SCHEMA).json(dir.toString()); // how a reader of JSON files gets timestamps
+    TimestampCases.assertReadBack(format.toString(), TimestampCases.byId(back.select("id", "ts").collectAsList()));
   }
 
   @Test

@@ -3,6 +3,8 @@ package dev.eventproc.sink.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eventproc.config.ConfigException;
 import dev.eventproc.sink.BatchOutcome;
 import dev.eventproc.sink.BatchOutcome.Status;
@@ -15,7 +17,10 @@ import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
 import dev.eventproc.testutils.CommitGate;
 import dev.eventproc.testutils.TestKafka;
 import dev.eventproc.testutils.TestSpark;
+import dev.eventproc.testutils.TimestampCases;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,6 +49,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** The Kafka sink against a real broker, read back by read_committed (and read_uncommitted) consumers. */
 class KafkaSinkTest {
   private static final AtomicInteger TOPICS = new AtomicInteger();
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final SparkSession spark = TestSpark.session();
   private final String topic = "t" + TOPICS.incrementAndGet() + "-" + Long.toHexString(System.nanoTime());
 
@@ -218,6 +224,24 @@ class KafkaSinkTest {
     assertThat(restarted).as("the broker restarted inside the first attempt's open transaction").isTrue();
     assertThat(committedValues()).hasSize(150_010).allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
     big.unpersist();
+    sink.close();
+  }
+
+  /**
+   * Timestamps come back as written, to the microsecond, far from now and before 1970, as a consumer that parses
+   * the ISO-8601 text of the record's JSON reads them.
+   */
+  @Test
+  void timestampsRoundTrip() throws Exception {
+    KafkaSink sink = KafkaSink.create(SinkSpec.builder().name("ts").mode(WriteMode.APPEND).build(),
+        KafkaSinkOptions.of(TestKafka.servers(), topic, Writers.SINGLE, 1, "ts", Map.of()));
+    assertThat(sink.write(TimestampCases.rows(spark), 0, "q").status()).isEqualTo(Status.COMMITTED);
+    Map<String, Instant> back = new LinkedHashMap<>();
+    for (ConsumerRecord<String, String> r : TestKafka.read(topic, true)) {
+      JsonNode value = JSON.readTree(r.value());
+      back.put(value.get("id").asText(), OffsetDateTime.parse(value.get("ts").asText()).toInstant());
+    }
+    TimestampCases.assertReadBack("records' JSON", back);
     sink.close();
   }
 

@@ -18,10 +18,12 @@ import dev.eventproc.testutils.PasswordPostgres;
 import dev.eventproc.testutils.Race;
 import dev.eventproc.testutils.TestPostgres;
 import dev.eventproc.testutils.TestSpark;
+import dev.eventproc.testutils.TimestampCases;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -305,6 +307,34 @@ class PostgresSinkTest {
       assertThat(rs.getString(8)).isEqualTo("tab\there\nnew line \\ back");
       // The instant Spark meant (its literal is in the session time zone), to the millisecond.
       assertThat(rs.getObject(9, OffsetDateTime.class).toInstant()).isEqualTo(odd.select("ts").first().getTimestamp(0).toInstant());
+    }
+  }
+
+  /**
+   * Timestamps come back as written, to the microsecond, far from now and before 1970: through the direct COPY
+   * (a first batch of new keys) and the MERGE over staging (newer versions) of the batch shape, and the slices
+   * of the partition shape.
+   */
+  @ParameterizedTest
+  @EnumSource(CommitShape.class)
+  void timestampsRoundTrip(CommitShape shape) throws Exception {
+    String table = "ts_" + shape.name().toLowerCase();
+    SinkSpec spec = SinkSpec.builder().name(table + "_w").mode(WriteMode.UPSERT).keyColumns("id").versionColumn("version").build();
+    try (PostgresSink sink = PostgresSink.create(spec, options(table, shape).build())) {
+      for (long version = 1; version <= 2; version++) {
+        assertThat(sink.write(TimestampCases.rows(spark, version), version, "q").status()).isEqualTo(Status.COMMITTED);
+        Map<String, Instant> back = new LinkedHashMap<>();
+        try (Connection c = TestPostgres.connect(); Statement st = c.createStatement();
+            ResultSet rs = st.executeQuery("SELECT id, ts FROM " + schema + "." + table)) {
+          while (rs.next()) {
+            back.put(rs.getString(1), rs.getObject(2, OffsetDateTime.class).toInstant());
+          }
+        }
+        TimestampCases.assertReadBack(shape + " batch " + version, back);
+      }
+      if (shape == CommitShape.BATCH) {
+        assertThat(sink.directCommits()).as("batch 1 took the direct COPY, batch 2 the MERGE").isEqualTo(1);
+      }
     }
   }
 
