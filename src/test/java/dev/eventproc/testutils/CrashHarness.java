@@ -147,4 +147,9 @@ public final class CrashHarness {
     }
     return expected;
   }
+
+  /** The rows a history sink keeps, with the events behind them: for tests that compare every column. */
+  public List<HistoryOracle.Row> historyRows() {
+    return HistoryOracle.of(feed.messages());
+  }
 }

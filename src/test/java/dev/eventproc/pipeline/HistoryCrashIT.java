@@ -1,0 +1,174 @@
+package dev.eventproc.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.eventproc.cli.EventGenerator.Event;
+import dev.eventproc.cli.HistoryOracle;
+import dev.eventproc.sink.HistoryMode;
+import dev.eventproc.testutils.ChildPipeline;
+import dev.eventproc.testutils.CrashHarness;
+import dev.eventproc.testutils.CrashMatrix;
+import dev.eventproc.testutils.TestPostgres;
+import dev.eventproc.testutils.TestSpark;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Issue 16's crash proof for {@code sink.mode=history}: one pipeline ({@code stage.type=none}, so
+ * redelivered copies reach the sinks) writes each batch to a Delta and then a PostgreSQL history sink;
+ * it is killed at fault points of both sinks and at random moments with {@code kill -9}, and restarted
+ * on the same checkpoint. Then each table holds exactly the rows {@link HistoryOracle} computes from
+ * the input: every version row once, its {@code __start_at}/{@code __end_at}, and every column.
+ */
+class HistoryCrashIT {
+  /** Every column of a history row: the event's, then the interval. */
+  private static final List<String> COLUMNS = List.of("payment_id", "account_id", "amount", "currency", "version", "op",
+      "event_time", HistoryMode.START_AT, HistoryMode.END_AT);
+
+  private static final int KEYS = 150;
+
+  private static CrashHarness harness;
+  private static List<String> expected;
+  private final SparkSession spark = TestSpark.session();
+
+  @BeforeAll
+  static void writeInput() {
+    harness = new CrashHarness("history-crash", 3, KEYS); // x 3 versions in any order, some deleted last, duplicates
+    List<String> rows = new ArrayList<>();
+    for (HistoryOracle.Row r : harness.historyRows()) {
+      Event e = r.event();
+      rows.add(line(e.paymentId(), e.accountId(), e.amount(), e.currency(), e.version(), e.delete() ? "d" : "u",
+          e.eventTime().toString(), r.startAt(), r.endAt()));
+    }
+    Collections.sort(rows);
+    expected = List.copyOf(rows);
+    long current = harness.historyRows().stream().filter(r -> r.endAt() == null).count();
+    assertThat(current).as("current rows: what upsert keeps; fewer than the keys, as some keys end deleted")
+        .isEqualTo(harness.expectedLatest().size()).isLessThan(KEYS);
+  }
+
+  static Map<String, String> config(Path dir, String schema, String trigger) {
+    Map<String, String> c = CrashHarness.filesQuarantine(harness.config(dir, trigger), dir);
+    c.put("stage.type", "none");
+    c.put("sinks", "lake,pg");
+    c.put("sink.lake.type", "delta");
+    c.put("sink.lake.delta.path", dir.resolve("lake").toString());
+    history(c, "sink.lake.");
+    c.put("sink.pg.type", "postgres");
+    c.put("sink.pg.postgres.url", TestPostgres.url());
+    if (TestPostgres.user() != null) {
+      c.put("sink.pg.postgres.user", TestPostgres.user());
+    }
+    c.put("sink.pg.postgres.schema", schema);
+    c.put("sink.pg.postgres.table", "orders");
+    history(c, "sink.pg.");
+    return c;
+  }
+
+  private static void history(Map<String, String> c, String scope) {
+    CrashHarness.upsert(c, scope);
+    c.put(scope + "mode", "history");
+  }
+
+  /** (fault point, sink killed, sink that must skip the replayed batch or "none"); Delta writes first. */
+  static Stream<Arguments> faults() {
+    return CrashMatrix.cases(
+        new Object[] {"before-commit", "orders_pg", "orders_lake"},
+        new Object[] {"between-commits", "orders_lake", "none"},
+        new Object[] {"after-commit", "orders_pg", "orders_pg"});
+  }
+
+  @ParameterizedTest(name = "{0} of sink {1} at batch {3}")
+  @MethodSource("faults")
+  void killedAtAFaultPointThenRestartedEachHistoryEqualsTheOracle(String point, String sink, String skips, int batch)
+      throws Exception {
+    String fault = point + "@" + batch + "/" + sink;
+    Path dir = TestSpark.newDir("history-crash-" + fault.replaceAll("[^a-z0-9]", "-"));
+    String schema = TestPostgres.newSchema("hcrash");
+    ChildPipeline child = harness.crashThenRestart(dir, config(dir, schema, "available-now"), fault);
+    if (!skips.equals("none")) {
+      assertThat(child.log()).containsPattern("sink=" + skips + " target=.* batch=" + batch
+          + ": already committed by this writer, skipped");
+    }
+    assertEachHistoryEqualsTheOracle(dir, schema);
+  }
+
+  @Test
+  void randomKill9ThenDrainEachHistoryEqualsTheOracle() throws Exception {
+    Path dir = TestSpark.newDir("history-kill9");
+    String schema = TestPostgres.newSchema("hkill");
+    harness.killRandomlyThenDrain(dir, trigger -> config(dir, schema, trigger), 2);
+    assertEachHistoryEqualsTheOracle(dir, schema);
+  }
+
+  private void assertEachHistoryEqualsTheOracle(Path dir, String schema) throws Exception {
+    assertThat(delta(dir)).as("delta history, rows of " + COLUMNS).containsExactlyElementsOf(expected);
+    assertThat(postgres(schema)).as("postgres history, rows of " + COLUMNS).containsExactlyElementsOf(expected);
+  }
+
+  private List<String> delta(Path dir) {
+    Dataset<Row> table = spark.read().format("delta").load(dir.resolve("lake").toString());
+    assertThat(table.columns()).as("delta columns").containsExactlyInAnyOrderElementsOf(COLUMNS);
+    List<String> out = new ArrayList<>();
+    for (Row r : table.selectExpr(COLUMNS.toArray(String[]::new)).collectAsList()) {
+      Object[] values = new Object[COLUMNS.size()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = r.get(i);
+      }
+      out.add(line(values));
+    }
+    Collections.sort(out);
+    return out;
+  }
+
+  private static List<String> postgres(String schema) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (Connection c = TestPostgres.connect(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT * FROM " + schema + ".orders")) {
+      ResultSetMetaData meta = rs.getMetaData();
+      List<String> names = new ArrayList<>();
+      for (int i = 1; i <= meta.getColumnCount(); i++) {
+        names.add(meta.getColumnName(i));
+      }
+      assertThat(names).as("postgres columns").containsExactlyInAnyOrderElementsOf(COLUMNS);
+      while (rs.next()) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        for (String name : COLUMNS) {
+          row.put(name, rs.getObject(name));
+        }
+        out.add(line(row.values().toArray()));
+      }
+    }
+    Collections.sort(out);
+    return out;
+  }
+
+  /** One row as text, the same for the oracle, Spark and JDBC values (decimals plain, times as instants). */
+  private static String line(Object... values) {
+    StringBuilder sb = new StringBuilder();
+    for (Object v : values) {
+      Object text = v instanceof BigDecimal d ? d.toPlainString() : v instanceof Timestamp t ? t.toInstant() : v;
+      sb.append(sb.length() == 0 ? "" : "|").append(text);
+    }
+    return sb.toString();
+  }
+}
