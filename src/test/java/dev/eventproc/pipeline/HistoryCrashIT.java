@@ -89,12 +89,19 @@ class HistoryCrashIT {
     c.put(scope + "mode", "history");
   }
 
-  /** (fault point, sink killed, sink that must skip the replayed batch or "none"); Delta writes first. */
+  /**
+   * (fault point, sink killed, sink that must skip the replayed batch or "none"); Delta writes first. Compact:
+   * PostgreSQL halted before its commit (Delta has committed the batch and must skip its replay), and Delta
+   * halted between its tombstones' commit and its MERGE. The full matrix adds PostgreSQL after its commit.
+   */
   static Stream<Arguments> faults() {
-    return CrashMatrix.cases(
+    List<Object[]> rows = new ArrayList<>(List.of(
         new Object[] {"before-commit", "orders_pg", "orders_lake"},
-        new Object[] {"between-commits", "orders_lake", "none"},
-        new Object[] {"after-commit", "orders_pg", "orders_pg"});
+        new Object[] {"between-commits", "orders_lake", "none"}));
+    if (CrashMatrix.full()) {
+      rows.add(new Object[] {"after-commit", "orders_pg", "orders_pg"});
+    }
+    return CrashMatrix.cases(rows.toArray(Object[][]::new));
   }
 
   @ParameterizedTest(name = "{0} of sink {1} at batch {3}")
@@ -116,7 +123,7 @@ class HistoryCrashIT {
   void randomKill9ThenDrainEachHistoryEqualsTheOracle() throws Exception {
     Path dir = TestSpark.newDir("history-kill9");
     String schema = TestPostgres.newSchema("hkill");
-    harness.killRandomlyThenDrain(dir, trigger -> config(dir, schema, trigger), 2);
+    harness.killRandomlyThenDrain(dir, trigger -> config(dir, schema, trigger), 1);
     assertEachHistoryEqualsTheOracle(dir, schema);
   }
 
