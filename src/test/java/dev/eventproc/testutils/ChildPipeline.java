@@ -117,9 +117,20 @@ public final class ChildPipeline {
     return logDir.resolve("child-" + runs + ".log");
   }
 
+  /** How many times the child was started: the number of its latest run (and log). */
+  public int runs() {
+    return runs;
+  }
+
+  /** The log of the latest run. */
   public String log() {
+    return log(runs);
+  }
+
+  /** The log of run {@code run} (1 for the first), as far as it is written. */
+  public String log(int run) {
     try {
-      return Files.readString(lastLog(), StandardCharsets.UTF_8);
+      return Files.readString(logDir.resolve("child-" + run + ".log"), StandardCharsets.UTF_8);
     } catch (IOException e) {
       return "(no log: " + e + ")";
     }

@@ -28,6 +28,7 @@ public final class CrashHarness {
 
   private final EventGenerator.Output feed;
   private final Path input;
+  private final int files;
 
   /** Writes the input: 400 payments x 3 versions, 20% end deleted, 5% duplicates, 1% malformed, in {@code files} files. */
   public CrashHarness(String name, int files) {
@@ -38,6 +39,7 @@ public final class CrashHarness {
   public CrashHarness(String name, int files, int keys) {
     this.feed = EventGenerator.generate(EventGenerator.Spec.payments(keys, 7).withVersions(3, 0.2).withMalformedRate(0.01));
     this.input = TestSpark.newDir(name + "-input");
+    this.files = files;
     JsonFiles.write(input, feed.messages(), files);
   }
 
@@ -104,17 +106,24 @@ public final class CrashHarness {
   }
 
   /**
-   * Runs the pipeline (processing-time trigger) and kills it with SIGKILL at random moments,
-   * {@code kills} times, then drains it with available-now. {@code config} maps a trigger to a config.
+   * {@link KillScenario}: kill -9 of the pipeline (processing-time trigger) at a random moment after a
+   * committed batch and in the commit window of the next one, each kill shown in the child's log to have
+   * landed mid-stream, then a drain with available-now and {@code oracle}; any failure names the seed.
+   * {@code config} maps a trigger to a config; {@code sinks} must skip the replay in the drain, the last is held.
    */
-  public void killRandomlyThenDrain(Path dir, Function<String, Map<String, String>> config, int kills) throws InterruptedException {
-    killRandomlyThenDrain(dir, config, kills, 8_000, 25_000, RUN_TIMEOUT);
+  public void killRandomlyThenDrain(Path dir, Function<String, Map<String, String>> config, List<String> sinks,
+      KillScenario.Check oracle) {
+    new KillScenario(dir, config, sinks, files).run(oracle);
   }
 
-  /** As above, each run killed after a random time from {@code minMillis} to {@code maxMillis}. */
+  /**
+   * The soak's kills: {@code kills} runs, each killed after a random time from {@code minMillis} to
+   * {@code maxMillis} (whatever it had done), then a drain; the seed ({@code -Dcrash.seed}) is printed.
+   */
   public void killRandomlyThenDrain(Path dir, Function<String, Map<String, String>> config, int kills, int minMillis, int maxMillis,
       Duration drainTimeout) throws InterruptedException {
-    long seed = System.nanoTime();
+    long seed = KillScenario.seed();
+    System.out.println("crash seed " + seed + " (repeat with -D" + KillScenario.SEED_PROPERTY + "=" + seed + ")");
     Random rnd = new Random(seed);
     ChildPipeline endless = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("endless.properties"), config.apply("processing-time")));
     for (int i = 0; i < kills; i++) {
@@ -136,6 +145,43 @@ public final class CrashHarness {
       out.add(r.event().paymentId() + ":" + r.startAt() + ":" + r.endAt() + ":" + r.event().amount().toPlainString());
     }
     Collections.sort(out);
+    return out;
+  }
+
+  /** Every valid message as a row with all its columns ({@link EventRows}), with how many times it was sent. */
+  public Map<String, Long> expectedAppendedRows() {
+    Map<String, Long> out = new TreeMap<>();
+    for (EventGenerator.Message m : feed.messages()) {
+      if (!m.malformed()) {
+        out.merge(EventRows.of(m.event()), 1L, Long::sum);
+      }
+    }
+    return out;
+  }
+
+  /** Expected final state with all columns ({@link EventRows}): per key the newest version, deleted keys absent. */
+  public Map<String, String> expectedLatestRows() {
+    Map<String, String> expected = new TreeMap<>();
+    for (Event e : feed.oracle().latest().values()) {
+      expected.put(e.paymentId(), EventRows.of(e));
+    }
+    return expected;
+  }
+
+  /** Rows by key ({@link EventRows} start with the key), failing on a key held twice: compare with {@link #expectedLatestRows}. */
+  public static Map<String, String> byKey(List<String> rows) {
+    Map<String, String> out = new TreeMap<>();
+    for (String r : rows) {
+      String key = r.substring(0, r.indexOf('|'));
+      assertThat(out.put(key, r)).as("key %s held once", key).isNull();
+    }
+    return out;
+  }
+
+  /** Rows with how often each occurs: compare with {@link #expectedAppendedRows}. */
+  public static Map<String, Long> counted(List<String> rows) {
+    Map<String, Long> out = new TreeMap<>();
+    rows.forEach(r -> out.merge(r, 1L, Long::sum));
     return out;
   }
 

@@ -1,0 +1,195 @@
+package dev.eventproc.testutils;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * {@code kill -9} of a real pipeline JVM, with evidence from the child's own log that every kill landed
+ * inside the stream, then an available-now drain and the test's oracle comparison.
+ *
+ * <p>The runs: {@value #RANDOM_KILLS_DEFAULT} run(s) ({@code -D}{@value #RANDOM_KILLS_PROPERTY}) of a
+ * processing-time pipeline, each killed at a random moment after its first committed batch (a random delay
+ * below {@value #MAX_DELAY_MS} ms, or at once when a second batch is committed first), so the kill falls inside
+ * the next batch, wherever in it; then a run held by the fault point {@code after-commit:pause} on the next
+ * batch and killed there, inside the window between the sink's commit and Spark's checkpoint commit; then
+ * the drain, which must find that batch committed and skip it. Each killed run must have committed a batch,
+ * and the run after each kill must have had work (replayed or committed a batch): a kill that cannot be
+ * shown to have landed mid-stream fails the test.
+ *
+ * <p>Every random choice comes from one seed ({@code -D}{@value #SEED_PROPERTY}{@code =N} repeats a run),
+ * printed when the scenario starts and put in the message of any failure, the oracle comparison included.
+ */
+public final class KillScenario {
+  public static final String SEED_PROPERTY = "crash.seed";
+  public static final String RANDOM_KILLS_PROPERTY = "crash.random.kills";
+  static final int RANDOM_KILLS_DEFAULT = 1;
+  /** Below one batch of the slowest sink here (a Delta MERGE), so a random kill lands in the next batch. */
+  static final int MAX_DELAY_MS = 1500;
+  private static final long POLL_MILLIS = 20;
+
+  /** A check that may throw (the oracle comparison after the drain). */
+  @FunctionalInterface
+  public interface Check {
+    void run() throws Exception;
+  }
+
+  private final Path dir;
+  private final Function<String, Map<String, String>> config;
+  private final List<String> sinks;
+  private final int batches;
+  private final long seed;
+  private final Random random;
+  private final List<String> story = new ArrayList<>();
+
+  /**
+   * @param config a config per trigger ({@code processing-time}, {@code available-now})
+   * @param sinks the sinks whose replay the drain must skip; the last is the one held after its commit
+   * @param batches how many batches the input makes (its files: one per batch)
+   */
+  public KillScenario(Path dir, Function<String, Map<String, String>> config, List<String> sinks, int batches) {
+    this.dir = dir;
+    this.config = config;
+    this.sinks = List.copyOf(sinks);
+    this.batches = batches;
+    this.seed = seed();
+    this.random = new Random(seed);
+  }
+
+  /** {@code -Dcrash.seed}, or a fresh seed. */
+  public static long seed() {
+    Long fixed = Long.getLong(SEED_PROPERTY);
+    return fixed != null ? fixed : new Random().nextLong();
+  }
+
+  /** Runs the kills and the drain, then {@code oracle}; any failure is rethrown with the seed in its message. */
+  public void run(Check oracle) {
+    withSeed(seed, story, () -> {
+      killsThenDrain();
+      oracle.run();
+    });
+  }
+
+  /** Prints the seed, runs {@code check}, and rethrows any failure as an AssertionError naming the seed. */
+  static void withSeed(long seed, List<String> story, Check check) {
+    String repeat = "crash seed " + seed + " (repeat with -D" + SEED_PROPERTY + "=" + seed + ")";
+    System.out.println(repeat);
+    try {
+      check.run();
+      System.out.println(repeat + ": passed; " + String.join("; ", story));
+    } catch (Exception | AssertionError e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      throw new AssertionError(repeat + ": " + e.getMessage() + "\nruns: " + String.join("; ", story), e);
+    }
+  }
+
+  private void killsThenDrain() throws InterruptedException {
+    int randomKills = Integer.getInteger(RANDOM_KILLS_PROPERTY, RANDOM_KILLS_DEFAULT);
+    // a random run commits at most two new batches, the held run one: the input must outlast them
+    assertThat(batches).as("batches of the input for %d random kill(s) and one held kill", randomKills)
+        .isGreaterThanOrEqualTo(2 * randomKills + 1);
+    String held = sinks.get(sinks.size() - 1);
+    ChildPipeline endless = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("endless.properties"),
+        config.apply("processing-time")));
+    long last = -1;
+    for (int i = 0; i < randomKills; i++) {
+      last = Math.max(last, killAtRandom(endless, held).lastBatch());
+    }
+    long window = last + 1;
+    ChildLog heldRun = killHeld(endless, held, window);
+    assertThat(heldRun.hadWork()).as("the run after the last random kill had work").isTrue();
+
+    ChildPipeline drain = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("drain.properties"), config.apply("available-now")));
+    drain.runToEnd(CrashHarness.RUN_TIMEOUT);
+    for (String sink : sinks) {
+      ChildLog drained = ChildLog.of(drain.log(), sink);
+      story.add("drain, sink " + sink + ": " + drained);
+      assertThat(drained.skipped()).as("sink %s: the drain after the kill in the commit window of batch %d finds it committed "
+          + "and skips it (the kill landed between the sink's commit and Spark's); drain log:\n%s", sink, window, drain.tail())
+          .contains(window);
+    }
+  }
+
+  /** One run killed at a random moment after its first committed batch; returns what its log shows. */
+  private ChildLog killAtRandom(ChildPipeline endless, String sink) throws InterruptedException {
+    Process p = endless.start(null);
+    int run = endless.runs();
+    try {
+      awaitLog(endless, run, p, sink, l -> !l.committed().isEmpty(), "its first committed batch");
+      long since = System.nanoTime();
+      int delay = random.nextInt(MAX_DELAY_MS);
+      while (millisSince(since) < delay && ChildLog.of(endless.log(run), sink).committed().size() < 2) {
+        Thread.sleep(POLL_MILLIS);
+      }
+      long waited = millisSince(since);
+      ChildPipeline.kill9(p);
+      ChildLog log = ChildLog.of(endless.log(run), sink);
+      story.add("run " + run + " (kill -9 " + waited + " ms after its first commit, delay drawn " + delay + " ms): " + log);
+      assertCommittedBeforeKill(run, sink, log, endless.log(run));
+      return log;
+    } finally {
+      ChildPipeline.kill9(p);
+    }
+  }
+
+  /** One run held by {@code after-commit:pause} of batch {@code batch} and killed there. */
+  private ChildLog killHeld(ChildPipeline endless, String sink, long batch) throws InterruptedException {
+    String fault = "after-commit@" + batch + "/" + sink + ":pause";
+    Process p = endless.start(fault);
+    int run = endless.runs();
+    try {
+      awaitLog(endless, run, p, sink, l -> {
+        if (l.skipped().contains(batch)) { // the kill before fell between the sink's commit and its log line
+          throw new AssertionError("run " + run + " found batch " + batch + " committed already, so " + fault + " cannot hold it");
+        }
+        return l.heldAfterCommit().contains(batch);
+      }, "the commit of batch " + batch + " (" + fault + ")");
+      ChildPipeline.kill9(p);
+      ChildLog log = ChildLog.of(endless.log(run), sink);
+      story.add("run " + run + " (" + fault + ", kill -9 while held): " + log);
+      return log;
+    } finally {
+      ChildPipeline.kill9(p);
+    }
+  }
+
+  /** A kill proves nothing about recovery unless the run killed had committed a batch: else this fails. */
+  static void assertCommittedBeforeKill(int run, String sink, ChildLog killed, String log) {
+    assertThat(killed.committedAny()).as("run %d committed a batch of sink %s before its kill -9 (%s); log:\n%s", run, sink,
+        killed, tail(log)).isTrue();
+  }
+
+  private void awaitLog(ChildPipeline child, int run, Process p, String sink, Predicate<ChildLog> seen, String what)
+      throws InterruptedException {
+    long start = System.nanoTime();
+    Duration timeout = CrashHarness.RUN_TIMEOUT;
+    while (!seen.test(ChildLog.of(child.log(run), sink))) {
+      if (!p.isAlive()) {
+        throw new AssertionError("run " + run + " ended (status " + p.exitValue() + ") before " + what + " of sink " + sink
+            + "; log:\n" + tail(child.log(run)));
+      }
+      if (millisSince(start) > timeout.toMillis()) {
+        throw new AssertionError("run " + run + " did not reach " + what + " of sink " + sink + " within " + timeout
+            + "; log:\n" + tail(child.log(run)));
+      }
+      Thread.sleep(POLL_MILLIS);
+    }
+  }
+
+  private static long millisSince(long nanos) {
+    return (System.nanoTime() - nanos) / 1_000_000;
+  }
+
+  private static String tail(String log) {
+    return log.length() > 6000 ? log.substring(log.length() - 6000) : log;
+  }
+}
