@@ -16,8 +16,9 @@ import java.util.function.Predicate;
  * inside the stream, then an available-now drain and the test's oracle comparison.
  *
  * <p>The runs: {@value #RANDOM_KILLS_DEFAULT} run(s) ({@code -D}{@value #RANDOM_KILLS_PROPERTY}) of a
- * processing-time pipeline, each killed at a random moment after its first committed batch (a random delay
- * below {@value #MAX_DELAY_MS} ms, or at once when a second batch is committed first), so the kill falls inside
+ * processing-time pipeline, each killed at a random moment after its first committed batch ({@code -D}{@value
+ * #AFTER_COMMITS_PROPERTY}: 0 lets it die before any commit, which must fail) (a random delay below
+ * {@value #MAX_DELAY_MS} ms, or at once when one more batch is committed first), so the kill falls inside
  * the next batch, wherever in it; then a run held by the fault point {@code after-commit:pause} on the next
  * batch and killed there, inside the window between the sink's commit and Spark's checkpoint commit; then
  * the drain, which must find that batch committed and skip it. Each killed run must have committed a batch,
@@ -31,6 +32,9 @@ public final class KillScenario {
   public static final String SEED_PROPERTY = "crash.seed";
   public static final String RANDOM_KILLS_PROPERTY = "crash.random.kills";
   static final int RANDOM_KILLS_DEFAULT = 1;
+  /** Committed batches a random run waits for before its delay starts; 0 shows a kill before any commit failing. */
+  public static final String AFTER_COMMITS_PROPERTY = "crash.kill.after.commits";
+  static final int AFTER_COMMITS_DEFAULT = 1;
   /** Below one batch of the slowest sink here (a Delta MERGE), so a random kill lands in the next batch. */
   static final int MAX_DELAY_MS = 1500;
   private static final long POLL_MILLIS = 20;
@@ -94,20 +98,22 @@ public final class KillScenario {
 
   private void killsThenDrain() throws InterruptedException {
     int randomKills = Integer.getInteger(RANDOM_KILLS_PROPERTY, RANDOM_KILLS_DEFAULT);
-    // a random run commits at most two new batches, the held run one: the input must outlast them
+    int afterCommits = Integer.getInteger(AFTER_COMMITS_PROPERTY, AFTER_COMMITS_DEFAULT);
+    // a random run commits at most afterCommits + 1 new batches, the held run one: the input must outlast them
     assertThat(batches).as("batches of the input for %d random kill(s) and one held kill", randomKills)
-        .isGreaterThanOrEqualTo(2 * randomKills + 1);
+        .isGreaterThanOrEqualTo(randomKills * (afterCommits + 1) + 1);
     String held = sinks.get(sinks.size() - 1);
     ChildPipeline endless = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("endless.properties"),
         config.apply("processing-time")));
     long last = -1;
     for (int i = 0; i < randomKills; i++) {
-      last = Math.max(last, killAtRandom(endless, held).lastBatch());
+      last = Math.max(last, killAtRandom(endless, held, afterCommits).lastBatch());
     }
     long window = last + 1; // the random kills left work: the held run must commit this batch (or it fails)
     killHeld(endless, held, window);
 
-    ChildPipeline drain = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("drain.properties"), config.apply("available-now")));
+    ChildPipeline drain = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("drain").resolve("drain.properties"), // own logs
+        config.apply("available-now")));
     drain.runToEnd(CrashHarness.RUN_TIMEOUT);
     for (String sink : sinks) {
       ChildLog drained = ChildLog.of(drain.log(), sink);
@@ -118,21 +124,21 @@ public final class KillScenario {
     }
   }
 
-  /** One run killed at a random moment after its first committed batch; returns what its log shows. */
-  private ChildLog killAtRandom(ChildPipeline endless, String sink) throws InterruptedException {
+  /** One run killed at a random moment after its first {@code afterCommits} committed batches; returns what its log shows. */
+  private ChildLog killAtRandom(ChildPipeline endless, String sink, int afterCommits) throws InterruptedException {
     Process p = endless.start(null);
     int run = endless.runs();
     try {
-      awaitLog(endless, run, p, sink, l -> !l.committed().isEmpty(), "its first committed batch");
+      awaitLog(endless, run, p, sink, l -> l.committed().size() >= afterCommits, afterCommits + " committed batch(es)");
       long since = System.nanoTime();
       int delay = random.nextInt(MAX_DELAY_MS);
-      while (millisSince(since) < delay && ChildLog.of(endless.log(run), sink).committed().size() < 2) {
+      while (millisSince(since) < delay && ChildLog.of(endless.log(run), sink).committed().size() <= afterCommits) {
         Thread.sleep(POLL_MILLIS);
       }
       long waited = millisSince(since);
       ChildPipeline.kill9(p);
       ChildLog log = ChildLog.of(endless.log(run), sink);
-      story.add("run " + run + " (kill -9 " + waited + " ms after its first commit, delay drawn " + delay + " ms): " + log);
+      story.add("run " + run + " (kill -9 " + waited + " ms after " + afterCommits + " commit(s), delay drawn " + delay + " ms): " + log);
       assertCommittedBeforeKill(run, sink, log, endless.log(run));
       return log;
     } finally {
