@@ -116,6 +116,11 @@ public final class CrashHarness {
     new KillScenario(dir, config, sinks, files).run(oracle);
   }
 
+  /** The earlier form, kept for {@code HistoryCrashIT}: {@code kills} runs killed after 8 to 25 s, without evidence. */
+  public void killRandomlyThenDrain(Path dir, Function<String, Map<String, String>> config, int kills) throws InterruptedException {
+    killRandomlyThenDrain(dir, config, kills, 8_000, 25_000, RUN_TIMEOUT);
+  }
+
   /**
    * The soak's kills: {@code kills} runs, each killed after a random time from {@code minMillis} to
    * {@code maxMillis} (whatever it had done), then a drain; the seed ({@code -Dcrash.seed}) is printed.
