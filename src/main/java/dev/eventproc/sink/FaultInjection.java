@@ -1,6 +1,12 @@
 package dev.eventproc.sink;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * {@code before-commit@0/payments:throw} throws {@link InjectedFault} instead, which fails the query
  * like a crashed driver would, without ending the process; {@code task-written@1:pause} holds the
  * first attempt of each Spark task that reaches the point (retries run through) for up to ten
- * minutes, so a test can kill the executor at exactly that moment.
+ * minutes, so a test can kill the executor at exactly that moment; {@code :pause-once} holds only the
+ * first task of the Spark application (on this host) that reaches the point, so that exactly one executor
+ * is held even when a retried job (e.g. Delta's MERGE after a lost materialized source) passes it again.
  */
 public final class FaultInjection {
   /** The system property holding the fault spec. */
@@ -105,7 +113,7 @@ public final class FaultInjection {
     }
     int at = s.indexOf('@');
     if (at < 0) {
-      throw new IllegalArgumentException(PROPERTY + ": '" + spec + "' is not POINT@BATCH[/SINK][:halt|throw|pause]");
+      throw new IllegalArgumentException(PROPERTY + ": '" + spec + "' is not POINT@BATCH[/SINK][:halt|throw|pause|pause-once]");
     }
     String pointName = s.substring(0, at);
     String rest = s.substring(at + 1);
@@ -124,8 +132,8 @@ public final class FaultInjection {
       LOG.warn("{}: throwing", message);
       throw new InjectedFault(message);
     }
-    if ("pause".equals(action)) {
-      pause(message);
+    if ("pause".equals(action) || "pause-once".equals(action)) {
+      pause(message, "pause-once".equals(action) ? s : null);
       return;
     }
     LOG.warn("{}: halting the JVM", message);
@@ -134,10 +142,14 @@ public final class FaultInjection {
     Runtime.getRuntime().halt(HALT_STATUS);
   }
 
-  private static void pause(String message) {
+  /** Holds this thread; {@code onceKey} non-null: only if no other JVM of the application held one for it. */
+  private static void pause(String message, String onceKey) {
     TaskContext task = TaskContext.get();
     if (task != null && (task.attemptNumber() > 0 || task.stageAttemptNumber() > 0)) {
       return; // retries go through: of the task, or of its whole stage after lost shuffle output
+    }
+    if (onceKey != null && !firstClaim(onceKey)) {
+      return;
     }
     LOG.warn("{}: pausing until killed", message);
     System.err.println("eventproc: " + message + ": pausing until killed");
@@ -146,6 +158,27 @@ public final class FaultInjection {
       Thread.sleep(PAUSE_MILLIS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Whether this is the first claim of {@code key} by any JVM of this Spark application on this host: an
+   * atomically created marker file in the temporary directory (the executors of a test's local cluster
+   * share it). Without a Spark application, once per JVM.
+   */
+  private static boolean firstClaim(String key) {
+    SparkEnv env = SparkEnv.get();
+    String app = env == null ? null : env.conf().get("spark.app.id", null);
+    String owner = app != null ? app : "pid" + ProcessHandle.current().pid();
+    Path marker = Path.of(System.getProperty("java.io.tmpdir"), "eventproc-fault-" + owner.replaceAll("[^A-Za-z0-9_-]", "_") + "-"
+        + Integer.toHexString(key.hashCode()));
+    try {
+      Files.createFile(marker);
+      return true;
+    } catch (FileAlreadyExistsException e) {
+      return false;
+    } catch (IOException e) {
+      throw new UncheckedIOException("fault injection: cannot create " + marker, e);
     }
   }
 }

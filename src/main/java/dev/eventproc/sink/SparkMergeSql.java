@@ -22,8 +22,10 @@ public final class SparkMergeSql {
    *
    * @param columns the target's columns (source view has these, plus {@link #DELETE_FLAG} when deletes)
    * @param withDeletes whether the source view carries {@link #DELETE_FLAG}
+   * @param taskPoint a fault point's SQL function for the written values (a test hook, see WriteTaskFaultPoint), or null
    */
-  public static String upsert(String target, String sourceView, List<String> columns, SinkSpec spec, boolean withDeletes) {
+  public static String upsert(String target, String sourceView, List<String> columns, SinkSpec spec, boolean withDeletes,
+      String taskPoint) {
     String newer = newer(spec.orderColumns(), "s", "t");
     String guard = newer == null ? "" : " AND " + newer;
     String isDelete = "s." + quoteSpark(DELETE_FLAG);
@@ -32,19 +34,19 @@ public final class SparkMergeSql {
         .append(keyMatch(spec.keyColumns()));
     if (withDeletes) {
       sb.append(" WHEN MATCHED AND ").append(isDelete).append(guard).append(" THEN DELETE");
-      sb.append(" WHEN MATCHED AND NOT ").append(isDelete).append(guard).append(" THEN UPDATE SET ").append(setAll(columns));
-      sb.append(" WHEN NOT MATCHED AND NOT ").append(isDelete).append(" THEN ").append(insertAll(columns));
+      sb.append(" WHEN MATCHED AND NOT ").append(isDelete).append(guard).append(" THEN UPDATE SET ").append(setAll(columns, taskPoint));
+      sb.append(" WHEN NOT MATCHED AND NOT ").append(isDelete).append(" THEN ").append(insertAll(columns, taskPoint));
     } else {
-      sb.append(" WHEN MATCHED").append(newer == null ? "" : " AND " + newer).append(" THEN UPDATE SET ").append(setAll(columns));
-      sb.append(" WHEN NOT MATCHED THEN ").append(insertAll(columns));
+      sb.append(" WHEN MATCHED").append(guard).append(" THEN UPDATE SET ").append(setAll(columns, taskPoint));
+      sb.append(" WHEN NOT MATCHED THEN ").append(insertAll(columns, taskPoint));
     }
     return sb.toString();
   }
 
-  /** Insert-if-absent: only keys not in the target are inserted. */
-  public static String insertIfAbsent(String target, String sourceView, List<String> columns, List<String> keys) {
+  /** Insert-if-absent: only keys not in the target are inserted; {@code taskPoint} as in {@link #upsert}. */
+  public static String insertIfAbsent(String target, String sourceView, List<String> columns, List<String> keys, String taskPoint) {
     return "MERGE INTO " + target + " AS t USING " + quoteSpark(sourceView) + " AS s ON " + keyMatch(keys)
-        + " WHEN NOT MATCHED THEN " + insertAll(columns);
+        + " WHEN NOT MATCHED THEN " + insertAll(columns, taskPoint);
   }
 
   /**
@@ -54,8 +56,8 @@ public final class SparkMergeSql {
   public static String upsertTombstones(String target, String sourceView, List<String> columns, SinkSpec spec) {
     String newer = newer(spec.orderColumns(), "s", "t");
     return "MERGE INTO " + target + " AS t USING " + quoteSpark(sourceView) + " AS s ON " + keyMatch(spec.keyColumns())
-        + " WHEN MATCHED" + (newer == null ? "" : " AND " + newer) + " THEN UPDATE SET " + setAll(columns)
-        + " WHEN NOT MATCHED THEN " + insertAll(columns);
+        + " WHEN MATCHED" + (newer == null ? "" : " AND " + newer) + " THEN UPDATE SET " + setAll(columns, null)
+        + " WHEN NOT MATCHED THEN " + insertAll(columns, null);
   }
 
   /**
@@ -73,13 +75,24 @@ public final class SparkMergeSql {
     return keys.stream().map(k -> "t." + quoteSpark(k) + " = s." + quoteSpark(k)).collect(Collectors.joining(" AND "));
   }
 
-  private static String setAll(List<String> columns) {
-    return columns.stream().map(c -> "t." + quoteSpark(c) + " = s." + quoteSpark(c)).collect(Collectors.joining(", "));
+  private static String setAll(List<String> columns, String taskPoint) {
+    return columns.stream().map(c -> "t." + quoteSpark(c) + " = " + written(c, columns, taskPoint))
+        .collect(Collectors.joining(", "));
   }
 
-  private static String insertAll(List<String> columns) {
+  private static String insertAll(List<String> columns, String taskPoint) {
     return "INSERT (" + columns.stream().map(Identifiers::quoteSpark).collect(Collectors.joining(", "))
-        + ") VALUES (" + qualified(columns, "s") + ")";
+        + ") VALUES (" + columns.stream().map(c -> written(c, columns, taskPoint)).collect(Collectors.joining(", ")) + ")";
+  }
+
+  /**
+   * The source value a MERGE writes to column {@code c}. With a fault point's function (a test hook, see
+   * {@code WriteTaskFaultPoint}), the first column's value is {@code IF(fn(), s.c, NULL)}: the function
+   * returns true, and Spark evaluates it in the task that writes the row into the commit's data file.
+   */
+  private static String written(String c, List<String> columns, String taskPoint) {
+    String value = "s." + quoteSpark(c);
+    return taskPoint == null || !c.equals(columns.get(0)) ? value : "IF(" + taskPoint + "(), " + value + ", NULL)";
   }
 
   private static String qualified(List<String> columns, String alias) {

@@ -166,7 +166,7 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     }
     switch (spec.mode()) {
       case APPEND:
-        return table.append(batch.rows(), batch.writer(), batch.batchId());
+        return table.append(WriteTaskFaultPoint.around(batch.rows(), name(), batch.batchId()), batch.writer(), batch.batchId());
       case INSERT_IF_ABSENT:
         return insertIfAbsent(batch, spec.keysUniquePerBatch() ? batch.rows()
             : BatchReducer.leastPerKey(batch.rows(), spec.keyColumns(), spec.orderColumns()));
@@ -250,9 +250,10 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     SparkSession session = batch.session();
     List<String> columns = List.of(batch.rows().columns());
     String view = view(source, "source");
+    String taskPoint = WriteTaskFaultPoint.register(session, name(), batch.batchId()); // null unless a test armed it
     String statement = spec.mode() == WriteMode.UPSERT
-        ? SparkMergeSql.upsert(table.sqlRef(), view, columns, spec, withDeletes)
-        : SparkMergeSql.insertIfAbsent(table.sqlRef(), view, columns, spec.keyColumns());
+        ? SparkMergeSql.upsert(table.sqlRef(), view, columns, spec, withDeletes, taskPoint)
+        : SparkMergeSql.insertIfAbsent(table.sqlRef(), view, columns, spec.keyColumns(), taskPoint);
     Row result = table.withCommitRecord(session, batch.writer(), batch.batchId(), () -> sql(session, statement));
     if (table.mergeSkipped(result)) {
       return CommitResult.skipped();

@@ -48,6 +48,11 @@ public final class CrashHarness {
     return feed.messages().size();
   }
 
+  /** The messages written to the input, in order (valid and malformed). */
+  public List<EventGenerator.Message> sent() {
+    return feed.messages();
+  }
+
   public EventGenerator.Oracle oracle() {
     return feed.oracle();
   }
