@@ -51,7 +51,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  * whose {@code jars/} holds Spark's classpath: the test builds one from Maven's dependency list.
  */
 class ExecutorLossIT {
-  private static final Duration RUN_TIMEOUT = Duration.ofMinutes(4);
+  private static final Duration RUN_TIMEOUT = Duration.ofMinutes(6);
+  /** Input files, one per batch: batch 0 before the kill, batch 1 killed inside, two batches after it. */
+  private static final int FILES = 4;
+  private static final int KEYS = 1000;
   /** The first task of the application that reaches the sink's write of batch 1 waits there to be killed. */
   private static final String FAULT = FaultInjection.Point.TASK_WRITTEN.spec() + "@1/" + CrashHarness.PIPELINE + ":pause-once";
   private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
@@ -60,7 +63,7 @@ class ExecutorLossIT {
 
   @BeforeAll
   static void prepare() throws IOException {
-    harness = new CrashHarness("executor-loss", 8, 2500);
+    harness = new CrashHarness("executor-loss", FILES, KEYS);
     sparkHome = LocalClusterExecutors.sparkHome();
   }
 
