@@ -10,7 +10,6 @@ import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.pipeline.Pipeline;
 import dev.eventproc.pipeline.PipelineConfig;
 import dev.eventproc.pipeline.PipelineRunner;
-import dev.eventproc.pipeline.ProgressListener;
 import dev.eventproc.pipeline.Sessions;
 import dev.eventproc.reconcile.ReconcileReport;
 import dev.eventproc.sink.FaultInjection;
@@ -104,8 +103,7 @@ final class DemoCommand implements Callable<Integer> {
       PipelineConfig pipeline = PipelineConfig.from(EventprocConfig.load(config));
       SparkSession spark = Sessions.getOrCreate("eventproc-demo", pipeline.sparkConf(), pipeline.sinkTypes());
       spark.sparkContext().setLogLevel("ERROR");
-      ProgressListener totals = new ProgressListener(pipeline.name(), null, null);
-      spark.streams().addListener(totals);
+      DemoTotals totals = new DemoTotals();
 
       say("[3/6] Running the pipeline (" + work.relativize(config) + "); it will crash on purpose after batch "
           + CRASH_BATCH + " is committed to Delta, before Spark records the batch in its checkpoint");
@@ -113,7 +111,10 @@ final class DemoCommand implements Callable<Integer> {
       System.setProperty(FaultInjection.PROPERTY, fault);
       boolean crashed = false;
       try {
-        PipelineRunner.run(spark, pipeline, stats -> say("      " + Progress.line(pipeline.name(), stats)));
+        PipelineRunner.run(spark, pipeline, stats -> {
+          totals.accept(stats);
+          say("      " + Progress.line(pipeline.name(), stats));
+        });
       } catch (PipelineRunner.PipelineFailedException e) {
         if (!isInjected(e)) {
           throw e;
@@ -127,13 +128,15 @@ final class DemoCommand implements Callable<Integer> {
       say("[4/6] Restarting on the same checkpoint: Spark replays batch " + CRASH_BATCH
           + "; the sink finds it in the Delta log and skips it");
       PipelineConfig again = PipelineConfig.from(EventprocConfig.load(config));
-      Pipeline done = PipelineRunner.run(spark, again, stats -> say("      " + Progress.line(pipeline.name(), stats)));
+      Pipeline done = PipelineRunner.run(spark, again, stats -> {
+        totals.accept(stats);
+        say("      " + Progress.line(pipeline.name(), stats));
+      });
       SinkMetrics main = done.split().main().metrics();
       say(String.format(Locale.ROOT, "      replayed batches skipped by the sink: %d", main.replaysSkipped()));
 
       say("[5/6] Checking the Delta table against the oracle (computed from the produced events)");
       boolean pass = report(spark, work, oracle, totals, crashed, main);
-      spark.streams().removeListener(totals);
 
       say("[6/6] Reconciling the sink with the checks of sql/ (what `bin/eventproc reconcile --config " + work.relativize(config)
           + "` runs)");
@@ -147,7 +150,7 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private boolean report(SparkSession spark, Path work, Oracle oracle, ProgressListener totals, boolean crashed, SinkMetrics main) {
+  private boolean report(SparkSession spark, Path work, Oracle oracle, DemoTotals totals, boolean crashed, SinkMetrics main) {
     Dataset<Row> table = spark.read().format("delta").load(work.resolve("tables/payments").toString());
     Row agg = table.agg(count("*"), countDistinct("payment_id"), sum("amount")).first();
     long rows = agg.getLong(0);
