@@ -10,7 +10,7 @@ import dev.eventproc.sink.SinkType;
 import dev.eventproc.testutils.ChildPipeline;
 import dev.eventproc.testutils.CrashHarness;
 import dev.eventproc.testutils.LocalClusterExecutors;
-import dev.eventproc.testutils.OracleRows;
+import dev.eventproc.testutils.EventRows;
 import dev.eventproc.testutils.TestKafka;
 import dev.eventproc.testutils.TestPostgres;
 import dev.eventproc.testutils.TestSpark;
@@ -19,20 +19,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -151,19 +147,14 @@ class ExecutorLossIT {
   }
 
   private static void assertPostgresEqualsOracle(String schema) throws Exception {
-    Map<String, String> actual = new TreeMap<>();
+    List<String> rows = new ArrayList<>();
     try (Connection c = TestPostgres.connect(); Statement st = c.createStatement()) {
       try (ResultSet rs = st.executeQuery("SELECT * FROM " + schema + ".orders")) {
-        ResultSetMetaData meta = rs.getMetaData();
         while (rs.next()) {
-          Map<String, Object> row = new LinkedHashMap<>();
-          for (int i = 1; i <= meta.getColumnCount(); i++) {
-            row.put(meta.getColumnName(i), rs.getObject(i));
-          }
-          assertThat(actual.put(rs.getString("payment_id"), OracleRows.of(row))).as("key %s once", rs.getString("payment_id")).isNull();
+          rows.add(EventRows.of(rs));
         }
       }
-      assertThat(actual).isEqualTo(OracleRows.latest(harness.oracle()));
+      assertThat(CrashHarness.byKey(rows)).isEqualTo(EventRows.latest(harness.oracle()));
       try (ResultSet rs = st.executeQuery("SELECT count(*), count(DISTINCT batch_id) FROM " + schema + ".eventproc_ledger")) {
         rs.next();
         assertThat(rs.getLong(1)).as("ledger rows: one per batch").isEqualTo(rs.getLong(2));
@@ -172,17 +163,11 @@ class ExecutorLossIT {
   }
 
   private static void assertKafkaReadOnce(String topic) throws Exception {
-    Map<String, Long> seen = new TreeMap<>();
+    List<String> rows = new ArrayList<>();
     for (ConsumerRecord<String, String> r : TestKafka.read(topic, true)) {
-      Map<String, Object> row = new LinkedHashMap<>();
-      JSON.readTree(r.value()).fields().forEachRemaining(f -> row.put(f.getKey(), value(f.getValue())));
-      seen.merge(OracleRows.of(row), 1L, Long::sum);
+      rows.add(EventRows.of(JSON.readTree(r.value())));
     }
-    assertThat(seen).isEqualTo(OracleRows.appended(harness.sent()));
-  }
-
-  private static Object value(JsonNode v) {
-    return v.isNull() ? null : v.isNumber() ? v.decimalValue() : v.asText();
+    assertThat(CrashHarness.counted(rows)).isEqualTo(EventRows.appended(harness.sent()));
   }
 
   /**
@@ -190,17 +175,9 @@ class ExecutorLossIT {
    * references, the one the killed task was writing (written straight into the table's directory).
    */
   private static void assertDeltaEqualsOracle(Path table) throws IOException {
-    Map<String, String> actual = new TreeMap<>();
-    List<Row> rows = TestSpark.session().read().format("delta").load(table.toString()).collectAsList();
-    for (Row r : rows) {
-      Map<String, Object> row = new LinkedHashMap<>();
-      for (String column : r.schema().fieldNames()) {
-        row.put(column, r.getAs(column));
-      }
-      actual.put(r.getAs("payment_id"), OracleRows.of(row));
-    }
-    assertThat(rows).as("rows (a doubled key would make this exceed the distinct keys)").hasSize(actual.size());
-    assertThat(actual).isEqualTo(OracleRows.latest(harness.oracle()));
+    // byKey fails on a key held twice
+    assertThat(CrashHarness.byKey(EventRows.of(TestSpark.session().read().format("delta").load(table.toString()))))
+        .isEqualTo(EventRows.latest(harness.oracle()));
 
     Set<String> added = new HashSet<>();
     int commitsOfBatch1 = 0;

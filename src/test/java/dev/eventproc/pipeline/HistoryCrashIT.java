@@ -120,8 +120,8 @@ class HistoryCrashIT {
   void randomKill9ThenDrainEachHistoryEqualsTheOracle() throws Exception {
     Path dir = TestSpark.newDir("history-kill9");
     String schema = TestPostgres.newSchema("hkill");
-    harness.killRandomlyThenDrain(dir, trigger -> config(dir, schema, trigger), 1);
-    assertEachHistoryEqualsTheOracle(dir, schema);
+    harness.killRandomlyThenDrain(dir, trigger -> config(dir, schema, trigger), List.of("orders_lake", "orders_pg"),
+        () -> assertEachHistoryEqualsTheOracle(dir, schema));
   }
 
   private void assertEachHistoryEqualsTheOracle(Path dir, String schema) throws Exception {

@@ -6,6 +6,7 @@ import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.reconcile.Reconciler;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.testutils.CrashHarness;
+import dev.eventproc.testutils.EventRows;
 import dev.eventproc.testutils.SinkConfigs;
 import dev.eventproc.testutils.TestKafka;
 import dev.eventproc.testutils.TestPostgres;
@@ -19,10 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -58,18 +57,14 @@ class SoakRun {
     long start = System.nanoTime();
     harness.killRandomlyThenDrain(dir, trigger -> config(harness, type, dir, target, trigger), KILLS, 6_000, 16_000,
         Duration.ofMinutes(30));
-    Map<String, Long> actual = new TreeMap<>();
-    long rows = 0;
-    for (String[] r : rows(type, dir, target)) {
-      actual.merge(r[0] + "=" + r[1], 1L, Long::sum);
-      rows++;
-    }
+    // Every column of every row, against the oracle computed from the input (EventRows).
+    List<String> held = rows(type, dir, target);
+    long rows = held.size();
+    Map<String, Long> actual = CrashHarness.counted(held);
     Map<String, Long> expected = new TreeMap<>();
-    if (appends(type)) {
-      harness.expectedAppended().keySet().forEach(k -> expected.put(k.replaceFirst(":", "="), 1L));
-    } else {
-      harness.expectedLatest().forEach((k, v) -> expected.put(k + "=" + v, 1L));
-    }
+    // Appends get each distinct event once (the stage drops redelivered copies); keyed sinks the newest version per key.
+    (appends(type) ? harness.expectedAppendedRows().keySet() : harness.expectedLatestRows().values())
+        .forEach(row -> expected.put(row, 1L));
     // lost: expected rows missing (or too few copies); doubled: copies beyond the expected; extra: rows not expected at all
     long lost = expected.entrySet().stream().mapToLong(e -> Math.max(0, e.getValue() - actual.getOrDefault(e.getKey(), 0L))).sum();
     long doubled = actual.entrySet().stream().filter(e -> expected.containsKey(e.getKey()))
@@ -79,7 +74,7 @@ class SoakRun {
     List<Reconciler.Result> checks = Reconciler.run(spark, soaked.sink(), soaked.reconcile());
     long failed = checks.stream().filter(Reconciler.Result::failed).count();
     System.out.printf("SOAK sink=%s events=%d kills=%d keys=%d rows=%d lost=%d doubled=%d extra=%d reconcile=%d/%d passed minutes=%.1f%n",
-        type.name().toLowerCase(), harness.messages(), KILLS, harness.expectedLatest().size(), rows, lost, doubled, extra,
+        type.name().toLowerCase(), harness.messages(), KILLS, harness.expectedLatestRows().size(), rows, lost, doubled, extra,
         checks.size() - failed,
         checks.size(), (System.nanoTime() - start) / 6e10);
     assertThat(lost).isZero();
@@ -114,40 +109,30 @@ class SoakRun {
     return type == SinkType.KAFKA || type == SinkType.FILES;
   }
 
-  /** The sink's rows as {payment_id, version:amount}. */
-  private List<String[]> rows(SinkType type, Path dir, Map<String, String> target) throws Exception {
-    List<String[]> out = new java.util.ArrayList<>();
+  /** The sink's rows with every column ({@link EventRows}); the files sink's {@code batch_id} besides. */
+  private List<String> rows(SinkType type, Path dir, Map<String, String> target) throws Exception {
+    List<String> out = new java.util.ArrayList<>();
     switch (type) {
       case POSTGRES -> {
         try (Connection c = TestPostgres.connect(); Statement s = c.createStatement();
-            ResultSet rs = s.executeQuery("SELECT payment_id, version, amount FROM " + target.get("sink.postgres.schema") + ".orders")) {
+            ResultSet rs = s.executeQuery("SELECT * FROM " + target.get("sink.postgres.schema") + ".orders")) {
           while (rs.next()) {
-            out.add(new String[] {rs.getString(1), rs.getLong(2) + ":" + rs.getBigDecimal(3).toPlainString()});
+            out.add(EventRows.of(rs));
           }
         }
       }
       case KAFKA -> {
         for (ConsumerRecord<String, String> r : TestKafka.read(target.get("sink.kafka.topic"), true)) {
-          JsonNode v = JSON.readTree(r.value());
-          out.add(new String[] {v.get("payment_id").asText(), v.get("version").asLong() + ":"
-              + v.get("amount").decimalValue().setScale(2).toPlainString()});
+          out.add(EventRows.of(JSON.readTree(r.value())));
         }
       }
+      case DELTA -> out.addAll(EventRows.of(spark.read().format("delta").load(dir.resolve("table").toString())));
+      case FILES -> out.addAll(EventRows.of(spark.read().parquet(dir.resolve("files").toString()), "batch_id"));
       default -> {
-        List<Row> rows = switch (type) {
-          case DELTA -> spark.read().format("delta").load(dir.resolve("table").toString()).select("payment_id", "version", "amount")
-              .collectAsList();
-          case FILES -> spark.read().parquet(dir.resolve("files").toString()).select("payment_id", "version", "amount").collectAsList();
-          default -> icebergRows(dir);
-        };
-        rows.forEach(r -> out.add(new String[] {r.getString(0), r.getLong(1) + ":" + r.getDecimal(2).toPlainString()}));
+        dev.eventproc.sink.iceberg.IcebergSink.registerCatalog(spark, "soak", dir.resolve("iceberg").toString());
+        out.addAll(EventRows.of(spark.table("soak.db.orders")));
       }
     }
     return out;
-  }
-
-  private List<Row> icebergRows(Path dir) {
-    dev.eventproc.sink.iceberg.IcebergSink.registerCatalog(spark, "soak", dir.resolve("iceberg").toString());
-    return spark.table("soak.db.orders").select("payment_id", "version", "amount").collectAsList();
   }
 }

@@ -7,8 +7,6 @@ import dev.eventproc.cli.EventGenerator.Event;
 import dev.eventproc.cli.HistoryOracle;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -121,11 +119,6 @@ public final class CrashHarness {
     new KillScenario(dir, config, sinks, files).run(oracle);
   }
 
-  /** The earlier form, kept for {@code HistoryCrashIT}: {@code kills} runs killed after 8 to 25 s, without evidence. */
-  public void killRandomlyThenDrain(Path dir, Function<String, Map<String, String>> config, int kills) throws InterruptedException {
-    killRandomlyThenDrain(dir, config, kills, 8_000, 25_000, RUN_TIMEOUT);
-  }
-
   /**
    * The soak's kills: {@code kills} runs, each killed after a random time from {@code minMillis} to
    * {@code maxMillis} (whatever it had done), then a drain; the seed ({@code -Dcrash.seed}) is printed.
@@ -148,34 +141,14 @@ public final class CrashHarness {
     drain.runToEnd(drainTimeout);
   }
 
-  /** What a history sink keeps ({@link HistoryOracle}): {@code id:__start_at:__end_at:amount} per row, sorted. */
-  public List<String> expectedHistory() {
-    List<String> out = new ArrayList<>();
-    for (HistoryOracle.Row r : HistoryOracle.of(feed.messages())) {
-      out.add(r.event().paymentId() + ":" + r.startAt() + ":" + r.endAt() + ":" + r.event().amount().toPlainString());
-    }
-    Collections.sort(out);
-    return out;
-  }
-
   /** Every valid message as a row with all its columns ({@link EventRows}), with how many times it was sent. */
   public Map<String, Long> expectedAppendedRows() {
-    Map<String, Long> out = new TreeMap<>();
-    for (EventGenerator.Message m : feed.messages()) {
-      if (!m.malformed()) {
-        out.merge(EventRows.of(m.event()), 1L, Long::sum);
-      }
-    }
-    return out;
+    return EventRows.appended(feed.messages());
   }
 
   /** Expected final state with all columns ({@link EventRows}): per key the newest version, deleted keys absent. */
   public Map<String, String> expectedLatestRows() {
-    Map<String, String> expected = new TreeMap<>();
-    for (Event e : feed.oracle().latest().values()) {
-      expected.put(e.paymentId(), EventRows.of(e));
-    }
-    return expected;
+    return EventRows.latest(feed.oracle());
   }
 
   /** Rows by key ({@link EventRows} start with the key), failing on a key held twice: compare with {@link #expectedLatestRows}. */

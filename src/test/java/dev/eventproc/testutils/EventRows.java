@@ -3,6 +3,7 @@ package dev.eventproc.testutils;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.eventproc.cli.EventGenerator;
 import dev.eventproc.cli.EventGenerator.Event;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -15,6 +16,8 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -74,6 +77,24 @@ public final class EventRows {
     return render(v.get("payment_id").asText(), v.get("account_id").asText(), v.get("amount").decimalValue(),
         v.get("currency").asText(), v.get("version").asLong(), v.get("op").asText(),
         OffsetDateTime.parse(v.get("event_time").asText()).toInstant());
+  }
+
+  /** Per key, the row an upsert with deletes keeps: the newest version unless it is a delete. */
+  public static Map<String, String> latest(EventGenerator.Oracle oracle) {
+    Map<String, String> out = new TreeMap<>();
+    oracle.latest().forEach((key, e) -> out.put(key, of(e)));
+    return out;
+  }
+
+  /** Every valid message's row with how many times it was sent: what an append keeps. */
+  public static Map<String, Long> appended(List<EventGenerator.Message> messages) {
+    Map<String, Long> out = new TreeMap<>();
+    for (EventGenerator.Message m : messages) {
+      if (!m.malformed()) {
+        out.merge(of(m.event()), 1L, Long::sum);
+      }
+    }
+    return out;
   }
 
   /** {@code payment_id|account_id|amount|currency|version|op|event_time}; the amount at the schema's scale, exactly. */
