@@ -14,7 +14,6 @@ import dev.eventproc.util.Jdbc;
 import io.delta.tables.DeltaTable;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
@@ -72,24 +71,23 @@ final class HandWrittenPipeline {
     String table = PG_SCHEMA + "." + TABLE;
     String staging = table + "_stage";
     try (Connection c = connect(s)) {
-      exec(c, "CREATE TABLE " + table + " (payment_id text PRIMARY KEY, account_id text, amount numeric(12,2), currency text, "
+      PostgresBaselines.exec(c, "CREATE TABLE " + table + " (payment_id text PRIMARY KEY, account_id text, amount numeric(12,2), currency text, "
           + "version bigint, op text, event_time timestamptz)");
-      exec(c, "CREATE UNLOGGED TABLE " + staging + " (LIKE " + table + ")");
+      PostgresBaselines.exec(c, "CREATE UNLOGGED TABLE " + staging + " (LIKE " + table + ")");
     }
-    String url = s.pgUrl() + (s.pgUrl().contains("reWriteBatchedInserts") ? "" : (s.pgUrl().contains("?") ? "&" : "?")
-        + "reWriteBatchedInserts=true");
+    String url = PostgresBaselines.tuned(s.pgUrl());
     String upsert = "INSERT INTO " + table + " AS t (" + COLUMNS + ") SELECT DISTINCT ON (payment_id) " + COLUMNS + " FROM " + staging
         + " ORDER BY payment_id, version DESC ON CONFLICT (payment_id) DO UPDATE SET account_id = EXCLUDED.account_id, "
         + "amount = EXCLUDED.amount, currency = EXCLUDED.currency, version = EXCLUDED.version, op = EXCLUDED.op, "
         + "event_time = EXCLUDED.event_time WHERE t.version < EXCLUDED.version";
     return (batch, id) -> {
       try (Connection c = connect(s)) {
-        exec(c, "TRUNCATE " + staging);
+        PostgresBaselines.exec(c, "TRUNCATE " + staging);
       }
       batch.write().mode(SaveMode.Append).option("batchsize", String.valueOf(PostgresBaselines.JDBC_BATCH))
           .jdbc(url, staging, Jdbc.properties(s.pgUser(), s.pgPassword()));
       try (Connection c = connect(s)) {
-        exec(c, upsert);
+        PostgresBaselines.exec(c, upsert);
       }
     };
   }
@@ -109,11 +107,5 @@ final class HandWrittenPipeline {
 
   private static Connection connect(Settings s) throws SQLException {
     return Jdbc.connect(s.pgUrl(), s.pgUser(), s.pgPassword());
-  }
-
-  private static void exec(Connection c, String sql) throws SQLException {
-    try (Statement st = c.createStatement()) {
-      st.execute(sql);
-    }
   }
 }

@@ -88,7 +88,11 @@ final class PostgresBaselines {
 
   /** The URL the tuned writer uses: the given one with {@code reWriteBatchedInserts=true} unless it says otherwise. */
   String tunedUrl() {
-    String url = settings.url();
+    return tuned(settings.url());
+  }
+
+  /** {@code url} with {@code reWriteBatchedInserts=true} unless it says otherwise. */
+  static String tuned(String url) {
     if (url.contains("reWriteBatchedInserts")) {
       return url;
     }
