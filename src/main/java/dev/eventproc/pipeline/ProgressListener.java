@@ -111,6 +111,15 @@ public final class ProgressListener extends StreamingQueryListener {
     return n;
   }
 
+  /** State memory (bytes) after a batch, as its stateful operators report it. */
+  public static long stateMemoryBytes(StreamingQueryProgress p) {
+    long n = 0;
+    for (StateOperatorProgress op : p.stateOperators()) {
+      n += op.memoryUsedBytes();
+    }
+    return n;
+  }
+
   @Override
   public void onQueryStarted(QueryStartedEvent event) {}
 
