@@ -15,6 +15,7 @@ import dev.eventproc.bench.EndToEndBench.Target;
 import dev.eventproc.pipeline.Pipeline;
 import dev.eventproc.pipeline.ProgressListener;
 import java.time.Instant;
+import java.util.Arrays;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +33,8 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
 final class SustainedPhase {
   private SustainedPhase() {}
 
-  record Sustained(long rows, double seconds, List<Long> state, long stateBound, boolean flat, String sinkCheck) {}
+  /** @param stateStore "RocksDB" when the state operators report RocksDB's metrics, else "default" */
+  record Sustained(long rows, double seconds, List<Long> state, long stateBound, boolean flat, String sinkCheck, String stateStore) {}
 
   /** A backlog on a fresh topic: the events and what the sink must end up holding. */
   private record Backlog(String topic, Feed feed) {}
@@ -109,6 +111,8 @@ final class SustainedPhase {
     long bound = (WATERMARK_DELAY.toSeconds() + batchEventSeconds + 1) * s.rate() / eventsPerStateRow;
     List<Long> tail = state.subList(state.size() / 2, state.size());
     boolean flat = tail.stream().allMatch(n -> n <= bound);
-    return new Sustained(rows, seconds, state, bound, flat, sinkCheck);
+    boolean rocksDb = batches.stream().flatMap(b -> Arrays.stream(b.stateOperators()))
+        .anyMatch(op -> op.customMetrics().keySet().stream().anyMatch(k -> k.startsWith("rocksdb")));
+    return new Sustained(rows, seconds, state, bound, flat, sinkCheck, rocksDb ? "RocksDB" : "default");
   }
 }

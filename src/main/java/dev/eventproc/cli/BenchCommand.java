@@ -6,6 +6,7 @@ import dev.eventproc.bench.EndToEndBench;
 import dev.eventproc.bench.KafkaBench;
 import dev.eventproc.bench.LakehouseBench;
 import dev.eventproc.bench.PostgresBench;
+import dev.eventproc.bench.ScaleBench;
 import dev.eventproc.bench.StageBench;
 import dev.eventproc.bench.Variants;
 import dev.eventproc.pipeline.Sessions;
@@ -78,6 +79,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--repeat", defaultValue = "1", description = "Runs of every case; each variant reports its median (default ${DEFAULT-VALUE}).")
   int repeat;
 
+  @Option(names = "--scale-events", split = ",", defaultValue = "1000000,5000000,20000000",
+      description = "scale case: backlog sizes, one step each, smallest first (default ${DEFAULT-VALUE}).")
+  List<Long> scaleEvents;
+
   @Option(names = "--out", defaultValue = "target/bench", description = "Directory for results.csv, results.json and ratios.png.")
   Path out;
 
@@ -116,7 +121,8 @@ final class BenchCommand implements Callable<Integer> {
     report.writeJson(out.resolve("results.json"), machine);
     boolean chart = BenchChart.write(report, out.resolve("ratios.png"), "eventproc bench: ratios on " + machine);
     System.out.println("\nwrote " + out.resolve("results.csv") + ", " + out.resolve("results.json")
-        + (chart ? " and " + out.resolve("ratios.png") : ""));
+        + (chart ? " and " + out.resolve("ratios.png") : "")
+        + (Files.exists(out.resolve("scale-curve.png")) && cases.contains("scale") ? "; the scale curve in " + out.resolve("scale-curve.png") : ""));
     spark.stop();
     if (report.failed()) {
       System.out.println("bench: a case failed (see above): its figures are missing or incomplete");
@@ -186,7 +192,14 @@ final class BenchCommand implements Callable<Integer> {
           }
           runEndToEnd(spark, n, report, run, warmingUp);
         }
-        default -> report.fail(c + ": unknown case (cases: postgres, delta, iceberg, kafka, stage, e2e)");
+        case "scale" -> {
+          if (say) {
+            System.out.println("  scale: Kafka -> dedupe-latest (RocksDB) -> PostgreSQL upsert on backlogs of " + scaleEvents
+                + " events: rate, peak memory, state, what stays live");
+          }
+          runScale(spark, report, warmingUp);
+        }
+        default -> report.fail(c + ": unknown case (cases: postgres, delta, iceberg, kafka, stage, e2e, scale)");
       }
     }
   }
@@ -210,6 +223,33 @@ final class BenchCommand implements Callable<Integer> {
       } finally {
         deleteQuietly(work);
       }
+    }
+  }
+
+  /** Why {@code --scale-events} cannot be run, or null. */
+  static String refuseScaleSizes(List<Long> sizes) {
+    return sizes == null || sizes.isEmpty() || sizes.stream().anyMatch(n -> n < 10_000)
+        ? "scale: --scale-events must list sizes of at least 10000 events, got " + sizes : null;
+  }
+
+  private void runScale(SparkSession spark, BenchReport report, boolean warmingUp) throws IOException {
+    String refused = refuseScaleSizes(scaleEvents);
+    if (refused != null) {
+      report.fail(refused);
+      return;
+    }
+    String password = pgPasswordEnv == null ? null : System.getenv(pgPasswordEnv);
+    Path work = Files.createTempDirectory("eventproc-bench-scale");
+    try {
+      // The warm-up runs the smallest step at a tenth of its size, once, and draws no chart.
+      List<Long> sizes = warmingUp ? List.of(Math.max(10_000, Collections.min(scaleEvents) / 10)) : scaleEvents;
+      int batch = (int) Math.max(1000, Math.min(e2eBatch, Collections.min(sizes) / 5));
+      ScaleBench.run(spark, new EndToEndBench.Settings(kafkaServers(), 0, batch, e2eRate, Duration.ZERO, pgUrl, pgUser, password, work),
+          sizes, report, warmingUp ? null : out.resolve("scale-curve.png"));
+    } catch (Exception e) {
+      report.fail("scale: failed: " + Failures.describe(e) + " (give --pg-url/--pg-user of a reachable server)");
+    } finally {
+      deleteQuietly(work);
     }
   }
 
