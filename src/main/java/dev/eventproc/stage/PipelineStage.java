@@ -12,7 +12,8 @@ import org.apache.spark.sql.Row;
  * rows (with {@code quarantine_reason}, {@code raw_value}, {@code source_position}) and, for the
  * dedupe stages, accounting rows ({@link ParsedEvents#DROPPED}). Not for a sink: hand a sink the output
  * of {@link Dedupe#firstSeen(ParsedEvents, java.time.Duration)} or
- * {@link LatestVersion#apply(ParsedEvents, String, String, java.time.Duration)} instead, or split this
+ * {@link LatestVersion#apply(ParsedEvents, String, String, java.time.Duration)} or
+ * {@link WindowAggregate#apply(ParsedEvents, StageOptions.Aggregation, java.time.Duration)} instead, or split this
  * with {@link ParsedEvents#mainRows} and {@link ParsedEvents#quarantineRows}.
  *
  * <p>The dedupe stages read the source once: quarantined rows pass through their group function and
@@ -38,7 +39,7 @@ public final class PipelineStage {
       case DEDUPE_FIRST_SEEN -> FirstSeen.passThrough(events, options.watermarkDelay());
       case DEDUPE_LATEST -> LatestVersion.passThrough(events, options.versionColumn(), options.tiebreakColumn(),
           options.watermarkDelay());
-      case AGGREGATE -> WindowAggregate.apply(events,
+      case AGGREGATE -> WindowAggregate.withQuarantine(events,
           events.valid().observe(inputObservation, count(lit(1)).as(VALID_ROWS)), options.aggregation(),
           options.watermarkDelay());
     };

@@ -37,13 +37,24 @@ public final class WindowAggregate {
 
   private WindowAggregate() {}
 
-  /** The aggregated stream plus quarantined rows. */
+  /**
+   * The aggregation of the valid rows of {@code events}, for use in your own query: the columns
+   * {@code window_start, window_end}, the group columns, then the aggregates, what a sink keyed by the
+   * window and group columns takes. The quarantined rows are {@link ParsedEvents#quarantined()}.
+   */
   public static Dataset<Row> apply(ParsedEvents events, Aggregation a, Duration delay) {
-    return apply(events, events.valid(), a, delay);
+    return aggregate(events, events.valid(), a, delay);
   }
 
-  /** {@link #apply(ParsedEvents, Aggregation, Duration)} over {@code valid}, the valid rows of {@code events}. */
-  static Dataset<Row> apply(ParsedEvents events, Dataset<Row> validRows, Aggregation a, Duration delay) {
+  /**
+   * The stage of a pipeline: the aggregation over {@code validRows} (the valid rows of {@code events},
+   * observed by the caller) with the quarantined rows added back (see {@link PipelineStage}).
+   */
+  static Dataset<Row> withQuarantine(ParsedEvents events, Dataset<Row> validRows, Aggregation a, Duration delay) {
+    return events.withQuarantine(aggregate(events, validRows, a, delay));
+  }
+
+  private static Dataset<Row> aggregate(ParsedEvents events, Dataset<Row> validRows, Aggregation a, Duration delay) {
     String eventTime = events.eventTimeColumn();
     Dataset<Row> valid = validRows.withWatermark(eventTime, Durations.toSparkInterval(delay));
     if (a.dedupe() == StageOptions.AggregateDedupe.FIRST_SEEN) {
@@ -82,7 +93,7 @@ public final class WindowAggregate {
         out.add(col(Identifiers.quoteSpark(c)));
       }
     }
-    return events.withQuarantine(aggregated.select(out.toArray(Column[]::new)));
+    return aggregated.select(out.toArray(Column[]::new));
   }
 
   /** Splits {@code a, f(b, c) AS x, 'p,q'} at commas outside parentheses and quotes (restricted mode checks these parts). */

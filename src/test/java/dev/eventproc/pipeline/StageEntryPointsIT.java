@@ -7,6 +7,7 @@ import dev.eventproc.stage.Dedupe;
 import dev.eventproc.stage.EventStream;
 import dev.eventproc.stage.LatestVersion;
 import dev.eventproc.stage.ParsedEvents;
+import dev.eventproc.stage.WindowAggregate;
 import dev.eventproc.testutils.TestSpark;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,5 +73,32 @@ class StageEntryPointsIT {
 
     assertThat(writeThroughSink(dir, c, e -> Dedupe.firstSeen(e, DELAY)))
         .hasSize(2).contains("b:1");
+  }
+
+  @Test
+  void windowAggregateOverParsedEventsWritesOnlyWindowsThroughASink() throws Exception {
+    Path dir = TestSpark.newDir("entry-aggregate");
+    Instant t = Instant.parse("2026-03-01T10:00:00Z");
+    // The second file's event moves the watermark past the first window's end, so it is emitted.
+    SurprisingInputIT.files(dir.resolve("in"), List.of(
+        List.of(SurprisingInputIT.event("a", 2L, "EUR", 2, t.plusSeconds(1)), SurprisingInputIT.event("a", 1L, "EUR", 1, t),
+            SurprisingInputIT.event("b", 1L, "EUR", 3, t), "{not json"),
+        List.of(SurprisingInputIT.event("c", 1L, "USD", 5, t.plusSeconds(300)))),
+        List.of(t.plusSeconds(60), t.plusSeconds(360)));
+    Map<String, String> c = SurprisingInputIT.config(dir, "entry_aggregate");
+    c.putAll(Map.of("stage.type", "aggregate", "stage.watermark.delay", "1 minute", "stage.window.duration", "1 minute",
+        "stage.group.columns", "currency", "stage.aggregates", "count(*) AS n, sum(amount) AS total", "sink.mode", "upsert",
+        "sink.key.columns", "window_start,currency"));
+    PipelineConfig config = PipelineConfig.from(EventprocConfig.of(c));
+    ParsedEvents events = EventStream.read(spark, config.source(), config.inputRules());
+
+    WindowAggregate.apply(events, config.stage().aggregation(), config.stage().watermarkDelay()).writeStream()
+        .foreachBatch(config.sink()).option("checkpointLocation", config.checkpoint())
+        .trigger(Trigger.AvailableNow()).start().awaitTermination();
+
+    Dataset<Row> table = spark.read().format("delta").load(dir.resolve("table").toString());
+    assertThat(table.columns()).containsExactly("window_start", "window_end", "currency", "n", "total");
+    assertThat(table.selectExpr("concat(currency, ':', n, ':', total)").as(Encoders.STRING()).collectAsList())
+        .containsExactly("EUR:3:6");
   }
 }
