@@ -131,6 +131,11 @@ final class PgSql implements Serializable {
     return "DROP TABLE IF EXISTS " + tables.stageRef();
   }
 
+  /** The staging table, schema-qualified and quoted. */
+  String stageRef() {
+    return tables.stageRef();
+  }
+
   String truncateStaging() {
     return "TRUNCATE " + tables.stageRef();
   }

@@ -19,7 +19,6 @@ import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Column;
@@ -62,9 +61,7 @@ final class Staging implements Serializable {
    * then COPYs the batch into it from the executors under a new attempt token.
    */
   StagedRows stage(Connection locked, BatchPlan plan) throws SQLException {
-    try (Statement st = locked.createStatement()) {
-      st.execute(sql.truncateStaging());
-    }
+    StagingTruncate.run(locked, sql, options, spec.name());
     locked.commit();
     long attempt = new SecureRandom().nextLong() & Long.MAX_VALUE;
     BatchContext batch = plan.batch();
@@ -89,9 +86,7 @@ final class Staging implements Serializable {
 
   /** Empties the writer's staging and its task markers, in the caller's (committing) transaction. */
   void clear(Connection c, WriterId writer) throws SQLException {
-    try (Statement st = c.createStatement()) {
-      st.execute(sql.truncateStaging());
-    }
+    StagingTruncate.run(c, sql, options, spec.name());
     try (PreparedStatement del = c.prepareStatement(sql.deleteTaskMarkers())) {
       del.setString(1, writer.sinkName());
       del.executeUpdate();

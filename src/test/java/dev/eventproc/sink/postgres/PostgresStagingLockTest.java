@@ -1,0 +1,87 @@
+package dev.eventproc.sink.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.WriteMode;
+import dev.eventproc.testutils.TestPostgres;
+import dev.eventproc.testutils.TestSpark;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The driver empties the writer's staging table (TRUNCATE) before each staged batch. A session that
+ * holds any lock on that table (a forgotten {@code BEGIN} in psql, a reporting query, an earlier
+ * attempt's lost session) made the batch wait without limit and without a word: the stream stalled.
+ * The wait is now bounded by {@code sink.postgres.lock.timeout} and its error names the holder.
+ */
+class PostgresStagingLockTest {
+  private static final StructType SCHEMA = StructType.fromDDL("id STRING, version BIGINT, amount INT");
+  private final SparkSession spark = TestSpark.session();
+  private final String schema = TestPostgres.newSchema("stagelock");
+
+  private Dataset<Row> rows(Object[]... rows) {
+    return spark.createDataFrame(java.util.Arrays.stream(rows).map(RowFactory::create).toList(), SCHEMA).repartition(2);
+  }
+
+  @Test
+  void aSessionHoldingTheStagingTableFailsTheBatchWithinTheLockTimeoutNamingTheHolder() throws Exception {
+    PostgresOptions options = PostgresOptions.builder().url(TestPostgres.url()).user(TestPostgres.user())
+        .password(TestPostgres.password()).schema(schema).table("orders").directMaxRows(0).lockTimeout(Duration.ofSeconds(2)).build();
+    PostgresSink sink = PostgresSink.create(SinkSpec.builder().name("orders_w").mode(WriteMode.UPSERT).keyColumns("id")
+        .versionColumn("version").build(), options);
+    sink.write(rows(new Object[] {"a", 1L, 10}), 0L, "q");
+    String stage = new PostgresTables(options, "orders_w").stageRef();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (Connection holder = TestPostgres.connect()) {
+      holder.setAutoCommit(false);
+      int holderPid;
+      try (Statement st = holder.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+        rs.next();
+        holderPid = rs.getInt(1);
+        st.execute("LOCK TABLE " + stage + " IN ACCESS SHARE MODE");
+      }
+      Future<?> batch1 = pool.submit(() -> sink.write(rows(new Object[] {"a", 2L, 20}, new Object[] {"b", 1L, 30}), 1L, "q"));
+      Throwable failure = null;
+      try {
+        batch1.get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        failure = e.getCause();
+      } catch (TimeoutException e) {
+        holder.rollback();
+        batch1.cancel(true);
+        throw new AssertionError("batch 1 still waited for the staging table's lock after 30 s (sink.postgres.lock.timeout is 2 s)");
+      }
+      assertThat(failure).as("batch 1 fails while another session holds the staging table").isNotNull();
+      assertThat(failure).hasMessageContaining("postgres.lock.timeout (2.0 s)").hasMessageContaining(stage)
+          .hasMessageContaining("pid " + holderPid);
+      holder.rollback();
+    } finally {
+      pool.shutdownNow();
+    }
+    sink.write(rows(new Object[] {"a", 2L, 20}, new Object[] {"b", 1L, 30}), 1L, "q");
+    try (Connection c = TestPostgres.connect(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT id || ':' || version || ':' || amount FROM " + schema + ".orders ORDER BY id")) {
+      List<String> got = new java.util.ArrayList<>();
+      while (rs.next()) {
+        got.add(rs.getString(1));
+      }
+      assertThat(got).containsExactly("a:2:20", "b:1:30");
+    }
+  }
+}
