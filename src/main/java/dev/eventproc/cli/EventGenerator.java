@@ -22,7 +22,12 @@ import java.util.Random;
  * payloads. Deterministic for a seed. Alongside the messages it computes the oracle, the expected
  * final state, from the generated events alone (no Spark involved).
  *
- * <p>Event JSON: {@code payment_id, account_id, amount, currency, version, op ('u' or 'd'), event_time}.
+ * <p>Event JSON: {@code payment_id, account_id, amount, currency, version, op ('u' or 'd'), event_time}
+ * ({@link #SCHEMA}). From event {@link Spec#schemaV2From()} on (in the order events are stamped, which is the
+ * order they are first sent), events are of a second schema ({@link #SCHEMA_V2}): they carry the added field
+ * {@code channel} and, unless {@link Spec#widenV2()} is off, an amount raised by {@link #V2_AMOUNT_RAISE}, which
+ * DECIMAL(12,2) cannot hold. Events before that point are the same as without a second schema; re-sent
+ * duplicates are copies of their event, so a copy of a v1 event can arrive after the point.
  *
  * <p>Event times lie in the past of the clock the spec is made with ({@link Spec#payments(int, long, Clock)}):
  * a pipeline quarantines events further ahead of the time it received them than
@@ -33,9 +38,22 @@ public final class EventGenerator {
   /** Spark DDL of the generated events. */
   public static final String SCHEMA =
       "payment_id STRING, account_id STRING, amount DECIMAL(12,2), currency STRING, version BIGINT, op STRING, event_time TIMESTAMP";
+  /** Spark DDL of the second schema: {@code channel} added, {@code amount} widened (an accepted change). */
+  public static final String SCHEMA_V2 =
+      "payment_id STRING, account_id STRING, amount DECIMAL(16,2), currency STRING, version BIGINT, op STRING, event_time TIMESTAMP, "
+          + "channel STRING";
+  /** The second schema without the widening (for sinks that cannot widen in place: Delta, files). */
+  public static final String SCHEMA_V2_ADDED_ONLY =
+      "payment_id STRING, account_id STRING, amount DECIMAL(12,2), currency STRING, version BIGINT, op STRING, event_time TIMESTAMP, "
+          + "channel STRING";
+  /** Added to a widened v2 event's amount: 10,000,000,000.00, beyond DECIMAL(12,2). */
+  public static final BigDecimal V2_AMOUNT_RAISE = new BigDecimal("10000000000.00");
+  /** {@link Spec#schemaV2From()} of a feed that stays on the first schema. */
+  public static final long NO_SCHEMA_V2 = Long.MAX_VALUE;
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String[] CURRENCIES = {"EUR", "USD", "GBP", "CHF"};
+  private static final String[] CHANNELS = {"web", "app", "pos"};
 
   /**
    * What to generate.
@@ -50,9 +68,18 @@ public final class EventGenerator {
    * @param seed random seed
    * @param start event time of the first event
    * @param spacing event-time step between consecutive events
+   * @param schemaV2From index of the first event of the second schema ({@link #NO_SCHEMA_V2}: none)
+   * @param widenV2 whether second-schema amounts need the widened type (else only {@code channel} is added)
    */
   public record Spec(int keys, int versionsPerKey, double duplicateRate, double outOfOrderRate, Duration maxLateness,
-      double deleteRate, double malformedRate, long seed, Instant start, Duration spacing) {
+      double deleteRate, double malformedRate, long seed, Instant start, Duration spacing, long schemaV2From, boolean widenV2) {
+    /** A feed of the first schema only. */
+    public Spec(int keys, int versionsPerKey, double duplicateRate, double outOfOrderRate, Duration maxLateness,
+        double deleteRate, double malformedRate, long seed, Instant start, Duration spacing) {
+      this(keys, versionsPerKey, duplicateRate, outOfOrderRate, maxLateness, deleteRate, malformedRate, seed, start, spacing,
+          NO_SCHEMA_V2, true);
+    }
+
     /** The demo's feed, its event times before now: {@link #payments(int, long, Clock)} with the system clock. */
     public static Spec payments(int keys, long seed) {
       return payments(keys, seed, Clock.systemUTC());
@@ -81,21 +108,46 @@ public final class EventGenerator {
     /** The same feed with several versions per key; it starts earlier by the events added, so it ends no later. */
     public Spec withVersions(int versions, double deleteRate) {
       Instant earlier = start.minus(spacing.multipliedBy((long) keys * Math.max(0, versions - versionsPerKey)));
-      return new Spec(keys, versions, duplicateRate, outOfOrderRate, maxLateness, deleteRate, malformedRate, seed, earlier, spacing);
+      return new Spec(keys, versions, duplicateRate, outOfOrderRate, maxLateness, deleteRate, malformedRate, seed, earlier, spacing,
+          schemaV2From, widenV2);
     }
 
     public Spec withMalformedRate(double rate) {
-      return new Spec(keys, versionsPerKey, duplicateRate, outOfOrderRate, maxLateness, deleteRate, rate, seed, start, spacing);
+      return new Spec(keys, versionsPerKey, duplicateRate, outOfOrderRate, maxLateness, deleteRate, rate, seed, start, spacing,
+          schemaV2From, widenV2);
     }
 
     public Spec withDuplicateRate(double rate) {
-      return new Spec(keys, versionsPerKey, rate, outOfOrderRate, maxLateness, deleteRate, malformedRate, seed, start, spacing);
+      return new Spec(keys, versionsPerKey, rate, outOfOrderRate, maxLateness, deleteRate, malformedRate, seed, start, spacing,
+          schemaV2From, widenV2);
+    }
+
+    /** The same feed with events of the second schema from event {@code from} on; {@code widen}: amounts beyond v1's type. */
+    public Spec withSchemaV2From(long from, boolean widen) {
+      return new Spec(keys, versionsPerKey, duplicateRate, outOfOrderRate, maxLateness, deleteRate, malformedRate, seed, start,
+          spacing, from, widen);
+    }
+
+    /** The events of the feed (each sent once, plus its duplicates). */
+    public long events() {
+      return (long) keys * versionsPerKey;
     }
   }
 
-  /** One valid event. */
+  /** One valid event; {@code channel} is null for an event of the first schema. */
   public record Event(String paymentId, String accountId, BigDecimal amount, String currency, long version,
-      boolean delete, Instant eventTime) {
+      boolean delete, Instant eventTime, String channel) {
+    /** An event of the first schema. */
+    public Event(String paymentId, String accountId, BigDecimal amount, String currency, long version, boolean delete,
+        Instant eventTime) {
+      this(paymentId, accountId, amount, currency, version, delete, eventTime, null);
+    }
+
+    /** Whether the event is of the second schema ({@link #SCHEMA_V2}). */
+    public boolean v2() {
+      return channel != null;
+    }
+
     public String json() {
       ObjectNode n = JSON.createObjectNode();
       n.put("payment_id", paymentId);
@@ -105,6 +157,9 @@ public final class EventGenerator {
       n.put("version", version);
       n.put("op", delete ? "d" : "u");
       n.put("event_time", eventTime.toString());
+      if (channel != null) {
+        n.put("channel", channel);
+      }
       try {
         return JSON.writeValueAsString(n);
       } catch (JsonProcessingException e) {
@@ -173,7 +228,11 @@ public final class EventGenerator {
         outOfOrder++;
       }
       Event e = base.get(i);
-      timed.add(new Event(e.paymentId(), e.accountId(), e.amount(), e.currency(), e.version(), e.delete(), t));
+      // The second schema takes nothing from rnd, so the feed's other choices stay as without it.
+      boolean v2 = i >= spec.schemaV2From();
+      BigDecimal amount = v2 && spec.widenV2() ? e.amount().add(V2_AMOUNT_RAISE) : e.amount();
+      timed.add(new Event(e.paymentId(), e.accountId(), amount, e.currency(), e.version(), e.delete(), t,
+          v2 ? CHANNELS[i % CHANNELS.length] : null));
     }
 
     // Duplicates: an exact copy of an event, sent up to 2,000 messages later.

@@ -94,6 +94,16 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "Random seed (default ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--schema-v2-from", paramLabel = "N", description = "Index (from 0, in the order events are first sent) of "
+      + "the first event of the second schema: from it on events carry the added field channel and an amount of 10,000,000,000 "
+      + "or more (source.schema " + EventGenerator.SCHEMA_V2 + "). Default: every event of the first schema.")
+  Long schemaV2From;
+
+  @Option(names = "--schema-v2-widen", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "With --schema-v2-from: second-schema amounts need DECIMAL(16,2); --no-schema-v2-widen keeps them within "
+          + "DECIMAL(12,2), for sinks that cannot widen a type (Delta, files). Default: widen.")
+  boolean schemaV2Widen;
+
   @Override
   public Integer call() throws Exception {
     Spec spec = spec();
@@ -121,9 +131,10 @@ final class GenerateCommand implements Callable<Integer> {
     if (keys < 1 || versions < 1) {
       throw new ParameterException(command.commandLine(), "--keys and --versions must be at least 1.");
     }
+    long v2From = schemaV2From();
     if (start == null) {
       return new Spec(keys, versions, duplicates, late, lag, deletes, malformed, seed,
-          Spec.startBefore(Instant.now(), (long) keys * versions, step), step);
+          Spec.startBefore(Instant.now(), (long) keys * versions, step), step).withSchemaV2From(v2From, schemaV2Widen);
     }
     Instant first;
     try {
@@ -131,7 +142,29 @@ final class GenerateCommand implements Callable<Integer> {
     } catch (DateTimeParseException e) {
       throw new ParameterException(command.commandLine(), "--start: '" + start + "' is not an ISO-8601 instant like 2026-01-01T00:00:00Z.");
     }
-    return new Spec(keys, versions, duplicates, late, lag, deletes, malformed, seed, first, step);
+    return new Spec(keys, versions, duplicates, late, lag, deletes, malformed, seed, first, step)
+        .withSchemaV2From(v2From, schemaV2Widen);
+  }
+
+  /** {@code --schema-v2-from} checked against the feed's events; {@link EventGenerator#NO_SCHEMA_V2} when absent. */
+  private long schemaV2From() {
+    long events = (long) keys * versions;
+    if (schemaV2From == null) {
+      if (command.commandLine().getParseResult().hasMatchedOption("--schema-v2-widen")) {
+        throw new ParameterException(command.commandLine(), (schemaV2Widen ? "--schema-v2-widen" : "--no-schema-v2-widen")
+            + " needs --schema-v2-from N (the index of the first event of the second schema).");
+      }
+      return EventGenerator.NO_SCHEMA_V2;
+    }
+    if (schemaV2From < 0) {
+      throw new ParameterException(command.commandLine(), "--schema-v2-from: " + schemaV2From + " is negative; give an index "
+          + "from 0 (every event v2) to " + events + " (none).");
+    }
+    if (schemaV2From > events) {
+      throw new ParameterException(command.commandLine(), "--schema-v2-from: " + schemaV2From + " is beyond the " + events
+          + " events (--keys x --versions); give an index from 0 (every event v2) to " + events + " (none).");
+    }
+    return schemaV2From;
   }
 
   private Duration duration(String option, String value) {
@@ -219,6 +252,12 @@ final class GenerateCommand implements Callable<Integer> {
     s.put("latest_amount", o.latestAmount());
     s.put("history_rows", history.size());
     s.put("seed", seed);
+    if (schemaV2From != null) {
+      s.put("schema_v2_from", schemaV2From);
+      s.put("schema_v2_events", out.messages().stream().filter(m -> !m.malformed()).map(Message::event).distinct()
+          .filter(Event::v2).count());
+      s.put("schema_v2", schemaV2Widen ? EventGenerator.SCHEMA_V2 : EventGenerator.SCHEMA_V2_ADDED_ONLY);
+    }
     Files.writeString(oracle.resolve("summary.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s) + "\n");
   }
 

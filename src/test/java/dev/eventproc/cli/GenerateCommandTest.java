@@ -2,12 +2,15 @@ package dev.eventproc.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.eventproc.testutils.TestKafka;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +26,8 @@ import picocli.CommandLine;
 /** {@code eventproc generate} into files and a real broker, with its oracle checked against what was sent. */
 class GenerateCommandTest {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Reads amounts as decimals, exactly as written. */
+  private static final ObjectMapper DECIMALS = JsonMapper.builder().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
 
   @TempDir
   Path tmp;
@@ -125,6 +130,111 @@ class GenerateCommandTest {
     assertThat(run(err, "generate", "--to", "kafka", "--kafka-servers", TestKafka.servers(), "--topic", "not a valid topic!",
         "--oracle", tmp.resolve("o").toString(), "--keys", "20")).isNotZero();
     assertThat(err.toString()).contains("not a valid topic!");
+  }
+
+  /**
+   * {@code --schema-v2-from N}: the first N distinct events (in the order they are first sent) are exactly those of the
+   * same feed without the option; every later one carries {@code channel} and an amount only the v2 schema holds, its
+   * re-sent copies are identical to it, and the oracle holds the v2 events as sent.
+   */
+  @Test
+  void schemaV2FromSwitchesTheEventsFromThatIndex() throws Exception {
+    List<String> v1 = generateFiles("v1");
+    List<String> mixed = generateFiles("v2", "--schema-v2-from", "500");
+    assertThat(mixed).hasSameSizeAs(v1);
+    Map<String, JsonNode> seen = new HashMap<>();
+    int distinct = 0;
+    for (int i = 0; i < mixed.size(); i++) {
+      JsonNode n = validEvent(mixed.get(i));
+      if (n == null) {
+        assertThat(mixed.get(i)).as("malformed line %d unchanged", i).isEqualTo(v1.get(i));
+        continue;
+      }
+      String event = n.get("payment_id").asText() + "@" + n.get("version").asLong();
+      JsonNode first = seen.putIfAbsent(event, n);
+      if (first != null) {
+        assertThat(n).as("a re-sent copy of %s is identical to the first", event).isEqualTo(first);
+        continue;
+      }
+      JsonNode old = DECIMALS.readTree(v1.get(i));
+      if (distinct++ < 500) {
+        assertThat(n).as("event %d (before the point) as without the option", distinct - 1).isEqualTo(old);
+      } else {
+        assertThat(n.get("channel").asText()).as("event %d carries the added field", distinct - 1).isIn("web", "app", "pos");
+        assertThat(n.get("amount").decimalValue()).as("event %d's amount needs DECIMAL(16,2)", distinct - 1)
+            .isGreaterThanOrEqualTo(new BigDecimal("10000000000.00"))
+            .isEqualByComparingTo(old.get("amount").decimalValue().add(new BigDecimal("10000000000.00")));
+        ObjectNode back = n.deepCopy();
+        back.remove("channel");
+        back.put("amount", old.get("amount").decimalValue());
+        assertThat((JsonNode) back).as("event %d otherwise as without the option", distinct - 1).isEqualTo(old);
+      }
+    }
+    assertThat(distinct).isEqualTo(600);
+    JsonNode summary = JSON.readTree(tmp.resolve("v2-oracle/summary.json").toFile());
+    assertThat(summary.get("schema_v2_from").asLong()).isEqualTo(500);
+    assertThat(summary.get("schema_v2_events").asLong()).isEqualTo(100);
+    long latestV2 = 0;
+    for (String l : Files.readAllLines(tmp.resolve("v2-oracle/latest.jsonl"))) {
+      JsonNode n = DECIMALS.readTree(l);
+      assertThat(n).as("the oracle holds the event as sent").isEqualTo(seen.get(n.get("payment_id").asText() + "@"
+          + n.get("version").asLong()));
+      latestV2 += n.has("channel") ? 1 : 0;
+    }
+    assertThat(latestV2).as("latest rows of the v2 generation").isPositive();
+  }
+
+  @Test
+  void schemaV2WithoutWideningAddsTheFieldOnly() throws Exception {
+    List<String> v1 = generateFiles("v1");
+    List<String> added = generateFiles("v2", "--schema-v2-from", "0", "--no-schema-v2-widen");
+    for (int i = 0; i < added.size(); i++) {
+      JsonNode n = validEvent(added.get(i));
+      if (n != null) {
+        assertThat(n.get("channel").asText()).isIn("web", "app", "pos");
+        assertThat(n.get("amount").decimalValue()).isEqualByComparingTo(DECIMALS.readTree(v1.get(i)).get("amount").decimalValue());
+      }
+    }
+  }
+
+  @Test
+  void badSchemaV2OptionsNameTheOption() {
+    StringWriter err = new StringWriter();
+    assertThat(run(err, "generate", "--to", "files", "--dir", tmp.toString(), "--oracle", tmp.toString(), "--keys", "10",
+        "--versions", "2", "--schema-v2-from", "21")).isNotZero();
+    assertThat(err.toString()).contains("--schema-v2-from: 21 is beyond the 20 events (--keys x --versions); "
+        + "give an index from 0 (every event v2) to 20 (none).");
+    StringWriter err2 = new StringWriter();
+    assertThat(run(err2, "generate", "--to", "files", "--dir", tmp.toString(), "--oracle", tmp.toString(),
+        "--schema-v2-from", "-1")).isNotZero();
+    assertThat(err2.toString()).contains("--schema-v2-from: -1 is negative");
+    StringWriter err3 = new StringWriter();
+    assertThat(run(err3, "generate", "--to", "files", "--dir", tmp.toString(), "--oracle", tmp.toString(),
+        "--no-schema-v2-widen")).isNotZero();
+    assertThat(err3.toString()).contains("--no-schema-v2-widen needs --schema-v2-from");
+  }
+
+  /** The lines of a feed of 200 payments x 3 versions (seed 7) in one file, its oracle in {@code <name>-oracle}. */
+  private List<String> generateFiles(String name, String... extra) throws Exception {
+    List<String> args = new ArrayList<>(List.of("generate", "--to", "files", "--dir", tmp.resolve(name).toString(), "--files",
+        "1", "--oracle", tmp.resolve(name + "-oracle").toString(), "--keys", "200", "--versions", "3", "--deletes", "0.2",
+        "--duplicates", "0.1", "--malformed", "0.05", "--seed", "7", "--start", "2026-01-01T00:00:00Z"));
+    args.addAll(List.of(extra));
+    StringWriter err = new StringWriter();
+    assertThat(run(err, args.toArray(String[]::new))).as("generate: %s", err).isZero();
+    return Files.readAllLines(tmp.resolve(name).resolve("part-00000.json"));
+  }
+
+  /** The line as JSON if it is a valid event (as the pipeline would parse it), else null. */
+  private static JsonNode validEvent(String line) {
+    try {
+      JsonNode n = DECIMALS.readTree(line);
+      boolean ok = n != null && n.hasNonNull("payment_id") && n.hasNonNull("event_time") && n.get("amount").isNumber()
+          && !n.get("payment_id").asText().startsWith("bad-");
+      return ok ? n : null;
+    } catch (Exception e) {
+      return null;
+    }
   }
 
   @Test
