@@ -38,6 +38,12 @@ public final class FaultInjection {
   public enum Point {
     /** The batch is computed (and counted) but nothing is written yet. */
     BEFORE_COMMIT,
+    /**
+     * The sink changed its target's schema for a batch of a new schema (PostgreSQL's {@code ALTER TABLE}
+     * committed, Delta's or Iceberg's schema change committed) and has written nothing of the batch yet.
+     * Passed only by the run that made the change: a replay finds the target evolved already.
+     */
+    AFTER_SCHEMA_CHANGE,
     /** Staged data is written (e.g. Postgres staging table) but not yet committed to the target. */
     AFTER_STAGING,
     /** One of several commits of one batch is done (e.g. tombstones before the target table). */

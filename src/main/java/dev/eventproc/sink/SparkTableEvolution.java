@@ -22,10 +22,13 @@ final class SparkTableEvolution {
 
   private SparkTableEvolution() {}
 
-  /** Evolves an existing table to the batch's schema, or fails showing the DDL when the sink may not. */
-  static void evolve(SparkSession session, SparkTable table, StructType batch, SinkSpec spec) {
+  /**
+   * Evolves an existing table to the batch's schema, or fails showing the DDL when the sink may not; returns
+   * whether it changed the table.
+   */
+  static boolean evolve(SparkSession session, SparkTable table, StructType batch, SinkSpec spec) {
     if (!table.exists(session)) {
-      return;
+      return false;
     }
     SchemaChange change = SchemaChange.between(table.read(session).schema(), batch, fixedColumns(spec));
     List<String> refusals = refusals(spec, table, change);
@@ -41,7 +44,7 @@ final class SparkTableEvolution {
       ddl.add("ALTER TABLE " + table.ddlRef() + " ALTER COLUMN " + Identifiers.quoteSpark(w.name()) + " TYPE " + w.to().sql());
     }
     if (ddl.isEmpty()) {
-      return;
+      return false;
     }
     if (!spec.schemaEvolution()) {
       throw new IllegalStateException("sink " + spec.name() + ": table " + table.describe() + " lacks column(s) of the batch "
@@ -52,6 +55,7 @@ final class SparkTableEvolution {
       session.sql(statement).collectAsList();
       LOG.info("sink={}: evolved table {}: {}", spec.name(), table.describe(), statement);
     }
+    return true;
   }
 
   /** The widenings this table's format cannot make in place, one sentence each with the fix. */

@@ -134,8 +134,11 @@ public abstract class SparkTableSink extends AbstractBatchSink {
     }
     StructType schema = batch.rows().schema();
     if (!schema.equals(evolvedFor)) { // the table's schema is read once per batch schema, not every batch
-      SparkTableEvolution.evolve(session, table, schema, spec);
+      boolean changed = SparkTableEvolution.evolve(session, table, schema, spec);
       evolvedFor = schema;
+      if (changed) {
+        FaultInjection.at(FaultInjection.Point.AFTER_SCHEMA_CHANGE, name(), batch.batchId());
+      }
     }
     AtomicReference<Throwable> conflict = new AtomicReference<>();
     RetryPolicy<CommitResult> retry = RetryPolicy.<CommitResult>builder()

@@ -5,6 +5,7 @@ import dev.eventproc.sink.AbstractBatchSink;
 import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.CommitRecord;
 import dev.eventproc.sink.CommitResult;
+import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.WriteMode;
@@ -142,7 +143,9 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
   @Override
   protected CommitResult commit(BatchContext batch) {
     StructType schema = batch.rows().schema();
-    guard.ensure(schema);
+    if (guard.ensure(schema)) {
+      FaultInjection.at(FaultInjection.Point.AFTER_SCHEMA_CHANGE, name(), batch.batchId());
+    }
     return pool.run("commit batch " + batch.batchId(), c -> {
       Optional<WriterLock.Wait> waited = lock.lock(c, batch.writer());
       try {

@@ -43,12 +43,15 @@ final class TableGuard implements Serializable {
     this.sql = new PgSql(tables, spec);
   }
 
-  /** Creates missing tables (or explains which DDL to run), and checks an existing target once per schema. */
-  void ensure(StructType schema) {
+  /**
+   * Creates missing tables (or explains which DDL to run), and checks an existing target once per schema;
+   * returns whether it evolved the target (added or widened columns, committed).
+   */
+  boolean ensure(StructType schema) {
     if (schema.equals(readySchema)) {
-      return;
+      return false;
     }
-    pool.run("prepare its tables", c -> {
+    boolean evolved = pool.run("prepare its tables", c -> {
       try (PreparedStatement lock = c.prepareStatement(PgSql.XACT_LOCK)) {
         lock.setLong(1, PgConnections.lockKey("eventproc-ddl:" + tables.schema));
         lock.execute();
@@ -56,7 +59,7 @@ final class TableGuard implements Serializable {
       create(c, tables.ledger, tables.ledgerDdl(), "sql/postgres/ledger.sql (psql -v schema=" + tables.schema
           + " -v ledger=" + tables.ledger + " -f sql/postgres/ledger.sql)");
       create(c, tables.table, tables.targetDdl(schema, spec, options.fillfactor()), null);
-      checkTarget(c, schema);
+      boolean changed = checkTarget(c, schema);
       if (spec.deleteCondition() != null) {
         create(c, tables.tombstones, tables.tombstonesDdl(schema, spec), null);
         if (spec.mode() == WriteMode.HISTORY) {
@@ -66,9 +69,10 @@ final class TableGuard implements Serializable {
       create(c, PostgresTables.TASK_MARKERS, tables.taskMarkersDdl(), null);
       ensureStage(c, schema);
       c.commit();
-      return null;
+      return changed;
     });
     readySchema = schema;
+    return evolved;
   }
 
   private void create(Connection c, String table, String ddl, String ddlFile) throws SQLException {
@@ -100,9 +104,9 @@ final class TableGuard implements Serializable {
   /**
    * The target must hold every batch column with the batch's type or a wider one ({@link PgEvolution}
    * adds and widens columns, unless the sink may not) and, in keyed modes, a unique index on exactly
-   * the key columns.
+   * the key columns. Returns whether it evolved the target.
    */
-  private void checkTarget(Connection c, StructType schema) throws SQLException {
+  private boolean checkTarget(Connection c, StructType schema) throws SQLException {
     List<String> ddl = PgEvolution.statements(tables, columnTypes(c, tables.targetRef()), schema, spec);
     if (!ddl.isEmpty() && !spec.schemaEvolution()) {
       throw PgEvolution.refusal(spec, tables, ddl);
@@ -114,7 +118,7 @@ final class TableGuard implements Serializable {
       }
     }
     if (spec.mode() == WriteMode.APPEND) {
-      return;
+      return !ddl.isEmpty();
     }
     boolean history = spec.mode() == WriteMode.HISTORY;
     List<String> unique = history ? PostgresTables.historyKey(spec) : spec.keyColumns();
@@ -126,7 +130,7 @@ final class TableGuard implements Serializable {
           + spec.versionColumn() + ".");
     }
     if (hasUniqueIndex(c, tables.targetRef(), unique)) {
-      return;
+      return !ddl.isEmpty();
     }
     String columns = String.join(", ", unique.stream().map(Identifiers::quotePostgres).toList());
     throw new IllegalStateException("sink " + spec.name() + ": table " + tables.describe() + " has no primary key or unique index on "
