@@ -81,8 +81,11 @@ public final class KillScenario {
     });
   }
 
-  /** Prints the seed, runs {@code check}, and rethrows any failure as an AssertionError naming the seed. */
-  static void withSeed(long seed, List<String> story, Check check) {
+  /**
+   * Prints the seed, runs {@code check}, and rethrows any failure as an AssertionError naming the seed and
+   * {@code story} (what each run did, as the check adds it).
+   */
+  public static void withSeed(long seed, List<String> story, Check check) {
     String repeat = "crash seed " + seed + " (repeat with -D" + SEED_PROPERTY + "=" + seed + ")";
     System.out.println(repeat);
     try {
