@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.eventproc.cli.EventGenerator;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.iceberg.IcebergSink;
+import dev.eventproc.testutils.CrashHarness;
+import dev.eventproc.testutils.EventRows;
 import dev.eventproc.testutils.JsonFiles;
 import dev.eventproc.testutils.SinkConfigs;
 import dev.eventproc.testutils.TestKafka;
@@ -18,6 +21,7 @@ import java.nio.file.attribute.FileTime;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +32,7 @@ import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -99,6 +104,63 @@ class SchemaEvolutionIT {
     Map<String, String> expected = new TreeMap<>(Map.of("a", "2:20:null", "b", "2:" + bAmount + ":wide", "c", "1:30:null",
         "d", "1:40:new"));
     assertThat(read(type, c, dir)).isEqualTo(expected);
+  }
+
+  /**
+   * {@code eventproc generate --schema-v2-from}'s feed across the change: the messages before the first event of the
+   * second schema are read on {@link EventGenerator#SCHEMA}, the rest after a restart on {@link EventGenerator#SCHEMA_V2}
+   * (PostgreSQL upsert with deletes: it adds {@code channel} and widens {@code amount}); the table equals the generator's
+   * own oracle, every column, v1 rows with a null channel.
+   */
+  @Test
+  void aGeneratedFeedWithASecondSchemaEqualsItsOracleAcrossTheChange() throws Exception {
+    EventGenerator.Output feed = EventGenerator.generate(EventGenerator.Spec.payments(150, 11).withVersions(3, 0.2)
+        .withMalformedRate(0.01).withSchemaV2From(225, true));
+    List<EventGenerator.Message> sent = feed.messages();
+    int split = 0;
+    while (sent.get(split).malformed() || !sent.get(split).event().v2()) {
+      split++;
+    }
+    Path dir = TestSpark.newDir("evolve-generated");
+    Instant received = Instant.now().minusSeconds(3600);
+    writeLines(dir.resolve("in").resolve("v1.json"), sent.subList(0, split), received);
+    Map<String, String> c = CrashHarness.filesQuarantine(new LinkedHashMap<>(), dir);
+    c.put("pipeline.name", "evolve_generated");
+    c.put("checkpoint.location", dir.resolve("checkpoint").toString());
+    c.put("trigger", "available-now");
+    c.put("source.type", "files");
+    c.put("source.files.path", dir.resolve("in").toString());
+    c.put("source.schema", EventGenerator.SCHEMA);
+    c.put("source.key.columns", "payment_id");
+    c.put("source.event.time.column", "event_time");
+    c.put("stage.type", "none");
+    c.put("sink.type", "postgres");
+    CrashHarness.upsert(c, "sink.");
+    SinkConfigs.target(SinkType.POSTGRES, c, dir, "evgen", "payments");
+    PipelineRunner.run(spark, PipelineConfig.from(EventprocConfig.of(c)), b -> { });
+
+    writeLines(dir.resolve("in").resolve("v2.json"), sent.subList(split, sent.size()), received.plusSeconds(1));
+    c.put("source.schema", EventGenerator.SCHEMA_V2);
+    PipelineRunner.run(spark, PipelineConfig.from(EventprocConfig.of(c)), b -> { });
+
+    Map<String, String> expected = new TreeMap<>();
+    feed.oracle().latest().forEach((k, e) -> expected.put(k, EventRows.ofV2(e)));
+    assertThat(expected.values()).as("the oracle holds rows of both schemas")
+        .anyMatch(r -> r.endsWith("|null")).anyMatch(r -> !r.endsWith("|null"));
+    Map<String, String> actual = new TreeMap<>();
+    try (Connection conn = TestPostgres.connect(); Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SELECT * FROM \"" + c.get("sink.postgres.schema") + "\".payments")) {
+      while (rs.next()) {
+        assertThat(actual.put(rs.getString("payment_id"), EventRows.ofV2(rs))).isNull();
+      }
+    }
+    assertThat(actual).isEqualTo(expected);
+  }
+
+  private static void writeLines(Path file, List<EventGenerator.Message> messages, Instant received) throws Exception {
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, String.join("\n", messages.stream().map(EventGenerator.Message::payload).toList()) + "\n");
+    Files.setLastModifiedTime(file, FileTime.from(received));
   }
 
   /**

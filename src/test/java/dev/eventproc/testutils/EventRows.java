@@ -29,12 +29,33 @@ import org.apache.spark.sql.Row;
 public final class EventRows {
   /** The columns of an event, in the generator's order. */
   public static final List<String> COLUMNS = List.of("payment_id", "account_id", "amount", "currency", "version", "op", "event_time");
+  /** The columns of the second schema ({@code EventGenerator.SCHEMA_V2}): the event's plus {@code channel}. */
+  public static final List<String> COLUMNS_V2 = List.of("payment_id", "account_id", "amount", "currency", "version", "op",
+      "event_time", "channel");
 
   private EventRows() {}
 
   /** An oracle event as a row. */
   public static String of(Event e) {
     return render(e.paymentId(), e.accountId(), e.amount(), e.currency(), e.version(), e.delete() ? "d" : "u", e.eventTime());
+  }
+
+  /** An oracle event as a row of the second schema: its row, then its {@code channel} (null for a first-schema event). */
+  public static String ofV2(Event e) {
+    return of(e) + "|" + e.channel();
+  }
+
+  /** The current row of a JDBC result whose columns must be exactly the second schema's ({@link #COLUMNS_V2}). */
+  public static String ofV2(ResultSet rs) throws SQLException {
+    ResultSetMetaData md = rs.getMetaData();
+    List<String> names = new ArrayList<>();
+    for (int i = 1; i <= md.getColumnCount(); i++) {
+      names.add(md.getColumnName(i));
+    }
+    assertThat(names).as("columns of the sink's table").containsExactlyInAnyOrderElementsOf(COLUMNS_V2);
+    OffsetDateTime time = rs.getObject("event_time", OffsetDateTime.class);
+    return render(rs.getString("payment_id"), rs.getString("account_id"), rs.getBigDecimal("amount"), rs.getString("currency"),
+        rs.getLong("version"), rs.getString("op"), time == null ? null : time.toInstant()) + "|" + rs.getString("channel");
   }
 
   /**
