@@ -127,6 +127,8 @@ class SchemaEvolutionCrashIT {
         assertThat(pgColumns(schema)).as("postgres after its schema change").containsEntry("note", "text")
             .containsEntry("amount", "bigint");
         assertThat(postgres(schema)).as("postgres rows: v1's, the batch not committed").isEqualTo(feed.expectedV1());
+        assertThat(iceberg(dir).columns()).as("iceberg, written after postgres, untouched by the killed run")
+            .doesNotContain("note");
       });
       s.killInWindow("evcrash_a_ice", () -> {
         StructType t = iceberg(dir).schema();
