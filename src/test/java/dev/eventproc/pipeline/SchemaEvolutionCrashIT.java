@@ -3,13 +3,12 @@ package dev.eventproc.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.eventproc.config.EventprocConfig;
-import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.iceberg.IcebergSink;
-import dev.eventproc.testutils.ChildLog;
 import dev.eventproc.testutils.ChildPipeline;
 import dev.eventproc.testutils.CrashHarness;
 import dev.eventproc.testutils.JsonFiles;
 import dev.eventproc.testutils.KillScenario;
+import dev.eventproc.testutils.SchemaChangeKills;
 import dev.eventproc.testutils.TestPostgres;
 import dev.eventproc.testutils.TestSpark;
 import java.nio.file.Files;
@@ -121,8 +120,7 @@ class SchemaEvolutionCrashIT {
       upsert(c, "ice", "iceberg");
       c.put("sink.ice.iceberg.table", "evcrash.db.t");
       c.put("sink.ice.iceberg.warehouse", dir.resolve("iceberg").toString());
-      Scenario s = new Scenario(dir, c, feed, story);
-      s.runV1(spark, V2);
+      SchemaChangeKills s = new Scenario(dir, c, feed, story).runV1(spark, V2);
       s.killInWindow("evcrash_a_pg", () -> {
         assertThat(pgColumns(schema)).as("postgres after its schema change").containsEntry("note", "text")
             .containsEntry("amount", "bigint");
@@ -155,8 +153,7 @@ class SchemaEvolutionCrashIT {
       c.put("sinks", "lake");
       upsert(c, "lake", "delta");
       c.put("sink.lake.delta.path", dir.resolve("lake").toString());
-      Scenario s = new Scenario(dir, c, feed, story);
-      s.runV1(spark, V2_ADDED_ONLY);
+      SchemaChangeKills s = new Scenario(dir, c, feed, story).runV1(spark, V2_ADDED_ONLY);
       s.killInWindow("evcrash_b_lake", () -> {
         Dataset<Row> t = delta(dir);
         assertThat(t.schema().apply("note").dataType()).as("delta after its schema change").isEqualTo(DataTypes.StringType);
@@ -167,7 +164,7 @@ class SchemaEvolutionCrashIT {
     });
   }
 
-  /** The child runs of one pipeline: v1 to its end, then kills in schema-change windows, then the drain. */
+  /** One pipeline's input and config: v1 run to its end, then the v2 input and config for {@link SchemaChangeKills}. */
   private static final class Scenario {
     private final Map<String, String> config;
     private final Feed feed;
@@ -190,9 +187,9 @@ class SchemaEvolutionCrashIT {
 
     /**
      * Runs v1 to its end (in this JVM: the kills come later, and a child's start costs seconds), then writes the v2
-     * input and switches the config to {@code v2}.
+     * input and switches the config to {@code v2}; returns the kills of the next batch, the first of v2.
      */
-    void runV1(SparkSession spark, String v2) throws Exception {
+    SchemaChangeKills runV1(SparkSession spark, String v2) throws Exception {
       write("v1", feed.v1(), 1);
       List<ProgressListener.BatchStats> batches = new ArrayList<>();
       PipelineRunner.run(spark, PipelineConfig.from(EventprocConfig.of(config)), batches::add);
@@ -204,47 +201,7 @@ class SchemaEvolutionCrashIT {
       write("v2", feed.v2(), 2);
       config.put("source.schema", v2);
       ChildPipeline.writeConfig(file, config);
-    }
-
-    /** A run held by {@code after-schema-change@BATCH/sink:pause}, killed there; {@code evidence} checks the targets then. */
-    void killInWindow(String sink, KillScenario.Check evidence) throws Exception {
-      String fault = FaultInjection.Point.AFTER_SCHEMA_CHANGE.spec() + "@" + batch + "/" + sink + ":pause";
-      Process p = child.start(fault);
-      try {
-        String held = "at after-schema-change of sink " + sink + " batch " + batch + ": pausing until killed";
-        long deadline = System.nanoTime() + CrashHarness.RUN_TIMEOUT.toNanos();
-        while (!child.log().contains(held)) {
-          assertThat(p.isAlive()).as("run %d ended before %s; log:\n%s", child.runs(), fault, child.tail()).isTrue();
-          assertThat(System.nanoTime()).as("run %d reached %s in time", child.runs(), fault).isLessThan(deadline);
-          Thread.sleep(20);
-        }
-        assertThat(child.log()).as("run %d changed the schema of %s before it was held", child.runs(), sink)
-            .containsPattern("sink=" + sink + ": evolved table ");
-        ChildPipeline.kill9(p);
-        story.add("run " + child.runs() + " (" + fault + ", kill -9 while held): " + ChildLog.of(child.log(), sink));
-        assertThat(ChildLog.of(child.log(), sink).committed()).as("%s did not commit batch %d in the run killed", sink, batch)
-            .doesNotContain(batch);
-      } finally {
-        ChildPipeline.kill9(p);
-      }
-      evidence.run();
-    }
-
-    /** Runs to the end without a fault: {@code skipping} must skip the batch as a replay, {@code committing} commit it. */
-    void drain(List<String> skipping, List<String> committing) {
-      child.runToEnd(CrashHarness.RUN_TIMEOUT);
-      for (String sink : skipping) {
-        story.add("drain, sink " + sink + ": " + ChildLog.of(child.log(), sink));
-        assertThat(ChildLog.of(child.log(), sink).skipped()).as("drain: %s had committed batch %d; log:\n%s", sink, batch,
-            child.tail()).contains(batch);
-      }
-      for (String sink : committing) {
-        story.add("drain, sink " + sink + ": " + ChildLog.of(child.log(), sink));
-        assertThat(ChildLog.of(child.log(), sink).committed()).as("drain: %s commits batch %d, killed before its commit; log:\n%s",
-            sink, batch, child.tail()).contains(batch);
-        assertThat(child.log()).as("drain: the schema change of %s is not made twice", sink)
-            .doesNotContainPattern("sink=" + sink + ": evolved table ");
-      }
+      return new SchemaChangeKills(child, batch, story);
     }
 
     /** One file per generation, dated after the one before (the file source orders by modification time). */
