@@ -22,6 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /** Wires source, stage and sink of a {@link PipelineConfig} into one streaming query and starts it. */
 public final class Pipeline {
+  /** How long {@link #removeListener()} waits for an ended query's last progress events. */
+  static final Duration LAST_REPORT_WAIT = Duration.ofSeconds(30);
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
   private static final String STATE_PROVIDER = "spark.sql.streaming.stateStore.providerClass";
 
@@ -141,8 +143,22 @@ public final class Pipeline {
     removeListener();
   }
 
-  /** Unregisters the progress listener (the query may still run). */
+  /**
+   * Unregisters the progress listener (the query may still run). Of a query that has ended, the last
+   * batches' progress events may still be queued on Spark's listener bus: it first waits (at most
+   * {@link #LAST_REPORT_WAIT}) until they are delivered, so every batch is reported.
+   */
   public void removeListener() {
+    if (!query.isActive()) {
+      try {
+        if (!listener.awaitTerminated(System.currentTimeMillis() + LAST_REPORT_WAIT.toMillis())) {
+          LOG.warn("pipeline={}: Spark's listener bus did not deliver the query's last progress events within {} s; "
+              + "batches after {} are not reported", config.name(), LAST_REPORT_WAIT.toSeconds(), listener.lastReported());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     query.sparkSession().streams().removeListener(listener);
   }
 

@@ -36,6 +36,8 @@ public final class ProgressListener extends StreamingQueryListener {
   private final AtomicLong lastCounted = new AtomicLong(-1);
   /** The last batch handed to {@code onBatch} (metrics file included); guarded by this. */
   private long lastReported = -1;
+  /** Whether the run's termination event has been delivered; guarded by this. */
+  private boolean terminated;
   private volatile UUID runId;
   private volatile StreamingQueryManager streams;
   /** Spark times this step only when a batch ran (an empty batch that moves the watermark included). */
@@ -91,6 +93,11 @@ public final class ProgressListener extends StreamingQueryListener {
     if (!query.isActive()) {
       streams.removeListener(this);
     }
+  }
+
+  /** The last batch handed to the callback, or -1. */
+  public synchronized long lastReported() {
+    return lastReported;
   }
 
   /** Waits until batch {@code batchId} has been reported (true), or until {@code deadlineMillis} passes. */
@@ -196,9 +203,26 @@ public final class ProgressListener extends StreamingQueryListener {
   @Override
   public void onQueryTerminated(QueryTerminatedEvent event) {
     StreamingQueryManager s = streams;
-    if (runId != null && runId.equals(event.runId()) && s != null) {
-      s.removeListener(this); // on Spark's listener bus, after this run's last progress event
+    if (runId != null && runId.equals(event.runId())) {
+      synchronized (this) {
+        terminated = true;
+        notifyAll();
+      }
+      if (s != null) {
+        s.removeListener(this); // on Spark's listener bus, after this run's last progress event
+      }
     }
+  }
+
+  /**
+   * Waits until Spark's listener bus has delivered the end of this run, which comes after every
+   * progress event of the run: then every batch has been reported. True if it came before the deadline.
+   */
+  public synchronized boolean awaitTerminated(long deadlineMillis) throws InterruptedException {
+    for (long left = deadlineMillis - System.currentTimeMillis(); !terminated && left > 0; left = deadlineMillis - System.currentTimeMillis()) {
+      wait(left);
+    }
+    return terminated;
   }
 
   public long batches() {
