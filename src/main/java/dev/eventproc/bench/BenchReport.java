@@ -138,7 +138,7 @@ public final class BenchReport {
       for (BenchTarget t : targets) {
         String verdict = Double.isNaN(t.measured()) ? "not run" : t.met() ? "meets" : "MISSES";
         sb.append(String.format(Locale.ROOT, "  %-10s %-58s %,14.0f %-9s goal %s %,.0f  %s%n", t.suite(), t.what(), t.measured(),
-            t.unit(), t.atMost() ? "<=" : ">=", t.bound(), verdict));
+            t.unit(), t.comparison(), t.bound(), verdict));
       }
     }
     for (String n : notes) {
@@ -175,9 +175,9 @@ public final class BenchReport {
     for (int i = 0; i < targets.size(); i++) {
       BenchTarget t = targets.get(i);
       sb.append(String.format(Locale.ROOT, "    {\"suite\": \"%s\", \"what\": \"%s\", \"measured\": %s, \"unit\": \"%s\", "
-          + "\"bound\": %.1f, \"at_most\": %s, \"met\": %s}%s%n", escape(t.suite()), escape(t.what()),
+          + "\"bound\": %.1f, \"at_most\": %s, \"strict\": %s, \"met\": %s}%s%n", escape(t.suite()), escape(t.what()),
           Double.isNaN(t.measured()) ? "null" : String.format(Locale.ROOT, "%.1f", t.measured()), escape(t.unit()), t.bound(),
-          t.atMost(), t.met(), i < targets.size() - 1 ? "," : ""));
+          t.atMost(), t.strict(), t.met(), i < targets.size() - 1 ? "," : ""));
     }
     sb.append("  ]\n}\n");
     Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
