@@ -9,6 +9,8 @@ import java.util.Locale;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
 
 /**
@@ -46,12 +48,46 @@ public final class BenchChart {
     chart.getStyler().setOverlapped(false);
     chart.addSeries("measured", labels, measured);
     chart.addSeries("goal (at least)", labels, bound);
-    Path parent = png.toAbsolutePath().getParent();
-    Files.createDirectories(parent);
+    save(chart, png);
+    return true;
+  }
+
+  /**
+   * A PNG line chart of Delta's MERGE cost per batch against table rows, eventproc's upsert next to
+   * the bare MERGE; returns false (and writes nothing) when no point has both figures.
+   */
+  public static boolean curve(List<DeltaCurveBench.Point> points, long batchKeys, Path png, String title) throws IOException {
+    List<Double> rows = new ArrayList<>();
+    List<Double> ours = new ArrayList<>();
+    List<Double> bare = new ArrayList<>();
+    for (DeltaCurveBench.Point p : points) {
+      if (!Double.isNaN(p.eventprocSeconds()) && !Double.isNaN(p.bareSeconds())) {
+        rows.add(p.tableRows() / 1e6);
+        ours.add(p.eventprocSeconds());
+        bare.add(p.bareSeconds());
+      }
+    }
+    if (rows.isEmpty()) {
+      return false;
+    }
+    System.setProperty("java.awt.headless", "true");
+    XYChart chart = new XYChartBuilder().width(900).height(560).title(title)
+        .xAxisTitle("table rows (millions)").yAxisTitle(String.format(Locale.ROOT, "seconds per batch of %,d keys (lower is better)",
+            batchKeys)).build();
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+    chart.getStyler().setYAxisMin(0.0);
+    chart.getStyler().setXAxisMin(0.0);
+    chart.addSeries("eventproc upsert (exactly once)", rows, ours);
+    chart.addSeries("bare SQL MERGE", rows, bare);
+    save(chart, png);
+    return true;
+  }
+
+  private static void save(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Path png) throws IOException {
+    Files.createDirectories(png.toAbsolutePath().getParent());
     String base = png.toString().toLowerCase(Locale.ROOT).endsWith(".png") ? png.toString().substring(0, png.toString().length() - 4)
         : png.toString();
     BitmapEncoder.saveBitmap(chart, base, BitmapEncoder.BitmapFormat.PNG);
-    return true;
   }
 
   private static String shorten(String variant) {

@@ -2,6 +2,7 @@ package dev.eventproc.cli;
 
 import dev.eventproc.bench.BenchChart;
 import dev.eventproc.bench.BenchReport;
+import dev.eventproc.bench.DeltaCurveBench;
 import dev.eventproc.bench.EndToEndBench;
 import dev.eventproc.bench.KafkaBench;
 import dev.eventproc.bench.LakehouseBench;
@@ -55,6 +56,20 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--pg-fillfactor", description = "Fillfactor of the bench table (default: the sink's, 80 for upsert).")
   Integer pgFillfactor;
+
+  @Option(names = "--curve-sizes", split = ",", defaultValue = "1000000,5000000,10000000",
+      description = "delta-curve case: table rows, ascending (default ${DEFAULT-VALUE}).")
+  List<Long> curveSizes;
+
+  @Option(names = "--curve-batch-keys", defaultValue = "100000", description = "delta-curve case: keys per merged batch (default ${DEFAULT-VALUE}).")
+  long curveBatchKeys;
+
+  @Option(names = "--curve-rounds", defaultValue = "2",
+      description = "delta-curve case: MERGEs per variant and size, in ABBA order (default ${DEFAULT-VALUE}).")
+  int curveRounds;
+
+  @Option(names = "--curve-deletion-vectors", description = "delta-curve case: build the tables with delta.enableDeletionVectors.")
+  boolean curveDeletionVectors;
 
   @Option(names = "--kafka-servers", description = "Kafka brokers for the kafka case (default: an in-process broker).")
   String kafkaServers;
@@ -123,6 +138,11 @@ final class BenchCommand implements Callable<Integer> {
     System.out.println("\nwrote " + out.resolve("results.csv") + ", " + out.resolve("results.json")
         + (chart ? " and " + out.resolve("ratios.png") : "")
         + (Files.exists(out.resolve("scale-curve.png")) && cases.contains("scale") ? "; the scale curve in " + out.resolve("scale-curve.png") : ""));
+    Path curve = out.resolve("delta-merge-curve.png");
+    if (BenchChart.curve(DeltaCurveBench.points(report, curveSizes), curveBatchKeys, curve,
+        "Delta MERGE per batch vs table rows on " + machine)) {
+      System.out.println("wrote " + curve);
+    }
     spark.stop();
     if (report.failed()) {
       System.out.println("bench: a case failed (see above): its figures are missing or incomplete");
@@ -199,8 +219,31 @@ final class BenchCommand implements Callable<Integer> {
           }
           runScale(spark, report, warmingUp);
         }
-        default -> report.fail(c + ": unknown case (cases: postgres, delta, iceberg, kafka, stage, e2e, scale)");
+        case "delta-curve" -> {
+          if (say) {
+            System.out.println("  delta-curve: eventproc's Delta upsert vs a bare MERGE of " + curveBatchKeys + " keys into tables of "
+                + curveSizes + " rows");
+          }
+          runCurve(spark, report, warmingUp);
+        }
+        default -> report.fail(c + ": unknown case (cases: postgres, delta, iceberg, kafka, stage, e2e, scale, delta-curve)");
       }
+    }
+  }
+
+  /** The warm-up merges a tenth of the batch into a table of a tenth of the smallest size, once per variant. */
+  private void runCurve(SparkSession spark, BenchReport report, boolean warmingUp) throws IOException {
+    Path work = Files.createTempDirectory("eventproc-bench-delta-curve");
+    try {
+      long smallest = curveSizes.stream().min(Long::compare).orElse(1000L);
+      DeltaCurveBench.Settings s = warmingUp
+          ? new DeltaCurveBench.Settings(List.of(Math.max(1000, smallest / 10)), Math.max(100, curveBatchKeys / 10), 1, curveDeletionVectors)
+          : new DeltaCurveBench.Settings(curveSizes, curveBatchKeys, curveRounds, curveDeletionVectors);
+      DeltaCurveBench.run(spark, s, work, report);
+    } catch (Exception e) {
+      report.fail("delta-curve: failed: " + Failures.describe(e));
+    } finally {
+      deleteQuietly(work);
     }
   }
 

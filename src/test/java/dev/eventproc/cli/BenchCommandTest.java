@@ -37,4 +37,15 @@ class BenchCommandTest {
     assertThat(BenchCommand.refuseScaleSizes(List.of(20_000L, 500L)))
         .isEqualTo("scale: --scale-events must list sizes of at least 10000 events, got [20000, 500]");
   }
+
+  @Test
+  void theDeltaCurveRunsOnlyWhenAskedWithTheIssuesSizesByDefault() {
+    BenchCommand c = parse("--cases", "delta-curve");
+    assertThat(c.cases).containsExactly("delta-curve");
+    assertThat(c.curveSizes).containsExactly(1_000_000L, 5_000_000L, 10_000_000L);
+    assertThat(c.curveBatchKeys).isEqualTo(100_000);
+    assertThat(c.curveRounds).isEqualTo(2);
+    assertThat(c.curveDeletionVectors).isFalse();
+    assertThat(parse("--curve-sizes", "1000000,2000000", "--curve-deletion-vectors").curveSizes).containsExactly(1_000_000L, 2_000_000L);
+  }
 }
