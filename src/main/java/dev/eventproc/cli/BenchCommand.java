@@ -61,7 +61,8 @@ final class BenchCommand implements Callable<Integer> {
       description = "delta-curve case: table rows, ascending (default ${DEFAULT-VALUE}).")
   List<Long> curveSizes;
 
-  @Option(names = "--curve-batch-keys", defaultValue = "100000", description = "delta-curve case: keys per merged batch (default ${DEFAULT-VALUE}).")
+  @Option(names = "--curve-batch-keys", defaultValue = "100000",
+      description = "delta-curve case: keys per merged batch (default ${DEFAULT-VALUE}).")
   long curveBatchKeys;
 
   @Option(names = "--curve-rounds", defaultValue = "2",
@@ -222,7 +223,8 @@ final class BenchCommand implements Callable<Integer> {
         case "delta-curve" -> {
           if (say) {
             System.out.println("  delta-curve: eventproc's Delta upsert vs a bare MERGE of " + curveBatchKeys + " keys into tables of "
-                + curveSizes + " rows");
+                + curveSizes + " rows, " + curveRounds + " rounds per size in ABBA order"
+                + (curveDeletionVectors ? ", deletion vectors on" : ""));
           }
           runCurve(spark, report, warmingUp);
         }
@@ -237,7 +239,8 @@ final class BenchCommand implements Callable<Integer> {
     try {
       long smallest = curveSizes.stream().min(Long::compare).orElse(1000L);
       DeltaCurveBench.Settings s = warmingUp
-          ? new DeltaCurveBench.Settings(List.of(Math.max(1000, smallest / 10)), Math.max(100, curveBatchKeys / 10), 1, curveDeletionVectors)
+          ? new DeltaCurveBench.Settings(List.of(Math.max(1000, smallest / 10)), Math.max(100, curveBatchKeys / 10), 1,
+              curveDeletionVectors)
           : new DeltaCurveBench.Settings(curveSizes, curveBatchKeys, curveRounds, curveDeletionVectors);
       DeltaCurveBench.run(spark, s, work, report);
     } catch (Exception e) {
