@@ -141,7 +141,7 @@ final class BenchCommand implements Callable<Integer> {
         + (Files.exists(out.resolve("scale-curve.png")) && cases.contains("scale") ? "; the scale curve in " + out.resolve("scale-curve.png") : ""));
     Path curve = out.resolve("delta-merge-curve.png");
     if (BenchChart.curve(DeltaCurveBench.points(report, curveSizes), curveBatchKeys, curve,
-        "Delta MERGE per batch vs table rows on " + machine)) {
+        "Delta MERGE per batch vs table rows" + (curveDeletionVectors ? " (deletion vectors on)" : "") + " on " + machine)) {
       System.out.println("wrote " + curve);
     }
     spark.stop();
