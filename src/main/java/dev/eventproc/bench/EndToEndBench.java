@@ -108,7 +108,8 @@ public final class EndToEndBench {
       report.goal(new BenchGoal(SUITE, eventproc, handWritten, 1.0, "exactly-once pipeline vs the hand-written at-least-once one"));
       if (!s.latencyRun().isZero()) {
         LatencyPhase.Latency latency = LatencyPhase.latency(spark, s, target);
-        report.target(new BenchTarget(SUITE, label + ": p99 event-to-visible at " + s.rate() + "/s", latency.p99(), P99_BELOW_MS, true, true, "ms"));
+        report.target(new BenchTarget(SUITE, label + ": p99 event-to-visible at " + s.rate() + "/s", latency.p99(), P99_BELOW_MS,
+            true, true, "ms"));
         report.note(String.format(Locale.ROOT, "e2e %s at %,d events/s for %ds: latency p50 %,d ms, p99 %,d ms, max %,d ms over %,d events; "
             + "%d batches; drained %,d ms after the last send; state rows %s; sink %s", label, s.rate(), s.latencyRun().toSeconds(),
             latency.p50(), latency.p99(), latency.max(), latency.events(), latency.batches(), latency.drainMillis(), latency.stateRange(),
