@@ -8,6 +8,7 @@ import dev.eventproc.sink.CommitResult;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.SparkTableSink;
+import dev.eventproc.sink.WriteMode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +35,8 @@ public final class DeltaSink extends SparkTableSink {
   public static final String PARTITION_COLUMNS = "delta.partition.columns";
   public static final String TOMBSTONE_RETENTION = "delta.tombstone.retention";
   public static final Duration TOMBSTONE_RETENTION_DEFAULT = Duration.ofDays(7);
+  /** Whether a table eventproc creates has deletion vectors; default: on for the MERGE modes (upsert, history). */
+  public static final String DELETION_VECTORS = "delta.deletion.vectors";
   public static final String COMMIT_RETRIES = "delta.commit.retries";
   public static final int COMMIT_RETRIES_DEFAULT = 5;
 
@@ -69,13 +72,24 @@ public final class DeltaSink extends SparkTableSink {
     if (spec == null || (path == null && table == null)) {
       return null;
     }
-    return new DeltaSink(spec, path != null ? DeltaTarget.atPath(path) : DeltaTarget.named(table), settings);
+    boolean deletionVectors = scope.bool(DELETION_VECTORS, deletionVectorsByDefault(spec));
+    return new DeltaSink(spec, (path != null ? DeltaTarget.atPath(path) : DeltaTarget.named(table)).withDeletionVectors(deletionVectors),
+        settings);
+  }
+
+  /**
+   * Deletion vectors are on by default where eventproc MERGEs changed rows into existing ones (upsert,
+   * history): without them each batch copies every file holding one of its keys, which for keys spread
+   * over the table is the whole table. Appends and inserts-if-absent change no row and gain nothing.
+   */
+  static boolean deletionVectorsByDefault(SinkSpec spec) {
+    return spec != null && (spec.mode() == WriteMode.UPSERT || spec.mode() == WriteMode.HISTORY);
   }
 
   /** A Delta sink writing to a table directory (or URI), created on the first batch when absent. */
   public static DeltaSink atPath(SinkSpec spec, String path) {
     Identifiers.quoteSparkPath(path);
-    return new DeltaSink(spec, DeltaTarget.atPath(path), DEFAULTS);
+    return new DeltaSink(spec, DeltaTarget.atPath(path).withDeletionVectors(deletionVectorsByDefault(spec)), DEFAULTS);
   }
 
   /** A Delta sink writing to a catalog table such as {@code db.payments}, created when absent. */
@@ -88,7 +102,7 @@ public final class DeltaSink extends SparkTableSink {
     if (catalog != null) {
       throw new ConfigException(spec.key(TABLE) + ": " + catalogMessage(qualifiedName, catalog, spec.key(PATH)));
     }
-    return new DeltaSink(spec, DeltaTarget.named(parts), DEFAULTS);
+    return new DeltaSink(spec, DeltaTarget.named(parts).withDeletionVectors(deletionVectorsByDefault(spec)), DEFAULTS);
   }
 
   /**

@@ -43,16 +43,32 @@ final class DeltaTarget implements SparkTable, Serializable {
   static final String TXN_APP_ID = "spark.databricks.delta.write.txnAppId";
   static final String TXN_VERSION = "spark.databricks.delta.write.txnVersion";
 
+  /** The table property that makes MERGE, UPDATE and DELETE mark replaced rows instead of rewriting their files. */
+  static final String DELETION_VECTORS_PROPERTY = "delta.enableDeletionVectors";
+
   private final String path;
   private final List<String> name;
+  private final boolean deletionVectors;
 
-  private DeltaTarget(String path, List<String> name) {
+  private DeltaTarget(String path, List<String> name, boolean deletionVectors) {
     this.path = path;
     this.name = name == null ? null : List.copyOf(name);
+    this.deletionVectors = deletionVectors;
   }
 
   static DeltaTarget atPath(String path) {
-    return new DeltaTarget(path, null);
+    return new DeltaTarget(path, null, false);
+  }
+
+  /**
+   * The same table, created (when eventproc creates it) with deletion vectors on or off. With them a
+   * MERGE of a batch whose keys are spread over the whole table writes the changed rows and a small
+   * vector per touched file, instead of copying every touched file: its cost follows the batch, not the
+   * table. Readers need deletion-vector support (Delta Lake 2.3 or later, and engines that read Delta's
+   * reader version 3).
+   */
+  DeltaTarget withDeletionVectors(boolean on) {
+    return new DeltaTarget(path, name, on);
   }
 
   /**
@@ -61,18 +77,18 @@ final class DeltaTarget implements SparkTable, Serializable {
    */
   static DeltaTarget named(List<String> name) {
     boolean qualified = name.size() == 3 && DeltaSink.SESSION_CATALOG.equalsIgnoreCase(name.get(0));
-    return new DeltaTarget(null, qualified ? name.subList(1, 3) : name);
+    return new DeltaTarget(null, qualified ? name.subList(1, 3) : name, false);
   }
 
   @Override
   public DeltaTarget sibling(String suffix) {
     if (path != null) {
       String p = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-      return atPath(p + suffix);
+      return atPath(p + suffix).withDeletionVectors(deletionVectors);
     }
     List<String> n = new ArrayList<>(name);
     n.set(n.size() - 1, n.get(n.size() - 1) + suffix);
-    return named(n);
+    return named(n).withDeletionVectors(deletionVectors);
   }
 
   /**
@@ -166,6 +182,9 @@ final class DeltaTarget implements SparkTable, Serializable {
     b = path != null ? b.location(path) : b.tableName(String.join(".", name));
     if (!partitionColumns.isEmpty()) {
       b = b.partitionedBy(partitionColumns.toArray(String[]::new));
+    }
+    if (deletionVectors) {
+      b = b.property(DELETION_VECTORS_PROPERTY, "true");
     }
     b.execute();
   }
