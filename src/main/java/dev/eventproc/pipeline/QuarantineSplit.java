@@ -1,10 +1,9 @@
 package dev.eventproc.pipeline;
 
-import static org.apache.spark.sql.functions.lit;
-
 import dev.eventproc.sink.BatchOutcome;
 import dev.eventproc.sink.BatchSink;
 import dev.eventproc.stage.ParsedEvents;
+import dev.eventproc.util.BatchConstant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
@@ -62,7 +61,7 @@ public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> 
     String queryId = batch.sparkSession().sparkContext().getLocalProperty("sql.streaming.queryId");
     Dataset<Row> rows = batch.persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      BatchOutcome q = quarantine.write(ParsedEvents.quarantineRows(rows).withColumn(BATCH_ID, lit(batchId)), batchId, queryId);
+      BatchOutcome q = quarantine.write(ParsedEvents.quarantineRows(rows).withColumn(BATCH_ID, BatchConstant.of(batchId)), batchId, queryId);
       BatchOutcome m = main.write(ParsedEvents.mainRows(rows), batchId, queryId);
       Split split = new Split(batchId, m, q, ParsedEvents.droppedCount(rows));
       last.set(split);

@@ -13,6 +13,16 @@ public final class Sessions {
   static final String ICEBERG_EXTENSION = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions";
   static final String DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog";
 
+  /** Spark's cache of compiled generated classes (per JVM; a static setting, so fixed when the session starts). */
+  public static final String CODEGEN_CACHE_KEY = "spark.sql.codegen.cache.maxEntries";
+  /**
+   * Spark's default of 100 entries is smaller than what one pipeline batch uses (parse, stage, quarantine,
+   * sink, the sink's commit-record and log queries: about 120 classes measured on a Delta upsert pipeline,
+   * spread over the cache's four segments): every batch then evicted and compiled the same ~45 classes
+   * with Janino again. 1000 holds that set several times over.
+   */
+  public static final String CODEGEN_CACHE_ENTRIES = "1000";
+
   private Sessions() {}
 
   /**
@@ -54,6 +64,9 @@ public final class Sessions {
     }
     if (!extensions.isEmpty()) {
       b = b.config("spark.sql.extensions", String.join(",", extensions));
+    }
+    if (!submitted.contains(CODEGEN_CACHE_KEY)) {
+      b = b.config(CODEGEN_CACHE_KEY, CODEGEN_CACHE_ENTRIES);
     }
     if (master == null) {
       master = "local[*]";

@@ -1,8 +1,7 @@
 package dev.eventproc.sink;
 
-import static org.apache.spark.sql.functions.lit;
-
 import dev.eventproc.sink.BatchOutcome.Status;
+import dev.eventproc.util.BatchConstant;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -142,7 +141,7 @@ public final class FanOut implements BatchSink {
       return rows;
     }
     SparkSession session = rows.sparkSession();
-    rows.withColumn(BATCH_ID, lit(batchId)).createOrReplaceTempView(VIEW);
+    rows.withColumn(BATCH_ID, BatchConstant.of(batchId)).createOrReplaceTempView(VIEW);
     return session.sql(route.query());
   }
 

@@ -2,19 +2,30 @@ package dev.eventproc.stage;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
-import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
 import dev.eventproc.config.Durations;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.api.java.UDF0;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
 
 /** Streaming duplicate removal under a watermark. */
 public final class Dedupe {
+  /**
+   * A random UUID per row. Not Spark's uuid(): streaming gives it a new seed every batch and codegen
+   * writes the seed into the stage's Java source, so every batch would compile the parse stage anew.
+   */
+  private static final UserDefinedFunction RANDOM_UUID =
+      udf((UDF0<String>) () -> UUID.randomUUID().toString(), DataTypes.StringType).asNondeterministic().asNonNullable();
+
   private Dedupe() {}
 
   /**
@@ -49,7 +60,7 @@ public final class Dedupe {
     Column quarantined = col(EventStream.REASON).isNotNull();
     return events.all()
         .withColumn(ParsedEvents.PASS_THROUGH_ID, when(quarantined,
-            concat_ws("#", col(EventStream.POSITION), expr("uuid()")))
+            concat_ws("#", col(EventStream.POSITION), RANDOM_UUID.apply()))
             .otherwise(lit(null).cast("string")))
         .withColumn(eventTime, when(quarantined, lit(null).cast("timestamp")).otherwise(col(quote(eventTime))));
   }

@@ -3,7 +3,6 @@ package dev.eventproc.stage;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
-import static org.apache.spark.sql.functions.current_timestamp;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.from_json;
 import static org.apache.spark.sql.functions.lit;
@@ -143,8 +142,11 @@ public final class EventStream {
     }
     if (o.eventTimeColumn() != null) {
       Column ts = col(PARSED).getField(o.eventTimeColumn());
-      // A source without a receive time (a Kafka timestamp of -1) falls back to the batch time.
-      Column received = coalesce(col(RECEIVED), current_timestamp());
+      // A source without a receive time falls back to the batch time. Streaming turns
+      // current_timestamp() into the batch's time as a literal, which whole-stage codegen writes into
+      // the parse stage's Java source: every batch would compile the stage anew. Inside transform() (a
+      // higher-order function, evaluated by reference, not generated) the source stays the same.
+      Column received = coalesce(col(RECEIVED), expr("element_at(transform(array(current_timestamp()), t -> t), 1)"));
       reason = reason.when(ts.isNull(), lit("missing-event-time"))
           .when(ts.gt(received.plus(expr("INTERVAL " + o.maxFutureSkew().toMillis() + " MILLISECONDS"))),
               lit("event-time-in-future"));

@@ -1,5 +1,6 @@
 package dev.eventproc.testutils;
 
+import dev.eventproc.pipeline.Sessions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +35,7 @@ public final class TestSpark {
           .config("spark.sql.catalog." + ICEBERG_CATALOG + ".cache-enabled", "false")
           .config("spark.databricks.delta.snapshotPartitions", "2")
           .config("spark.sql.streaming.stateStore.stateSchemaCheck", "true")
+          .config(Sessions.CODEGEN_CACHE_KEY, Sessions.CODEGEN_CACHE_ENTRIES) // as eventproc run has it
           .getOrCreate();
     }
     return session;

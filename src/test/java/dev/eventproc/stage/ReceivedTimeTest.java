@@ -1,0 +1,62 @@
+package dev.eventproc.stage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.eventproc.config.ConfigReader;
+import dev.eventproc.config.EventprocConfig;
+import dev.eventproc.testutils.TestSpark;
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The event-time-in-future check against the time a row was received, and against the batch's time
+ * when a row has none (the fallback is written so that codegen does not inline the batch time).
+ */
+class ReceivedTimeTest {
+  private final SparkSession spark = TestSpark.session();
+
+  @Test
+  void aRowWithoutReceiveTimeIsCheckedAgainstTheBatchTimeAndOneWithItAgainstThat() {
+    SourceOptions o = SourceOptions.read(new ConfigReader(EventprocConfig.of(Map.of(
+        "source.type", "files", "source.files.path", TestSpark.newDir("received").toString(),
+        "source.schema", "id STRING, ts TIMESTAMP", "source.key.columns", "id",
+        "source.event.time.column", "ts", "source.max.future.skew", "1 minute"))));
+    Instant now = Instant.now();
+    Timestamp longAgo = Timestamp.from(now.minus(Duration.ofDays(365)));
+    StructType raw = new StructType().add(EventStream.RAW, DataTypes.BinaryType).add(EventStream.POSITION, DataTypes.StringType)
+        .add("_eventproc_received", DataTypes.TimestampType);
+    List<Row> rows = new ArrayList<>();
+    rows.add(RowFactory.create(json("now-no-received", now), "p", null));
+    rows.add(RowFactory.create(json("ahead-no-received", now.plus(Duration.ofHours(1))), "p", null));
+    rows.add(RowFactory.create(json("now-received-long-ago", now), "p", longAgo));
+    rows.add(RowFactory.create(json("long-ago-received-long-ago", longAgo.toInstant()), "p", longAgo));
+
+    Dataset<Row> parsed = EventStream.parse(spark.createDataFrame(rows, raw), o, InputRules.NONE).all();
+
+    Map<String, String> reasons = new java.util.TreeMap<>();
+    for (Row r : parsed.select("id", EventStream.REASON).collectAsList()) {
+      reasons.put(r.getString(0), r.isNullAt(1) ? "valid" : r.getString(1));
+    }
+    assertThat(reasons).containsExactlyInAnyOrderEntriesOf(Map.of(
+        "now-no-received", "valid",
+        "ahead-no-received", "event-time-in-future",
+        "now-received-long-ago", "event-time-in-future",
+        "long-ago-received-long-ago", "valid"));
+  }
+
+  private static byte[] json(String id, Instant ts) {
+    return ("{\"id\":\"" + id + "\",\"ts\":\"" + ts + "\"}").getBytes(StandardCharsets.UTF_8);
+  }
+}
