@@ -88,11 +88,15 @@ public final class EventStream {
     return kafkaRows(r.load());
   }
 
-  private static Dataset<Row> kafkaRows(Dataset<Row> kafka) {
+  /**
+   * Kafka's columns as raw rows. A record without a timestamp (-1, message format v0) reaches Spark as
+   * 1969-12-31T23:59:59.999Z: it counts as no receive time, or every event would look far in the future.
+   */
+  static Dataset<Row> kafkaRows(Dataset<Row> kafka) {
     return kafka.select(
         col("value").as(RAW),
         concat(col("topic"), lit("/"), col("partition").cast("string"), lit("@"), col("offset").cast("string")).as(POSITION),
-        col("timestamp").as(RECEIVED));
+        when(col("timestamp").geq(lit(java.sql.Timestamp.from(java.time.Instant.EPOCH))), col("timestamp")).as(RECEIVED));
   }
 
   private static Dataset<Row> readFiles(DataStreamReader reader, SourceOptions o) {

@@ -59,4 +59,33 @@ class ReceivedTimeTest {
   private static byte[] json(String id, Instant ts) {
     return ("{\"id\":\"" + id + "\",\"ts\":\"" + ts + "\"}").getBytes(StandardCharsets.UTF_8);
   }
+
+  /**
+   * A Kafka record without a timestamp (-1, message format v0) reaches Spark as 1969-12-31T23:59:59.999Z,
+   * not null: compared with that, every event would be "in the future" and the whole topic quarantined.
+   * It counts as no receive time (the batch's time is used).
+   */
+  @Test
+  void aKafkaRecordWithoutTimestampIsCheckedAgainstTheBatchTime() {
+    SourceOptions o = SourceOptions.read(new ConfigReader(EventprocConfig.of(Map.of(
+        "source.type", "kafka", "source.kafka.bootstrap.servers", "127.0.0.1:9", "source.kafka.topic", "t",
+        "source.schema", "id STRING, ts TIMESTAMP", "source.key.columns", "id",
+        "source.event.time.column", "ts", "source.max.future.skew", "1 minute"))));
+    Instant now = Instant.now();
+    StructType kafka = new StructType().add("value", DataTypes.BinaryType).add("topic", DataTypes.StringType)
+        .add("partition", DataTypes.IntegerType).add("offset", DataTypes.LongType).add("timestamp", DataTypes.TimestampType);
+    List<Row> rows = List.of(
+        RowFactory.create(json("no-timestamp", now), "t", 0, 1L, new Timestamp(-1)),
+        RowFactory.create(json("no-timestamp-ahead", now.plus(Duration.ofHours(1))), "t", 0, 2L, new Timestamp(-1)),
+        RowFactory.create(json("stamped", now), "t", 0, 3L, Timestamp.from(now)));
+
+    Dataset<Row> parsed = EventStream.parse(EventStream.kafkaRows(spark.createDataFrame(rows, kafka)), o, InputRules.NONE).all();
+
+    Map<String, String> reasons = new java.util.TreeMap<>();
+    for (Row r : parsed.select("id", EventStream.REASON).collectAsList()) {
+      reasons.put(r.getString(0), r.isNullAt(1) ? "valid" : r.getString(1));
+    }
+    assertThat(reasons).containsExactlyInAnyOrderEntriesOf(Map.of(
+        "no-timestamp", "valid", "no-timestamp-ahead", "event-time-in-future", "stamped", "valid"));
+  }
 }
