@@ -45,7 +45,8 @@ class BenchCommandTest {
     assertThat(c.curveSizes).containsExactly(1_000_000L, 5_000_000L, 10_000_000L);
     assertThat(c.curveBatchKeys).isEqualTo(100_000);
     assertThat(c.curveRounds).isEqualTo(2);
-    assertThat(c.curveDeletionVectors).isFalse();
+    assertThat(c.curveDeletionVectors).isTrue();
+    assertThat(parse("--no-curve-deletion-vectors").curveDeletionVectors).isFalse();
     assertThat(parse("--curve-sizes", "1000000,2000000", "--curve-deletion-vectors").curveSizes).containsExactly(1_000_000L, 2_000_000L);
   }
 }
