@@ -69,7 +69,7 @@ final class BenchCommand implements Callable<Integer> {
       description = "delta-curve case: MERGEs per variant and size, in ABBA order (default ${DEFAULT-VALUE}).")
   int curveRounds;
 
-  @Option(names = "--curve-deletion-vectors", negatable = true, defaultValue = "true",
+  @Option(names = "--no-curve-deletion-vectors", negatable = true, defaultValue = "true",
       description = "delta-curve case: build the tables with delta.enableDeletionVectors, as eventproc creates upsert and history "
           + "targets (default on; --no-curve-deletion-vectors builds them without).")
   boolean curveDeletionVectors;
