@@ -33,8 +33,8 @@ class BenchCommandTest {
   void theScaleCaseRunsOnlyWhenAskedAndRefusesTinySizesNamingTheOption() {
     assertThat(parse().scaleEvents).containsExactly(1_000_000L, 5_000_000L, 20_000_000L);
     assertThat(parse("--cases", "scale", "--scale-events", "20000,60000").scaleEvents).containsExactly(20_000L, 60_000L);
-    assertThat(BenchCommand.refuseScaleSizes(List.of(20_000L, 60_000L))).isNull();
-    assertThat(BenchCommand.refuseScaleSizes(List.of(20_000L, 500L)))
+    assertThat(BenchCases.refuseScaleSizes(List.of(20_000L, 60_000L))).isNull();
+    assertThat(BenchCases.refuseScaleSizes(List.of(20_000L, 500L)))
         .isEqualTo("scale: --scale-events must list sizes of at least 10000 events, got [20000, 500]");
   }
 
