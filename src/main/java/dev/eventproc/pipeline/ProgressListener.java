@@ -38,6 +38,8 @@ public final class ProgressListener extends StreamingQueryListener {
   private long lastReported = -1;
   /** Whether the run's termination event has been delivered; guarded by this. */
   private boolean terminated;
+  /** The run of the last termination delivered before {@link #bind}; guarded by this. */
+  private UUID endedBeforeBind;
   private volatile UUID runId;
   private volatile StreamingQueryManager streams;
   /** Spark times this step only when a batch ran (an empty batch that moves the watermark included). */
@@ -88,10 +90,18 @@ public final class ProgressListener extends StreamingQueryListener {
    * unregisters itself from {@code streams} when that run ends.
    */
   public void bind(StreamingQuery query) {
-    runId = query.runId();
-    streams = query.sparkSession().streams();
-    if (!query.isActive()) {
-      streams.removeListener(this);
+    boolean endedAlready;
+    synchronized (this) {
+      runId = query.runId();
+      streams = query.sparkSession().streams();
+      endedAlready = runId.equals(endedBeforeBind);
+      if (endedAlready) {
+        terminated = true;
+        notifyAll();
+      }
+    }
+    if (endedAlready) {
+      streams.removeListener(this); // its end came before this call: nothing of the run is left to deliver
     }
   }
 
@@ -202,15 +212,21 @@ public final class ProgressListener extends StreamingQueryListener {
 
   @Override
   public void onQueryTerminated(QueryTerminatedEvent event) {
-    StreamingQueryManager s = streams;
-    if (runId != null && runId.equals(event.runId())) {
-      synchronized (this) {
-        terminated = true;
-        notifyAll();
+    StreamingQueryManager s;
+    synchronized (this) {
+      if (runId == null) {
+        endedBeforeBind = event.runId(); // bind() may yet name this run
+        return;
       }
-      if (s != null) {
-        s.removeListener(this); // on Spark's listener bus, after this run's last progress event
+      if (!runId.equals(event.runId())) {
+        return;
       }
+      terminated = true;
+      notifyAll();
+      s = streams;
+    }
+    if (s != null) {
+      s.removeListener(this); // on Spark's listener bus, after this run's last progress event
     }
   }
 
