@@ -3,28 +3,27 @@ package dev.eventproc.stage;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.when;
 
 import dev.eventproc.config.Durations;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.api.java.UDF0;
-import org.apache.spark.sql.expressions.UserDefinedFunction;
-import org.apache.spark.sql.types.DataTypes;
 
 /** Streaming duplicate removal under a watermark. */
 public final class Dedupe {
   /**
-   * A random UUID per row. Not Spark's uuid(): streaming gives it a new seed every batch and codegen
-   * writes the seed into the stage's Java source, so every batch would compile the parse stage anew.
+   * Spark's {@code uuid()}, evaluated inside {@code transform} (interpreted, not generated). The id must
+   * be the same when Spark runs a task again, since it routes the row to a shuffle partition (a new id
+   * could send the row to no reducer or two): {@code uuid()} is, seeded per query plan and partition,
+   * where a random UUID per call is not. But its seed, new every batch, would be written into the
+   * generated source of the parse stage, compiled again every batch; {@code transform} keeps it out.
+   * ({@code monotonically_increasing_id()} is refused on streams.)
    */
-  private static final UserDefinedFunction RANDOM_UUID =
-      udf((UDF0<String>) () -> UUID.randomUUID().toString(), DataTypes.StringType).asNondeterministic().asNonNullable();
+  static final String RETRY_STABLE_UUID = "element_at(transform(array(0), x -> uuid()), 1)";
 
   private Dedupe() {}
 
@@ -51,16 +50,16 @@ public final class Dedupe {
 
   /**
    * All parsed rows, quarantined ones marked to pass through a stateful stage ({@link KeyGroups}): a
-   * unique {@link ParsedEvents#PASS_THROUGH_ID} (source position plus a random UUID, since a file's
-   * lines share one position), so each is a group of its own, and a null event time, so a wild clock
-   * in a bad row cannot move the watermark. Valid rows have a null id.
+   * unique {@link ParsedEvents#PASS_THROUGH_ID} (source position plus a UUID, since a file's lines
+   * share one position), so each is a group of its own, and a null event time, so a wild clock in a bad
+   * row cannot move the watermark. Valid rows have a null id. See {@link #RETRY_STABLE_UUID}.
    */
   static Dataset<Row> withPassThroughIds(ParsedEvents events) {
     String eventTime = events.eventTimeColumn();
     Column quarantined = col(EventStream.REASON).isNotNull();
     return events.all()
         .withColumn(ParsedEvents.PASS_THROUGH_ID, when(quarantined,
-            concat_ws("#", col(EventStream.POSITION), RANDOM_UUID.apply()))
+            concat_ws("#", col(EventStream.POSITION), expr(RETRY_STABLE_UUID)))
             .otherwise(lit(null).cast("string")))
         .withColumn(eventTime, when(quarantined, lit(null).cast("timestamp")).otherwise(col(quote(eventTime))));
   }
