@@ -5,6 +5,7 @@ import dev.eventproc.bench.EndToEndBench.Target;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -72,7 +73,7 @@ public final class ScaleBench {
 
   private static Step step(SparkSession spark, Settings base, long events, BenchReport report) throws Exception {
     Path work = Files.createTempDirectory(base.work(), "scale-" + events);
-    Settings s = new Settings(base.kafkaServers(), events, base.batchEvents(), base.rate(), java.time.Duration.ZERO, base.pgUrl(),
+    Settings s = new Settings(base.kafkaServers(), events, base.batchEvents(), base.rate(), Duration.ZERO, base.pgUrl(),
         base.pgUser(), base.pgPassword(), work);
     E2eSupport.resetPostgresSchema(s);
     int listenersBefore = spark.streams().listListeners().length;

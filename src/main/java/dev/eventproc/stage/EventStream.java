@@ -9,6 +9,8 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 
+import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -96,7 +98,7 @@ public final class EventStream {
     return kafka.select(
         col("value").as(RAW),
         concat(col("topic"), lit("/"), col("partition").cast("string"), lit("@"), col("offset").cast("string")).as(POSITION),
-        when(col("timestamp").geq(lit(java.sql.Timestamp.from(java.time.Instant.EPOCH))), col("timestamp")).as(RECEIVED));
+        when(col("timestamp").geq(lit(Timestamp.from(Instant.EPOCH))), col("timestamp")).as(RECEIVED));
   }
 
   private static Dataset<Row> readFiles(DataStreamReader reader, SourceOptions o) {

@@ -24,7 +24,7 @@ public final class BatchConstant {
     return udf(new Value(value), DataTypes.LongType).asNonNullable().apply();
   }
 
-  /** A named class (not a lambda) so the generated code, which names the function's class, is the same every batch. */
+  /** The function object the generated code calls through its reference (Spark wraps it as a {@code Function0}). */
   private record Value(long value) implements UDF0<Long> {
     @Override
     public Long call() {

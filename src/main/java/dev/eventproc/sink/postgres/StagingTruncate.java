@@ -26,12 +26,18 @@ final class StagingTruncate {
   private StagingTruncate() {}
 
   /**
-   * TRUNCATEs staging in {@code c}'s transaction; the lock wait's bound applies to that statement only.
+   * TRUNCATEs staging in {@code c}'s transaction (autocommit off: {@code SET LOCAL} lasts until its end);
+   * the lock wait's bound applies to that statement only. Called in the committing transaction, a
+   * timeout rolls back all of it (rows and ledger entry): nothing of the batch is committed, and it is
+   * written again when replayed.
    *
    * @throws PostgresSinkException when another session held the table longer than the lock timeout
    *     (the transaction is then rolled back)
    */
   static void run(Connection c, PgSql sql, PostgresOptions options, String sinkName) throws SQLException {
+    if (c.getAutoCommit()) {
+      throw new IllegalStateException("sink " + sinkName + ": staging is emptied inside a transaction (autocommit off)");
+    }
     String previous;
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT current_setting('lock_timeout')")) {
       rs.next();
@@ -68,6 +74,11 @@ final class StagingTruncate {
       }
       c.rollback();
     } catch (SQLException e) {
+      try {
+        c.rollback();
+      } catch (SQLException ignored) {
+        // the caller fails the batch anyway; the pool discards a broken connection
+      }
       return "another session (its pid could not be read: " + e.getMessage() + "; see pg_locks)";
     }
     return out.isEmpty() ? "another session (gone since; see pg_locks if this repeats)" : "another session: " + String.join(", ", out);

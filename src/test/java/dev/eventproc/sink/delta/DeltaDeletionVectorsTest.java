@@ -3,6 +3,8 @@ package dev.eventproc.sink.delta;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.eventproc.sink.BatchSink;
+import dev.eventproc.sink.SinkSpec;
+import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.registry.Sinks;
 import dev.eventproc.testutils.TestSpark;
 import java.nio.file.Path;
@@ -75,13 +77,23 @@ class DeltaDeletionVectorsTest {
   }
 
   @Test
-  void theKeyTurnsThemOffAndAppendsDoNotGetThem() {
+  void theKeyTurnsThemOffAndThenAnUpdateCopiesTheFileAndAppendsDoNotGetThem() {
     BatchSink off = sink("upsert_plain", "upsert", "false");
-    off.write(rows(1, 10), 0L, "q");
+    off.write(rows(1, 400).coalesce(1), 0L, "q");
+    off.write(rows(2, 400).where("id IN ('k1', 'k200', 'k399')"), 1L, "q");
     BatchSink append = sink("append_plain", "append", null);
     append.write(rows(1, 10), 0L, "q");
 
     assertThat(property("upsert_plain")).isNull();
+    assertThat(lastMergeRowsCopied("upsert_plain")).as("the other 397 rows of the one file, copied").isEqualTo(397);
     assertThat(property("append_plain")).isNull();
+  }
+
+  @Test
+  void aHistoryTableGetsThemByDefault() {
+    assertThat(DeltaSink.deletionVectorsByDefault(SinkSpec.builder().name("h").mode(WriteMode.HISTORY)
+        .keyColumns("id").versionColumn("version").build())).isTrue();
+    assertThat(DeltaSink.deletionVectorsByDefault(SinkSpec.builder().name("i")
+        .mode(WriteMode.INSERT_IF_ABSENT).keyColumns("id").build())).isFalse();
   }
 }
