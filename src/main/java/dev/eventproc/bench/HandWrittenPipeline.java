@@ -95,6 +95,8 @@ final class HandWrittenPipeline {
   private static VoidFunction2<Dataset<Row>, Long> delta(SparkSession spark, Settings s, StructType schema) {
     String path = sinkLocation(s, Target.DELTA).get("sink.delta.path");
     spark.createDataFrame(List.of(), schema).write().format("delta").save(path);
+    // The same layout as the table eventproc's upsert sink creates: with deletion vectors, a MERGE copies no unchanged row.
+    spark.sql("ALTER TABLE delta.`" + path + "` SET TBLPROPERTIES ('delta.enableDeletionVectors' = 'true')");
     return (batch, id) -> {
       Dataset<Row> newest = batch.withColumn("rn", row_number().over(Window.partitionBy("payment_id").orderBy(desc("version"))))
           .where("rn = 1").drop("rn");

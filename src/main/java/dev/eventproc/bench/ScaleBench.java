@@ -26,6 +26,7 @@ import org.knowm.xchart.style.Styler;
 public final class ScaleBench {
   static final String SUITE = "scale";
   private static final String STORE_PROVIDER = "spark.sql.streaming.stateStore.providerClass";
+  private static final String PROGRESS_KEPT = "spark.sql.streaming.numRecentProgressUpdates";
   private static final String ROCKSDB = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider";
   /** Live heap may differ between steps by this much (caches, JIT, class data), and no more. */
   static final long LIVE_HEAP_SLACK_BYTES = 64L << 20;
@@ -44,18 +45,17 @@ public final class ScaleBench {
     List<Long> ordered = new ArrayList<>(sizes);
     Collections.sort(ordered);
     String before = spark.conf().getOption(STORE_PROVIDER).getOrElse(() -> null);
+    String retention = spark.conf().getOption(PROGRESS_KEPT).getOrElse(() -> null);
     spark.conf().set(STORE_PROVIDER, ROCKSDB);
+    spark.conf().set(PROGRESS_KEPT, "100000"); // every batch's progress: Spark keeps 100, fewer than a 20M-event step's batches
     List<Step> steps = new ArrayList<>();
     try {
       for (long events : ordered) {
         steps.add(step(spark, base, events, report));
       }
     } finally {
-      if (before == null) {
-        spark.conf().unset(STORE_PROVIDER);
-      } else {
-        spark.conf().set(STORE_PROVIDER, before);
-      }
+      restore(spark, STORE_PROVIDER, before);
+      restore(spark, PROGRESS_KEPT, retention);
     }
     Step first = steps.get(0);
     Step last = steps.get(steps.size() - 1);
@@ -68,6 +68,14 @@ public final class ScaleBench {
         steps.stream().filter(Step::stateFlat).count(), steps.size(), false, "steps"));
     if (chart != null) {
       writeChart(steps, chart);
+    }
+  }
+
+  private static void restore(SparkSession spark, String key, String value) {
+    if (value == null) {
+      spark.conf().unset(key);
+    } else {
+      spark.conf().set(key, value);
     }
   }
 
