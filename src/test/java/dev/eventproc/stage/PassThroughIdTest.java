@@ -2,8 +2,6 @@ package dev.eventproc.stage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.eventproc.config.ConfigReader;
-import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.testutils.TestSpark;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -14,7 +12,6 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 
@@ -28,11 +25,8 @@ class PassThroughIdTest {
 
   @Test
   void computingTheIdsAgainGivesEachRowTheSameIdAndEveryIdIsUnique() {
-    SourceOptions o = SourceOptions.read(new ConfigReader(EventprocConfig.of(Map.of(
-        "source.type", "files", "source.files.path", TestSpark.newDir("pass-through").toString(),
-        "source.schema", "id STRING, ts TIMESTAMP", "source.key.columns", "id", "source.event.time.column", "ts"))));
-    StructType raw = new StructType().add(EventStream.RAW, DataTypes.BinaryType).add(EventStream.POSITION, DataTypes.StringType)
-        .add("_eventproc_received", DataTypes.TimestampType);
+    SourceOptions o = RawRows.filesSource("pass-through", Map.of());
+    StructType raw = RawRows.schema();
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
       rows.add(RowFactory.create(("{not json " + i).getBytes(StandardCharsets.UTF_8), "same-file", null));

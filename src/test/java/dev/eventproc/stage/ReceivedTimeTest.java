@@ -29,14 +29,10 @@ class ReceivedTimeTest {
 
   @Test
   void aRowWithoutReceiveTimeIsCheckedAgainstTheBatchTimeAndOneWithItAgainstThat() {
-    SourceOptions o = SourceOptions.read(new ConfigReader(EventprocConfig.of(Map.of(
-        "source.type", "files", "source.files.path", TestSpark.newDir("received").toString(),
-        "source.schema", "id STRING, ts TIMESTAMP", "source.key.columns", "id",
-        "source.event.time.column", "ts", "source.max.future.skew", "1 minute"))));
+    SourceOptions o = RawRows.filesSource("received", Map.of("source.max.future.skew", "1 minute"));
     Instant now = Instant.now();
     Timestamp longAgo = Timestamp.from(now.minus(Duration.ofDays(365)));
-    StructType raw = new StructType().add(EventStream.RAW, DataTypes.BinaryType).add(EventStream.POSITION, DataTypes.StringType)
-        .add("_eventproc_received", DataTypes.TimestampType);
+    StructType raw = RawRows.schema();
     List<Row> rows = new ArrayList<>();
     rows.add(RowFactory.create(json("now-no-received", now), "p", null));
     rows.add(RowFactory.create(json("ahead-no-received", now.plus(Duration.ofHours(1))), "p", null));
