@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -41,11 +42,7 @@ class ReceivedTimeTest {
 
     Dataset<Row> parsed = EventStream.parse(spark.createDataFrame(rows, raw), o, InputRules.NONE).all();
 
-    Map<String, String> reasons = new java.util.TreeMap<>();
-    for (Row r : parsed.select("id", EventStream.REASON).collectAsList()) {
-      reasons.put(r.getString(0), r.isNullAt(1) ? "valid" : r.getString(1));
-    }
-    assertThat(reasons).containsExactlyInAnyOrderEntriesOf(Map.of(
+    assertThat(reasons(parsed)).containsExactlyInAnyOrderEntriesOf(Map.of(
         "now-no-received", "valid",
         "ahead-no-received", "event-time-in-future",
         "now-received-long-ago", "event-time-in-future",
@@ -77,11 +74,16 @@ class ReceivedTimeTest {
 
     Dataset<Row> parsed = EventStream.parse(EventStream.kafkaRows(spark.createDataFrame(rows, kafka)), o, InputRules.NONE).all();
 
-    Map<String, String> reasons = new java.util.TreeMap<>();
+    assertThat(reasons(parsed)).containsExactlyInAnyOrderEntriesOf(Map.of(
+        "no-timestamp", "valid", "no-timestamp-ahead", "event-time-in-future", "stamped", "valid"));
+  }
+
+  /** Each row's id and its quarantine reason, or "valid". */
+  private static Map<String, String> reasons(Dataset<Row> parsed) {
+    Map<String, String> reasons = new TreeMap<>();
     for (Row r : parsed.select("id", EventStream.REASON).collectAsList()) {
       reasons.put(r.getString(0), r.isNullAt(1) ? "valid" : r.getString(1));
     }
-    assertThat(reasons).containsExactlyInAnyOrderEntriesOf(Map.of(
-        "no-timestamp", "valid", "no-timestamp-ahead", "event-time-in-future", "stamped", "valid"));
+    return reasons;
   }
 }

@@ -1,5 +1,6 @@
 package dev.eventproc.sink.delta;
 
+import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.eventproc.sink.BatchSink;
@@ -60,7 +61,7 @@ class DeltaDeletionVectorsTest {
 
   private long lastMergeRowsCopied(String name) {
     Row last = spark.sql("DESCRIBE HISTORY delta.`" + dir.resolve(name) + "`").where("operation = 'MERGE'")
-        .orderBy(org.apache.spark.sql.functions.col("version").desc()).first();
+        .orderBy(col("version").desc()).first();
     Map<String, String> metrics = last.getJavaMap(last.fieldIndex("operationMetrics"));
     return Long.parseLong(metrics.get("numTargetRowsCopied"));
   }

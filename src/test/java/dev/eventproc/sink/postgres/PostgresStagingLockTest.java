@@ -10,6 +10,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -36,7 +38,7 @@ class PostgresStagingLockTest {
   private final String schema = TestPostgres.newSchema("stagelock");
 
   private Dataset<Row> rows(Object[]... rows) {
-    return spark.createDataFrame(java.util.Arrays.stream(rows).map(RowFactory::create).toList(), SCHEMA).repartition(2);
+    return spark.createDataFrame(Arrays.stream(rows).map(RowFactory::create).toList(), SCHEMA).repartition(2);
   }
 
   @Test
@@ -77,7 +79,7 @@ class PostgresStagingLockTest {
     sink.write(rows(new Object[] {"a", 2L, 20}, new Object[] {"b", 1L, 30}), 1L, "q");
     try (Connection c = TestPostgres.connect(); Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT id || ':' || version || ':' || amount FROM " + schema + ".orders ORDER BY id")) {
-      List<String> got = new java.util.ArrayList<>();
+      List<String> got = new ArrayList<>();
       while (rs.next()) {
         got.add(rs.getString(1));
       }
