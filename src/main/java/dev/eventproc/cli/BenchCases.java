@@ -17,6 +17,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 
@@ -138,7 +139,13 @@ final class BenchCases {
 
   private void runEndToEnd(SparkSession spark, long n, BenchReport report, int run, boolean warmingUp) throws IOException {
     String password = options.pgPasswordEnv == null ? null : System.getenv(options.pgPasswordEnv);
-    List<EndToEndBench.Target> targets = new ArrayList<>(List.of(EndToEndBench.Target.values()));
+    String refused = refuseEndToEndSinks(options.e2eSinks);
+    if (refused != null) {
+      report.fail(refused);
+      return;
+    }
+    List<EndToEndBench.Target> targets = options.e2eSinks.stream().distinct()
+        .map(name -> EndToEndBench.Target.valueOf(name.toUpperCase(Locale.ROOT))).collect(Collectors.toCollection(ArrayList::new));
     if (run % 4 == 1 || run % 4 == 2) {
       Collections.reverse(targets); // ABBA, as the other options.cases' variants
     }
@@ -156,6 +163,13 @@ final class BenchCases {
         deleteQuietly(work);
       }
     }
+  }
+
+  /** Why {@code --e2e-sinks} cannot be run, or null. */
+  static String refuseEndToEndSinks(List<String> names) {
+    List<String> known = Stream.of(EndToEndBench.Target.values()).map(t -> t.name().toLowerCase(Locale.ROOT)).toList();
+    return names == null || names.isEmpty() || !known.containsAll(names)
+        ? "e2e: --e2e-sinks must list postgres and/or delta, got " + names : null;
   }
 
   /** Why {@code --scale-events} cannot be run, or null. */

@@ -76,6 +76,10 @@ final class BenchCommand implements Callable<Integer> {
       description = "e2e case: seconds the latency run produces, after 5 s of warm-up; 0 skips it (default ${DEFAULT-VALUE}).")
   int e2eSeconds;
 
+  @Option(names = "--e2e-sinks", split = ",", defaultValue = "postgres,delta",
+      description = "e2e case: sinks to run, postgres and/or delta (default ${DEFAULT-VALUE}).")
+  List<String> e2eSinks;
+
   // On by default: picocli sets a negatable option named in its negative form to false when given.
   @Option(names = "--no-warmup", defaultValue = "true", negatable = true,
       description = "Skip the unmeasured warm-up (by default every case runs once on a tenth of the rows first, so JIT warm-up "

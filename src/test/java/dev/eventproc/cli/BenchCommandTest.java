@@ -39,6 +39,15 @@ class BenchCommandTest {
   }
 
   @Test
+  void theEndToEndCaseRunsBothSinksByDefaultOrTheNamedOnes() {
+    assertThat(parse().e2eSinks).containsExactly("postgres", "delta");
+    assertThat(parse("--e2e-sinks", "postgres").e2eSinks).containsExactly("postgres");
+    assertThat(BenchCases.refuseEndToEndSinks(List.of("delta", "postgres"))).isNull();
+    assertThat(BenchCases.refuseEndToEndSinks(List.of("postgres", "iceberg")))
+        .isEqualTo("e2e: --e2e-sinks must list postgres and/or delta, got [postgres, iceberg]");
+  }
+
+  @Test
   void theDeltaCurveRunsOnlyWhenAskedWithTheIssuesSizesByDefault() {
     BenchCommand c = parse("--cases", "delta-curve");
     assertThat(c.cases).containsExactly("delta-curve");
