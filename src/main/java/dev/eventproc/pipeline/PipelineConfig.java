@@ -246,7 +246,10 @@ public final class PipelineConfig {
     return out;
   }
 
-  /** Quarantine defaults: a Delta table, append mode, beside the checkpoint. Explicit keys win. */
+  /**
+   * Quarantine defaults: a Delta table, append mode, beside the checkpoint, a record only for batches
+   * that quarantined rows. Explicit keys win.
+   */
   private static EventprocConfig withQuarantineDefaults(EventprocConfig c) {
     EventprocConfig out = c;
     if (!c.contains(QUARANTINE + Sinks.TYPE)) {
@@ -254,6 +257,9 @@ public final class PipelineConfig {
     }
     if (!c.contains(QUARANTINE + "mode")) {
       out = out.with(QUARANTINE + "mode", "append");
+    }
+    if (!c.contains(QUARANTINE + SinkSpec.RECORD_EMPTY_BATCHES)) {
+      out = out.with(QUARANTINE + SinkSpec.RECORD_EMPTY_BATCHES, "false");
     }
     String checkpoint = c.get(CHECKPOINT);
     // Without a checkpoint the config fails on that key; a placeholder avoids a second, derived error.

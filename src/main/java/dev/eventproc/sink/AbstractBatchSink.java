@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Order of one call: check the commit record; count the batch (this also runs the query's
  * stateful operators, whose state must progress even on a replay); skip if committed or empty; else
- * commit. If the commit throws, the record is read again: when another writer with the same identity
+ * commit. A sink that does not record empty batches counts a cached batch before it checks the
+ * record, so an empty batch costs it no read of the target. If the commit throws, the record is read again: when another writer with the same identity
  * committed the batch meanwhile (a zombie, a speculative driver), the batch counts as a replay;
  * otherwise the error fails the batch and Spark retries it after restart. An adapter that finds out
  * inside its commit that it lost such a race (fenced, or kept waiting by the other attempt's lock)
@@ -80,10 +81,25 @@ public abstract class AbstractBatchSink implements BatchSink {
     return false;
   }
 
-  /** Whether empty batches are committed too (e.g. to keep a ledger without gaps). */
-  protected boolean commitsEmptyBatches() {
+  /**
+   * Whether the adapter commits empty batches too (a record without rows, so its records have no gap
+   * and a reconciliation tells a lost batch from an empty one), unless the sink's
+   * {@link SinkSpec#recordEmptyBatches()} turns that off.
+   */
+  protected boolean recordsEmptyBatches() {
     return false;
   }
+
+  /** Whether this sink commits empty batches: the adapter does, and the sink's config keeps it on. */
+  private boolean commitsEmptyBatches() {
+    return recordsEmptyBatches() && spec.recordEmptyBatches();
+  }
+
+  /**
+   * Called for an empty batch that this sink does not record (no commit, no record); e.g. a table
+   * sink creates its table here once, so readers find it even before the first row.
+   */
+  protected void emptyBatchNotRecorded(Dataset<Row> batch) {}
 
   @Override
   public final boolean recordsEveryBatch() {
@@ -175,8 +191,15 @@ public abstract class AbstractBatchSink implements BatchSink {
     checkSession(session);
     spec.checkColumns(batch.schema());
 
-    boolean committed = isCommitted(session, writer, batchId);
     boolean cached = servedFromCache(batch);
+    // A sink that records only batches with rows counts a cached batch first: an empty one then
+    // costs no look at the target's records (reading them can be a Spark job, as on Delta).
+    RowCounts early = cached && !commitsEmptyBatches() ? countRows(batch) : null;
+    if (early != null && early.total() == 0) {
+      emptyBatchNotRecorded(batch);
+      return finish(batchId, Status.EMPTY, 0, CommitResult.written(0), start);
+    }
+    boolean committed = isCommitted(session, writer, batchId);
     if (!committed && !cached && writesInOnePass()) {
       FaultInjection.at(Point.BEFORE_COMMIT, name(), batchId);
       CommitResult result = commitGuarded(new BatchContext(batch, batchId, writer, BatchContext.UNKNOWN), session, writer);
@@ -190,7 +213,7 @@ public abstract class AbstractBatchSink implements BatchSink {
     boolean persistHere = !committed && !cached;
     Dataset<Row> rows = persistHere ? batch.persist(StorageLevel.MEMORY_AND_DISK()) : batch;
     try {
-      RowCounts counts = countRows(rows);
+      RowCounts counts = early != null ? early : countRows(rows);
       long rowsIn = counts.total();
       if (committed) {
         return finish(batchId, Status.SKIPPED_REPLAY, rowsIn, CommitResult.skipped(), start);
@@ -201,6 +224,7 @@ public abstract class AbstractBatchSink implements BatchSink {
             + "such rows to quarantine before the sink (the pipeline's parse step does this).");
       }
       if (rowsIn == 0 && !commitsEmptyBatches()) {
+        emptyBatchNotRecorded(rows);
         return finish(batchId, Status.EMPTY, 0, CommitResult.written(0), start);
       }
       FaultInjection.at(Point.BEFORE_COMMIT, name(), batchId);

@@ -41,6 +41,8 @@ public final class SinkSpec implements Serializable {
   /** Whether the sink evolves its target to a batch with new or widened columns (else it fails, showing the DDL). */
   public static final String SCHEMA_EVOLUTION = "schema.evolution";
   public static final boolean SCHEMA_EVOLUTION_DEFAULT = true;
+  /** Whether a sink whose adapter records empty batches does so (see {@link #recordEmptyBatches()}). */
+  public static final String RECORD_EMPTY_BATCHES = "record.empty.batches";
   /** Every adapter keeps the tombstones of a table in a sibling table named with this suffix. */
   public static final String TOMBSTONE_SUFFIX = "__tombstones";
 
@@ -53,6 +55,7 @@ public final class SinkSpec implements Serializable {
   private final String deleteCondition;
   private final boolean keysUniquePerBatch;
   private final boolean schemaEvolution;
+  private final boolean recordEmptyBatches;
 
   private SinkSpec(Builder b) {
     this.keyPrefix = b.keyPrefix;
@@ -64,6 +67,7 @@ public final class SinkSpec implements Serializable {
     this.deleteCondition = b.deleteCondition;
     this.keysUniquePerBatch = b.keysUniquePerBatch;
     this.schemaEvolution = b.schemaEvolution;
+    this.recordEmptyBatches = b.recordEmptyBatches;
   }
 
   /** Reads the shared keys of one sink scope (e.g. {@code sink.}); problems go to the reader. */
@@ -87,6 +91,7 @@ public final class SinkSpec implements Serializable {
     b.tiebreakColumn = scope.identifier(TIEBREAK_COLUMN);
     b.deleteCondition = scope.string(DELETE_CONDITION, null);
     b.schemaEvolution = scope.bool(SCHEMA_EVOLUTION, SCHEMA_EVOLUTION_DEFAULT);
+    b.recordEmptyBatches = scope.bool(RECORD_EMPTY_BATCHES, true);
     b.validate(scope::problem);
     return b.name == null || b.mode == null ? null : new SinkSpec(b);
   }
@@ -150,6 +155,16 @@ public final class SinkSpec implements Serializable {
     return schemaEvolution;
   }
 
+  /**
+   * Whether empty batches get a commit record too, where the adapter keeps one per batch (Delta,
+   * Iceberg, files, PostgreSQL): records without gaps, so a reconciliation tells a lost batch from an
+   * empty one. Off, an empty batch writes nothing and costs no look at the target (the quarantine's
+   * default: most of its batches are empty, and on Delta each record costs a commit and a log replay).
+   */
+  public boolean recordEmptyBatches() {
+    return recordEmptyBatches;
+  }
+
   /** This spec, told that batches hold at most one row per key (see {@link Builder#keysUniqueInEachBatch()}). */
   public SinkSpec withKeysUniquePerBatch() {
     Builder b = toBuilder();
@@ -168,6 +183,7 @@ public final class SinkSpec implements Serializable {
     b.deleteCondition = deleteCondition;
     b.keysUniquePerBatch = keysUniquePerBatch;
     b.schemaEvolution = schemaEvolution;
+    b.recordEmptyBatches = recordEmptyBatches;
     return b;
   }
 
@@ -240,6 +256,7 @@ public final class SinkSpec implements Serializable {
     private String deleteCondition;
     private boolean keysUniquePerBatch;
     private boolean schemaEvolution = SCHEMA_EVOLUTION_DEFAULT;
+    private boolean recordEmptyBatches = true;
 
     public Builder name(String name) {
       this.name = name;
@@ -274,6 +291,12 @@ public final class SinkSpec implements Serializable {
     /** See {@link SinkSpec#schemaEvolution()}. */
     public Builder schemaEvolution(boolean evolve) {
       this.schemaEvolution = evolve;
+      return this;
+    }
+
+    /** See {@link SinkSpec#recordEmptyBatches()}. */
+    public Builder recordEmptyBatches(boolean record) {
+      this.recordEmptyBatches = record;
       return this;
     }
 

@@ -54,6 +54,8 @@ public abstract class SparkTableSink extends AbstractBatchSink {
   private final Duration tombstoneRetention;
   private final int commitRetries;
   private transient volatile StructType evolvedFor;
+  /** Whether this object made sure its table exists (see {@link #emptyBatchNotRecorded}). */
+  private transient volatile boolean tableChecked;
   private final SparkHistory history;
 
   /** Settings every lakehouse adapter has. */
@@ -108,8 +110,17 @@ public abstract class SparkTableSink extends AbstractBatchSink {
    * have no gap and a reconciliation can tell a lost batch from an empty one.
    */
   @Override
-  protected boolean commitsEmptyBatches() {
+  protected boolean recordsEmptyBatches() {
     return true;
+  }
+
+  /** The table is created on the first empty batch too, so readers find it before its first row. */
+  @Override
+  protected void emptyBatchNotRecorded(Dataset<Row> batch) {
+    if (!tableChecked && spec.mode() != WriteMode.HISTORY) {
+      ensureTable(batch.sparkSession(), table, batch.schema());
+    }
+    tableChecked = true;
   }
 
   @Override

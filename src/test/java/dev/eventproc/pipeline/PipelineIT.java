@@ -9,6 +9,7 @@ import dev.eventproc.cli.LocalKafkaBroker;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.testutils.JsonFiles;
 import dev.eventproc.testutils.TestSpark;
+import io.delta.tables.DeltaTable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -83,7 +84,7 @@ class PipelineIT {
   @Test
   void kafkaWithOutOfOrderVersionsAndDeletesIntoUpsertEqualsTheLatestState() throws Exception {
     Path dir = TestSpark.newDir("pipeline-kafka");
-    EventGenerator.Output feed = EventGenerator.generate(EventGenerator.Spec.payments(600, 5).withVersions(4, 0.25));
+    EventGenerator.Output feed = EventGenerator.generate(EventGenerator.Spec.payments(600, 5).withVersions(4, 0.25).withMalformedRate(0));
     try (LocalKafkaBroker broker = LocalKafkaBroker.start(dir.resolve("kafka"))) {
       broker.createTopic("orders", 3);
       Properties props = new Properties();
@@ -112,6 +113,13 @@ class PipelineIT {
         expected.put(e.paymentId(), e.version() + ":" + e.amount().toPlainString());
       }
       assertThat(table(dir.resolve("table"), "concat(version, ':', amount)")).isEqualTo(expected);
+
+      // No event was quarantined: the quarantine records no batch (quarantine.record.empty.batches defaults
+      // to false), and its table exists, empty, from the first batch on.
+      String quarantine = dir.resolve("checkpoint-quarantine").toString();
+      assertThat(spark.read().format("delta").load(quarantine).count()).isZero();
+      assertThat(DeltaTable.forPath(spark, quarantine).history().selectExpr("operation").collectAsList())
+          .as("the quarantine's commits").extracting(r -> r.getString(0)).containsExactly("CREATE TABLE");
     }
   }
 

@@ -101,10 +101,12 @@ class StatusIT {
       assertThat(s.state()).as("%s: %s", TYPES.get(i), s).isEqualTo(SinkStatus.State.AHEAD_BY_REPLAY);
       assertThat(s.verdict()).contains("batch 1 is committed in the sink and not in the checkpoint: the restart will skip it");
     }
-    // The quarantine (Delta) got no rows, and commits its empty batches too: batch 1 is on record there as well.
+    // The quarantine (Delta) got no rows and records only batches with rows (quarantine.record.empty.batches
+    // defaults to false): nothing on record, read as empty batches, not as a loss.
     SinkStatus quarantine = halted.sinks().get(TYPES.size());
-    assertThat(quarantine.record().lastBatch()).as("the quarantine: %s", quarantine).isEqualTo(1);
-    assertThat(quarantine.state()).as("the quarantine: %s", quarantine).isEqualTo(SinkStatus.State.AHEAD_BY_REPLAY);
+    assertThat(quarantine.record().lastBatch()).as("the quarantine: %s", quarantine).isEqualTo(-1);
+    assertThat(quarantine.state()).as("the quarantine: %s", quarantine).isEqualTo(SinkStatus.State.BEHIND_EMPTY);
+    assertThat(quarantine.verdict()).contains("this sink records only batches with rows");
     assertThat(halted.exitStatus()).isEqualTo(SinkStatus.Level.WARN.exitStatus()).isEqualTo(3);
     JsonNode json = statusJson(file, 3);
     assertThat(json.at("/sinks/0/state").asText()).isEqualTo("AHEAD_BY_REPLAY");

@@ -22,14 +22,26 @@ class AbstractBatchSinkTest {
     final Set<String> committed = new HashSet<>();
     boolean raceOnNextCommit;
     int commits;
+    int recordReads;
+    int emptyNotRecorded;
 
     InMemorySink() {
-      super(SinkSpec.builder().name("mem").mode(WriteMode.APPEND).build());
+      this(SinkSpec.builder().name("mem").mode(WriteMode.APPEND).build());
+    }
+
+    InMemorySink(SinkSpec spec) {
+      super(spec);
     }
 
     @Override
     protected boolean isCommitted(SparkSession session, WriterId writer, long batchId) {
+      recordReads++;
       return committed.contains(writer.appId() + "#" + batchId);
+    }
+
+    @Override
+    protected void emptyBatchNotRecorded(Dataset<Row> batch) {
+      emptyNotRecorded++;
     }
 
     @Override
@@ -87,6 +99,43 @@ class AbstractBatchSinkTest {
     InMemorySink sink = new InMemorySink();
     assertThat(sink.write(spark.range(0).toDF(), 0, "q").status()).isEqualTo(Status.EMPTY);
     assertThat(sink.commits).isZero();
+  }
+
+  /** An adapter that records empty batches (as Delta, Iceberg, files and PostgreSQL do). */
+  static class RecordingSink extends InMemorySink {
+    RecordingSink(boolean recordEmpty) {
+      super(SinkSpec.builder().name("mem").mode(WriteMode.APPEND).recordEmptyBatches(recordEmpty).build());
+    }
+
+    @Override
+    protected boolean recordsEmptyBatches() {
+      return true;
+    }
+  }
+
+  @Test
+  void anAdapterThatRecordsEmptyBatchesCommitsThemUnlessTheSinkTurnsThatOff() {
+    Dataset<Row> empty = spark.range(0).toDF().persist(StorageLevel.MEMORY_ONLY());
+    RecordingSink recording = new RecordingSink(true);
+    assertThat(recording.write(empty, 0, "q").status()).isEqualTo(Status.COMMITTED);
+    assertThat(recording.commits).isEqualTo(1);
+    assertThat(recording.recordsEveryBatch()).isTrue();
+
+    // Off (the quarantine's default): an empty batch is neither committed nor looked up in the records,
+    // which on Delta costs a log replay; the adapter hears of it once per batch.
+    RecordingSink skipping = new RecordingSink(false);
+    assertThat(skipping.write(empty, 0, "q").status()).isEqualTo(Status.EMPTY);
+    assertThat(skipping.commits).isZero();
+    assertThat(skipping.recordReads).isZero();
+    assertThat(skipping.emptyNotRecorded).isEqualTo(1);
+    assertThat(skipping.recordsEveryBatch()).isFalse();
+    // A batch with rows is looked up and committed as always, and its replay skipped.
+    Dataset<Row> rows = spark.range(3).toDF().persist(StorageLevel.MEMORY_ONLY());
+    assertThat(skipping.write(rows, 1, "q").status()).isEqualTo(Status.COMMITTED);
+    assertThat(skipping.write(rows, 1, "q").status()).isEqualTo(Status.SKIPPED_REPLAY);
+    assertThat(skipping.commits).isEqualTo(1);
+    empty.unpersist();
+    rows.unpersist();
   }
 
   @Test

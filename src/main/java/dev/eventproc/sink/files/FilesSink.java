@@ -203,7 +203,7 @@ public final class FilesSink extends AbstractBatchSink {
 
   /** An empty batch leaves its marker too, so the markers have no gap and a lost batch shows as one. */
   @Override
-  protected boolean commitsEmptyBatches() {
+  protected boolean recordsEmptyBatches() {
     return true;
   }
 

@@ -112,7 +112,7 @@ public final class PostgresSink extends AbstractBatchSink implements AutoCloseab
   }
 
   @Override
-  protected boolean commitsEmptyBatches() {
+  protected boolean recordsEmptyBatches() {
     return true;
   }
 
