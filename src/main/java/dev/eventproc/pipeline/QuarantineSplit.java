@@ -61,9 +61,13 @@ public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> 
     String queryId = batch.sparkSession().sparkContext().getLocalProperty("sql.streaming.queryId");
     Dataset<Row> rows = batch.persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      BatchOutcome q = quarantine.write(ParsedEvents.quarantineRows(rows).withColumn(BATCH_ID, BatchConstant.of(batchId)), batchId, queryId);
-      BatchOutcome m = main.write(ParsedEvents.mainRows(rows), batchId, queryId);
-      Split split = new Split(batchId, m, q, ParsedEvents.droppedCount(rows));
+      // One job counts both parts and the stage's drops; it is also the one that runs the stage. The parse
+      // step quarantined every row with a null in a key column of any sink, so the sinks need no count.
+      ParsedEvents.Census census = ParsedEvents.census(rows);
+      BatchOutcome q = quarantine.writeCounted(ParsedEvents.quarantineRows(rows).withColumn(BATCH_ID, BatchConstant.of(batchId)),
+          batchId, queryId, census.quarantined());
+      BatchOutcome m = main.writeCounted(ParsedEvents.mainRows(rows), batchId, queryId, census.main());
+      Split split = new Split(batchId, m, q, census.dropped());
       last.set(split);
       recent.put(batchId, split);
       recent.keySet().removeIf(b -> b < batchId - KEPT);

@@ -185,6 +185,16 @@ public abstract class AbstractBatchSink implements BatchSink {
 
   @Override
   public final BatchOutcome write(Dataset<Row> batch, long batchId, String queryId) {
+    return write(batch, batchId, queryId, null);
+  }
+
+  @Override
+  public final BatchOutcome writeCounted(Dataset<Row> batch, long batchId, String queryId, long rows) {
+    return write(batch, batchId, queryId, new RowCounts(rows, 0));
+  }
+
+  /** @param known the batch's counts when the caller has them, else null (then the sink counts) */
+  private BatchOutcome write(Dataset<Row> batch, long batchId, String queryId, RowCounts known) {
     long start = System.nanoTime();
     WriterId writer = new WriterId(name(), queryId);
     SparkSession session = batch.sparkSession();
@@ -194,13 +204,13 @@ public abstract class AbstractBatchSink implements BatchSink {
     boolean cached = servedFromCache(batch);
     // A sink that records only batches with rows counts a cached batch first: an empty one then
     // costs no look at the target's records (reading them can be a Spark job, as on Delta).
-    RowCounts early = cached && !commitsEmptyBatches() ? countRows(batch) : null;
+    RowCounts early = known != null ? known : cached && !commitsEmptyBatches() ? countRows(batch) : null;
     if (early != null && early.total() == 0) {
       emptyBatchNotRecorded(batch);
       return finish(batchId, Status.EMPTY, 0, CommitResult.written(0), start);
     }
     boolean committed = isCommitted(session, writer, batchId);
-    if (!committed && !cached && writesInOnePass()) {
+    if (!committed && !cached && early == null && writesInOnePass()) {
       FaultInjection.at(Point.BEFORE_COMMIT, name(), batchId);
       CommitResult result = commitGuarded(new BatchContext(batch, batchId, writer, BatchContext.UNKNOWN), session, writer);
       FaultInjection.at(Point.AFTER_COMMIT, name(), batchId);
@@ -209,8 +219,9 @@ public abstract class AbstractBatchSink implements BatchSink {
       return finish(batchId, status, rows, result, start);
     }
     // Persist once for the count and the commit, unless the batch is read from Spark's cache already
-    // (the caller cached it, or it is a view of a cached batch): then a second read is cheap.
-    boolean persistHere = !committed && !cached;
+    // (the caller cached it, or it is a view of a cached batch; then a second read is cheap) or the
+    // count is known.
+    boolean persistHere = !committed && !cached && early == null;
     Dataset<Row> rows = persistHere ? batch.persist(StorageLevel.MEMORY_AND_DISK()) : batch;
     try {
       RowCounts counts = early != null ? early : countRows(rows);

@@ -49,6 +49,18 @@ public interface BatchSink extends VoidFunction2<Dataset<Row>, Long>, Serializab
   /** Writes a batch for an explicit query id (tests, or a caller that manages identity itself). */
   BatchOutcome write(Dataset<Row> batch, long batchId, String queryId);
 
+  /**
+   * {@link #write(Dataset, long, String)} of a batch the caller has counted already (with other
+   * counts, in one Spark job) and whose key columns it knows to hold no null (a pipeline's parse step
+   * quarantines such rows): the sink runs no count job of its own. By default the same as
+   * {@code write}.
+   *
+   * @param rows the batch's row count
+   */
+  default BatchOutcome writeCounted(Dataset<Row> batch, long batchId, String queryId, long rows) {
+    return write(batch, batchId, queryId);
+  }
+
   /** The configured sink name (the first half of the writer identity). */
   String name();
 

@@ -107,6 +107,16 @@ public final class FanOut implements BatchSink {
   /** Writes the batch to every route in order; the outcome sums theirs (committed if any sink committed). */
   @Override
   public BatchOutcome write(Dataset<Row> batch, long batchId, String queryId) {
+    return write(batch, batchId, queryId, -1);
+  }
+
+  /** As {@link #write}; a route without a query takes the batch as it is, with its known count. */
+  @Override
+  public BatchOutcome writeCounted(Dataset<Row> batch, long batchId, String queryId, long rows) {
+    return write(batch, batchId, queryId, rows);
+  }
+
+  private BatchOutcome write(Dataset<Row> batch, long batchId, String queryId, long knownRows) {
     long start = System.nanoTime();
     boolean persistHere = !AbstractBatchSink.servedFromCache(batch);
     Dataset<Row> rows = persistHere ? batch.persist(StorageLevel.MEMORY_AND_DISK()) : batch;
@@ -117,7 +127,8 @@ public final class FanOut implements BatchSink {
       boolean committed = false;
       boolean allEmpty = true;
       for (Route route : routes) {
-        BatchOutcome o = route.sink().write(derive(rows, route, batchId), batchId, queryId);
+        BatchOutcome o = knownRows >= 0 && route.query() == null ? route.sink().writeCounted(rows, batchId, queryId, knownRows)
+            : route.sink().write(derive(rows, route, batchId), batchId, queryId);
         in = Math.max(in, o.rowsIn());
         written += o.rowsWritten();
         ignored += o.rowsIgnored();

@@ -1,7 +1,10 @@
 package dev.eventproc.stage;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 
 import java.util.Arrays;
 import java.util.List;
@@ -99,6 +102,21 @@ public final class ParsedEvents {
     }
     Row r = batch.agg(sum(col(DROPPED))).first();
     return r.isNullAt(0) ? 0 : r.getLong(0);
+  }
+
+  /**
+   * A batch's counts: its quarantined rows ({@link #quarantineRows}), the rows its sinks take
+   * ({@link #mainRows}) and the duplicates its stage dropped ({@link #droppedCount}).
+   */
+  public record Census(long quarantined, long main, long dropped) {}
+
+  /** {@link Census} of a batch in one Spark job (three counts, where each alone would be a job). */
+  public static Census census(Dataset<Row> batch) {
+    boolean drops = hasDropCounts(batch);
+    Column main = drops ? col(EventStream.REASON).isNull().and(col(DROPPED).isNull()) : col(EventStream.REASON).isNull();
+    Row r = batch.agg(count(when(col(EventStream.REASON).isNotNull(), 1)), count(when(main, 1)),
+        drops ? sum(col(DROPPED)) : lit(0L)).first();
+    return new Census(r.getLong(0), r.getLong(1), r.isNullAt(2) ? 0 : r.getLong(2));
   }
 
   /** Of a batch that went through {@link #withQuarantine}: the quarantined rows. */

@@ -139,6 +139,26 @@ class AbstractBatchSinkTest {
   }
 
   @Test
+  void aBatchCountedByTheCallerCostsNoCountJobInTheSink() {
+    InMemorySink sink = new InMemorySink();
+    Dataset<Row> batch = spark.range(4).toDF();
+    assertThat(jobsOf("counted", () -> sink.writeCounted(batch, 0, "q", 4))).isZero();
+    assertThat(sink.metrics().rowsWritten()).isEqualTo(4);
+    assertThat(jobsOf("uncounted", () -> sink.write(batch, 1, "q"))).isPositive();
+  }
+
+  /** Spark jobs run by {@code work} (tagged with a job group of its own). */
+  private int jobsOf(String group, Runnable work) {
+    spark.sparkContext().setJobGroup(group, group, false);
+    try {
+      work.run();
+    } finally {
+      spark.sparkContext().clearJobGroup();
+    }
+    return spark.sparkContext().statusTracker().getJobIdsForGroup(group).length;
+  }
+
+  @Test
   void outsideAStreamingQueryTheCallSaysWhatToDo() {
     assertThatThrownBy(() -> new InMemorySink().call(spark.range(1).toDF(), 0L))
         .hasMessageContaining("called outside a streaming query").hasMessageContaining("write(batch, batchId, queryId)");
