@@ -94,16 +94,16 @@ public final class EndToEndBench {
         // A rate that only holds while state grows is not sustained: it counts as 0.
         report.target(new BenchTarget(SUITE, label + ": sustained rate, state flat (else 0)",
             sustained.flat() ? sustained.rows() / sustained.seconds() : 0, minEventsPerSecond(target), false, "events/s"));
-        report.note(String.format(Locale.ROOT, "e2e %s: sustained %,.0f events/s; state rows per batch %s (bound %,d): %s; sink %s",
-            label, sustained.rows() / sustained.seconds(), sustained.state(), sustained.stateBound(), sustained.flat() ? "flat" : "NOT FLAT",
-            sustained.sinkCheck()));
+        report.note(String.format(Locale.ROOT, "e2e %s: sustained %,.0f events/s; %s; state rows per batch %s (bound %,d): %s; sink %s",
+            label, sustained.rows() / sustained.seconds(), sustained.writeTimes(), sustained.state(), sustained.stateBound(),
+            sustained.flat() ? "flat" : "NOT FLAT", sustained.sinkCheck()));
       }).add(handWritten, () -> {
         SustainedPhase.Sustained sustained = SustainedPhase.handWritten(spark, s, target);
         report.add(new BenchResult(SUITE, handWritten, sustained.rows(), sustained.seconds(), (target == Target.POSTGRES
             ? "dropDuplicatesWithinWatermark, JDBC (" + PostgresBaselines.JDBC_SETTINGS + ") into staging + INSERT ON CONFLICT"
             : "dropDuplicatesWithinWatermark, MERGE without transaction ids") + "; at least once"));
-        report.note(String.format(Locale.ROOT, "e2e %s hand-written: sustained %,.0f events/s; state rows per batch %s; sink %s",
-            label, sustained.rows() / sustained.seconds(), sustained.state(), sustained.sinkCheck()));
+        report.note(String.format(Locale.ROOT, "e2e %s hand-written: sustained %,.0f events/s; %s; state rows per batch %s; sink %s",
+            label, sustained.rows() / sustained.seconds(), sustained.writeTimes(), sustained.state(), sustained.sinkCheck()));
       }).runAll();
       report.goal(new BenchGoal(SUITE, eventproc, handWritten, 1.0, "exactly-once pipeline vs the hand-written at-least-once one"));
       if (!s.latencyRun().isZero()) {

@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -34,7 +35,19 @@ final class SustainedPhase {
   private SustainedPhase() {}
 
   /** @param stateStore "RocksDB" when the state operators report RocksDB's metrics, else "default" */
-  record Sustained(long rows, double seconds, List<Long> state, long stateBound, boolean flat, String sinkCheck, String stateStore) {}
+  record Sustained(long rows, double seconds, List<Long> state, long stateBound, boolean flat, String sinkCheck, String stateStore,
+      List<Long> writeMillis) {
+    /**
+     * Where a batch's time goes: the median of Spark's {@code addBatch} (the foreachBatch call: stage,
+     * sink, commit) over the full batches after the first, and that of the last batch (a few rows: the fixed cost).
+     */
+    String writeTimes() {
+      List<Long> full = writeMillis.size() > 2 ? writeMillis.subList(1, writeMillis.size() - 1) : writeMillis;
+      List<Long> sorted = full.stream().sorted().toList();
+      return String.format(Locale.ROOT, "batch write (Spark's addBatch) median %,d ms, last batch %,d ms",
+          sorted.get(sorted.size() / 2), writeMillis.get(writeMillis.size() - 1));
+    }
+  }
 
   /** A backlog on a fresh topic: the events and what the sink must end up holding. */
   private record Backlog(String topic, Feed feed) {}
@@ -113,6 +126,7 @@ final class SustainedPhase {
     boolean flat = tail.stream().allMatch(n -> n <= bound);
     boolean rocksDb = batches.stream().flatMap(b -> Arrays.stream(b.stateOperators()))
         .anyMatch(op -> op.customMetrics().keySet().stream().anyMatch(k -> k.startsWith("rocksdb")));
-    return new Sustained(rows, seconds, state, bound, flat, sinkCheck, rocksDb ? "RocksDB" : "default");
+    List<Long> writeMillis = batches.stream().map(b -> b.durationMs().getOrDefault("addBatch", 0L)).toList();
+    return new Sustained(rows, seconds, state, bound, flat, sinkCheck, rocksDb ? "RocksDB" : "default", writeMillis);
   }
 }
