@@ -1,5 +1,6 @@
 package dev.eventproc.pipeline;
 
+import dev.eventproc.sink.BatchCount;
 import dev.eventproc.sink.BatchOutcome;
 import dev.eventproc.sink.BatchSink;
 import dev.eventproc.stage.ParsedEvents;
@@ -61,12 +62,13 @@ public final class QuarantineSplit implements VoidFunction2<Dataset<Row>, Long> 
     String queryId = batch.sparkSession().sparkContext().getLocalProperty("sql.streaming.queryId");
     Dataset<Row> rows = batch.persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      // One job counts both parts and the stage's drops; it is also the one that runs the stage. The parse
-      // step quarantined every row with a null in a key column of any sink, so the sinks need no count.
-      ParsedEvents.Census census = ParsedEvents.census(rows);
+      // One job counts both parts, their rows with null keys and the stage's drops; it is also the job that
+      // runs the stage. The sinks take these counts instead of counting again.
+      ParsedEvents.Census census = ParsedEvents.census(rows, main.keyColumns(), quarantine.keyColumns());
       BatchOutcome q = quarantine.writeCounted(ParsedEvents.quarantineRows(rows).withColumn(BATCH_ID, BatchConstant.of(batchId)),
-          batchId, queryId, census.quarantined());
-      BatchOutcome m = main.writeCounted(ParsedEvents.mainRows(rows), batchId, queryId, census.main());
+          batchId, queryId, new BatchCount(census.quarantined(), census.quarantinedNullKeys()));
+      BatchOutcome m = main.writeCounted(ParsedEvents.mainRows(rows), batchId, queryId,
+          new BatchCount(census.main(), census.mainNullKeys()));
       Split split = new Split(batchId, m, q, census.dropped());
       last.set(split);
       recent.put(batchId, split);

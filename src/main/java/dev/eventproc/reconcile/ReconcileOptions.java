@@ -20,9 +20,10 @@ import java.util.regex.Pattern;
  * {@code YYYY-MM-DD}, to excluded) the daily totals.
  *
  * <p>{@code reconcile.accept.gaps}: batch ids and ranges ({@code 12-40,77}) whose absence from a sink's
- * commit records the continuity checks accept (they PASS and are listed in detail). Every sink
- * records every batch, empty ones included, so any other gap FAILs: accept only gaps known to be
- * harmless, such as batches an earlier eventproc left unrecorded because they were empty.
+ * commit records the continuity checks accept (they PASS and are listed in detail). Every sink but
+ * Kafka records every batch, empty ones included, unless its {@code record.empty.batches} is false,
+ * so any other gap FAILs: accept only gaps known to be harmless, such as batches an earlier
+ * eventproc left unrecorded because they were empty.
  */
 public record ReconcileOptions(List<String> sourceTable, String sourcePath, String sourceFormat, String timeColumn,
     String amountColumn, String from, String to, String acceptGaps) implements Serializable {

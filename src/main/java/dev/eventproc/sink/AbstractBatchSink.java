@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * <p>Order of one call: check the commit record; count the batch (this also runs the query's
  * stateful operators, whose state must progress even on a replay); skip if committed or empty; else
  * commit. A sink that does not record empty batches counts a cached batch before it checks the
- * record, so an empty batch costs it no read of the target. If the commit throws, the record is read again: when another writer with the same identity
+ * record, so an empty batch costs it no read of the target; a batch the caller counted
+ * ({@link #writeCounted}) is not counted again. If the commit throws, the record is read again: when another writer with the same identity
  * committed the batch meanwhile (a zombie, a speculative driver), the batch counts as a replay;
  * otherwise the error fails the batch and Spark retries it after restart. An adapter that finds out
  * inside its commit that it lost such a race (fenced, or kept waiting by the other attempt's lock)
@@ -61,7 +62,7 @@ public abstract class AbstractBatchSink implements BatchSink {
   /**
    * Writes the batch and the record that this writer committed it, in one atomic commit of the
    * target. Called only for batches that are not committed yet and not empty (unless
-   * {@link #commitsEmptyBatches()}).
+   * {@link #recordsEmptyBatches()} and the sink's {@link SinkSpec#recordEmptyBatches()}).
    */
   protected abstract CommitResult commit(BatchContext batch);
 
@@ -189,8 +190,13 @@ public abstract class AbstractBatchSink implements BatchSink {
   }
 
   @Override
-  public final BatchOutcome writeCounted(Dataset<Row> batch, long batchId, String queryId, long rows) {
-    return write(batch, batchId, queryId, new RowCounts(rows, 0));
+  public final BatchOutcome writeCounted(Dataset<Row> batch, long batchId, String queryId, BatchCount count) {
+    return write(batch, batchId, queryId, new RowCounts(count.rows(), count.nullKeyRows()));
+  }
+
+  @Override
+  public final List<String> keyColumns() {
+    return spec.keyColumns();
   }
 
   /** @param known the batch's counts when the caller has them, else null (then the sink counts) */
@@ -205,7 +211,7 @@ public abstract class AbstractBatchSink implements BatchSink {
     // A sink that records only batches with rows counts a cached batch first: an empty one then
     // costs no look at the target's records (reading them can be a Spark job, as on Delta).
     RowCounts early = known != null ? known : cached && !commitsEmptyBatches() ? countRows(batch) : null;
-    if (early != null && early.total() == 0) {
+    if (early != null && early.total() == 0 && !commitsEmptyBatches()) {
       emptyBatchNotRecorded(batch);
       return finish(batchId, Status.EMPTY, 0, CommitResult.written(0), start);
     }

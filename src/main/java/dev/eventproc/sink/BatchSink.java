@@ -50,15 +50,19 @@ public interface BatchSink extends VoidFunction2<Dataset<Row>, Long>, Serializab
   BatchOutcome write(Dataset<Row> batch, long batchId, String queryId);
 
   /**
-   * {@link #write(Dataset, long, String)} of a batch the caller has counted already (with other
-   * counts, in one Spark job) and whose key columns it knows to hold no null (a pipeline's parse step
-   * quarantines such rows): the sink runs no count job of its own. By default the same as
-   * {@code write}.
-   *
-   * @param rows the batch's row count
+   * {@link #write(Dataset, long, String)} of a batch the caller has counted already (with other counts,
+   * in one Spark job): the sink runs no count job of its own, and refuses the batch as {@code write}
+   * does when {@code count} has rows with a null key. The caller's count must have read the batch
+   * itself (running its plan, stateful operators included, as the sink's own count would), and a batch
+   * read more than once should be cached. By default the same as {@code write}.
    */
-  default BatchOutcome writeCounted(Dataset<Row> batch, long batchId, String queryId, long rows) {
+  default BatchOutcome writeCounted(Dataset<Row> batch, long batchId, String queryId, BatchCount count) {
     return write(batch, batchId, queryId);
+  }
+
+  /** The columns that identify a row in this sink (empty for append), for a caller's {@link BatchCount}. */
+  default List<String> keyColumns() {
+    return List.of();
   }
 
   /** The configured sink name (the first half of the writer identity). */

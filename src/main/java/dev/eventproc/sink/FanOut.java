@@ -6,9 +6,11 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.BiConsumer;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -107,16 +109,28 @@ public final class FanOut implements BatchSink {
   /** Writes the batch to every route in order; the outcome sums theirs (committed if any sink committed). */
   @Override
   public BatchOutcome write(Dataset<Row> batch, long batchId, String queryId) {
-    return write(batch, batchId, queryId, -1);
+    return write(batch, batchId, queryId, null);
   }
 
-  /** As {@link #write}; a route without a query takes the batch as it is, with its known count. */
+  /**
+   * As {@link #write}; a route without a query takes the batch as it is, with its count. When the count
+   * has rows with a null in some route's key ({@link #keyColumns()} is every such route's), each route
+   * counts for itself, so only a route keyed on that column refuses the batch.
+   */
   @Override
-  public BatchOutcome writeCounted(Dataset<Row> batch, long batchId, String queryId, long rows) {
-    return write(batch, batchId, queryId, rows);
+  public BatchOutcome writeCounted(Dataset<Row> batch, long batchId, String queryId, BatchCount count) {
+    return write(batch, batchId, queryId, count.nullKeyRows() == 0 ? count : null);
   }
 
-  private BatchOutcome write(Dataset<Row> batch, long batchId, String queryId, long knownRows) {
+  /** The key columns of every route that takes the batch as it is (routes with a query count for themselves). */
+  @Override
+  public List<String> keyColumns() {
+    Set<String> out = new LinkedHashSet<>();
+    routes.stream().filter(r -> r.query() == null).forEach(r -> out.addAll(r.sink().keyColumns()));
+    return List.copyOf(out);
+  }
+
+  private BatchOutcome write(Dataset<Row> batch, long batchId, String queryId, BatchCount known) {
     long start = System.nanoTime();
     boolean persistHere = !AbstractBatchSink.servedFromCache(batch);
     Dataset<Row> rows = persistHere ? batch.persist(StorageLevel.MEMORY_AND_DISK()) : batch;
@@ -127,7 +141,7 @@ public final class FanOut implements BatchSink {
       boolean committed = false;
       boolean allEmpty = true;
       for (Route route : routes) {
-        BatchOutcome o = knownRows >= 0 && route.query() == null ? route.sink().writeCounted(rows, batchId, queryId, knownRows)
+        BatchOutcome o = known != null && route.query() == null ? route.sink().writeCounted(rows, batchId, queryId, known)
             : route.sink().write(derive(rows, route, batchId), batchId, queryId);
         in = Math.max(in, o.rowsIn());
         written += o.rowsWritten();

@@ -43,6 +43,7 @@ public final class SinkSpec implements Serializable {
   public static final boolean SCHEMA_EVOLUTION_DEFAULT = true;
   /** Whether a sink whose adapter records empty batches does so (see {@link #recordEmptyBatches()}). */
   public static final String RECORD_EMPTY_BATCHES = "record.empty.batches";
+  public static final boolean RECORD_EMPTY_BATCHES_DEFAULT = true;
   /** Every adapter keeps the tombstones of a table in a sibling table named with this suffix. */
   public static final String TOMBSTONE_SUFFIX = "__tombstones";
 
@@ -91,7 +92,7 @@ public final class SinkSpec implements Serializable {
     b.tiebreakColumn = scope.identifier(TIEBREAK_COLUMN);
     b.deleteCondition = scope.string(DELETE_CONDITION, null);
     b.schemaEvolution = scope.bool(SCHEMA_EVOLUTION, SCHEMA_EVOLUTION_DEFAULT);
-    b.recordEmptyBatches = scope.bool(RECORD_EMPTY_BATCHES, true);
+    b.recordEmptyBatches = scope.bool(RECORD_EMPTY_BATCHES, RECORD_EMPTY_BATCHES_DEFAULT);
     b.validate(scope::problem);
     return b.name == null || b.mode == null ? null : new SinkSpec(b);
   }
@@ -256,7 +257,7 @@ public final class SinkSpec implements Serializable {
     private String deleteCondition;
     private boolean keysUniquePerBatch;
     private boolean schemaEvolution = SCHEMA_EVOLUTION_DEFAULT;
-    private boolean recordEmptyBatches = true;
+    private boolean recordEmptyBatches = RECORD_EMPTY_BATCHES_DEFAULT;
 
     public Builder name(String name) {
       this.name = name;

@@ -106,17 +106,36 @@ public final class ParsedEvents {
 
   /**
    * A batch's counts: its quarantined rows ({@link #quarantineRows}), the rows its sinks take
-   * ({@link #mainRows}) and the duplicates its stage dropped ({@link #droppedCount}).
+   * ({@link #mainRows}) and the duplicates its stage dropped ({@link #droppedCount}); and of the first two,
+   * the rows with a null in one of the given key columns.
    */
-  public record Census(long quarantined, long main, long dropped) {}
+  public record Census(long quarantined, long quarantinedNullKeys, long main, long mainNullKeys, long dropped) {}
 
-  /** {@link Census} of a batch in one Spark job (three counts, where each alone would be a job). */
-  public static Census census(Dataset<Row> batch) {
+  /**
+   * {@link Census} of a batch in one Spark job (where each count alone would be a job).
+   *
+   * @param mainKeys the main sink's key columns (those not in the batch are left out)
+   * @param quarantineKeys the quarantine sink's key columns (likewise)
+   */
+  public static Census census(Dataset<Row> batch, List<String> mainKeys, List<String> quarantineKeys) {
     boolean drops = hasDropCounts(batch);
+    Column quarantined = col(EventStream.REASON).isNotNull();
     Column main = drops ? col(EventStream.REASON).isNull().and(col(DROPPED).isNull()) : col(EventStream.REASON).isNull();
-    Row r = batch.agg(count(when(col(EventStream.REASON).isNotNull(), 1)), count(when(main, 1)),
-        drops ? sum(col(DROPPED)) : lit(0L)).first();
-    return new Census(r.getLong(0), r.getLong(1), r.isNullAt(2) ? 0 : r.getLong(2));
+    Row r = batch.agg(count(when(quarantined, 1)), count(when(quarantined.and(anyNull(batch, quarantineKeys)), 1)),
+        count(when(main, 1)), count(when(main.and(anyNull(batch, mainKeys)), 1)), drops ? sum(col(DROPPED)) : lit(0L)).first();
+    return new Census(r.getLong(0), r.getLong(1), r.getLong(2), r.getLong(3), r.isNullAt(4) ? 0 : r.getLong(4));
+  }
+
+  /** Whether a row has a null in one of {@code columns} that the batch has. */
+  private static Column anyNull(Dataset<Row> batch, List<String> columns) {
+    List<String> present = Arrays.asList(batch.columns());
+    Column out = lit(false);
+    for (String c : columns) {
+      if (present.contains(c)) {
+        out = out.or(col("`" + c.replace("`", "``") + "`").isNull());
+      }
+    }
+    return out;
   }
 
   /** Of a batch that went through {@link #withQuarantine}: the quarantined rows. */

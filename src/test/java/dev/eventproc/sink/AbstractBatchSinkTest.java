@@ -142,9 +142,30 @@ class AbstractBatchSinkTest {
   void aBatchCountedByTheCallerCostsNoCountJobInTheSink() {
     InMemorySink sink = new InMemorySink();
     Dataset<Row> batch = spark.range(4).toDF();
-    assertThat(jobsOf("counted", () -> sink.writeCounted(batch, 0, "q", 4))).isZero();
-    assertThat(sink.metrics().rowsWritten()).isEqualTo(4);
+    assertThat(jobsOf("counted", () -> sink.writeCounted(batch, 0, "q", new BatchCount(4, 0)))).isZero();
+    assertThat(sink.commits).isEqualTo(1);
     assertThat(jobsOf("uncounted", () -> sink.write(batch, 1, "q"))).isPositive();
+  }
+
+  @Test
+  void aCountedEmptyBatchIsStillCommittedBySinksThatRecordEmptyBatches() {
+    Dataset<Row> empty = spark.range(0).toDF().persist(StorageLevel.MEMORY_ONLY());
+    RecordingSink recording = new RecordingSink(true);
+    assertThat(recording.writeCounted(empty, 0, "q", new BatchCount(0, 0)).status()).isEqualTo(Status.COMMITTED);
+    assertThat(recording.commits).isEqualTo(1);
+    assertThat(recording.emptyNotRecorded).isZero();
+    RecordingSink skipping = new RecordingSink(false);
+    assertThat(skipping.writeCounted(empty, 0, "q", new BatchCount(0, 0)).status()).isEqualTo(Status.EMPTY);
+    assertThat(skipping.recordReads).isZero();
+    empty.unpersist();
+  }
+
+  @Test
+  void aCountedBatchWithNullKeysIsRefusedAsAnUncountedOneIs() {
+    InMemorySink keyed = new InMemorySink(SinkSpec.builder().name("mem").mode(WriteMode.INSERT_IF_ABSENT).keyColumns("id").build());
+    assertThatThrownBy(() -> keyed.writeCounted(spark.range(3).toDF(), 0, "q", new BatchCount(3, 1)))
+        .hasMessageContaining("1 of 3 rows have a null in key column(s) [id]");
+    assertThat(keyed.commits).isZero();
   }
 
   /** Spark jobs run by {@code work} (tagged with a job group of its own). */

@@ -58,6 +58,26 @@ class FanOutTest {
   }
 
   @Test
+  void aCountedBatchReachesRoutesWithoutAQueryWithItsCountAndRoutesWithAQueryCountTheirOwn() {
+    AbstractBatchSinkTest.InMemorySink plain = new AbstractBatchSinkTest.InMemorySink(
+        SinkSpec.builder().name("plain").mode(WriteMode.INSERT_IF_ABSENT).keyColumns("id").build());
+    AbstractBatchSinkTest.InMemorySink derived = new AbstractBatchSinkTest.InMemorySink(
+        SinkSpec.builder().name("derived").mode(WriteMode.INSERT_IF_ABSENT).keyColumns("kind").build());
+    FanOut fan = new FanOut("p", List.of(new FanOut.Route(plain, null),
+        new FanOut.Route(derived, "SELECT DISTINCT kind FROM batch")));
+    assertThat(fan.keyColumns()).containsExactly("id");
+
+    // The caller's count (7, not what the batch holds, to show it is taken as given) reaches the plain route only.
+    fan.writeCounted(batch(0, 30), 0, "q", new BatchCount(7, 0));
+    assertThat(plain.metrics().rowsIn()).isEqualTo(7);
+    assertThat(derived.metrics().rowsIn()).isEqualTo(3);
+
+    // A count with null keys: every route counts for itself (a route keyed elsewhere must not refuse the batch).
+    fan.writeCounted(batch(0, 30), 1, "q", new BatchCount(30, 1));
+    assertThat(plain.metrics().rowsIn()).isEqualTo(7 + 30);
+  }
+
+  @Test
   void severalSinksFromConfig() {
     Map<String, String> c = new LinkedHashMap<>();
     c.put("pipeline.name", "pay");
