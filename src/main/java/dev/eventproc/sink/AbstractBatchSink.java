@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * stateful operators, whose state must progress even on a replay); skip if committed or empty; else
  * commit. A sink that does not record empty batches counts a cached batch before it checks the
  * record, so an empty batch costs it no read of the target; a batch the caller counted
- * ({@link #writeCounted}) is not counted again. If the commit throws, the record is read again: when another writer with the same identity
- * committed the batch meanwhile (a zombie, a speculative driver), the batch counts as a replay;
+ * ({@link #writeCounted}) is not counted again. If the commit throws, the record is read again: when
+ * another writer with the same identity committed the batch meanwhile (a zombie, a speculative
+ * driver), the batch counts as a replay;
  * otherwise the error fails the batch and Spark retries it after restart. An adapter that finds out
  * inside its commit that it lost such a race (fenced, or kept waiting by the other attempt's lock)
  * says so with {@link CommitResult#lostRace}; either way the race is counted in {@link SinkMetrics#racesLost()}.
