@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import dev.eventproc.config.Identifiers;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Column;
@@ -132,7 +133,7 @@ public final class ParsedEvents {
     Column out = lit(false);
     for (String c : columns) {
       if (present.contains(c)) {
-        out = out.or(col("`" + c.replace("`", "``") + "`").isNull());
+        out = out.or(col(Identifiers.quoteSpark(c)).isNull());
       }
     }
     return out;

@@ -10,6 +10,7 @@ import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.testutils.JsonFiles;
 import dev.eventproc.testutils.TestSpark;
 import io.delta.tables.DeltaTable;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -121,6 +122,32 @@ class PipelineIT {
       assertThat(DeltaTable.forPath(spark, quarantine).history().selectExpr("operation").collectAsList())
           .as("the quarantine's commits").extracting(r -> r.getString(0)).containsExactly("CREATE TABLE");
     }
+  }
+
+  @Test
+  void aBatchWhoseRowsAreAllQuarantinedIsStillRecordedByTheMainSinkAndNotByTheQuarantine() {
+    Path dir = TestSpark.newDir("pipeline-empty-main");
+    String event = "{\"payment_id\":\"p1\",\"account_id\":\"a\",\"amount\":1.00,\"currency\":\"EUR\",\"version\":1,"
+        + "\"op\":\"c\",\"event_time\":\"2026-03-01T10:00:00Z\"}";
+    JsonFiles.writeFiles(dir.resolve("in"), List.of(List.of(event.getBytes(StandardCharsets.UTF_8)),
+        List.of("not json".getBytes(StandardCharsets.UTF_8), "{}".getBytes(StandardCharsets.UTF_8))), JsonFiles.FIXED_DAY_RECEIVED);
+    Map<String, String> c = base(dir, "emptymain");
+    c.put("source.type", "files");
+    c.put("source.files.path", dir.resolve("in").toString());
+    c.put("source.files.max.files.per.trigger", "1");
+    c.put("sink.mode", "upsert");
+    c.put("sink.version.column", "version");
+    List<ProgressListener.BatchStats> batches = new ArrayList<>();
+    run(c, batches);
+
+    // Batch 1 brought no row for the main sink; it records every batch, so batch 1 is on its record too
+    // (a Delta commit with the transaction id and no file).
+    assertThat(batches).hasSize(2);
+    assertThat(DeltaTable.forPath(spark, dir.resolve("table").toString()).history()
+        .filter("operation <> 'CREATE TABLE'").count()).as("the main sink's commits").isEqualTo(2);
+    // The quarantine records only its batch with rows: batch 1.
+    assertThat(DeltaTable.forPath(spark, dir.resolve("checkpoint-quarantine").toString()).history()
+        .filter("operation <> 'CREATE TABLE'").count()).as("the quarantine's commits").isEqualTo(1);
   }
 
   private Map<String, String> table(Path path, String valueExpr) {
