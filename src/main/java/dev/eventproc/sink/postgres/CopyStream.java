@@ -3,7 +3,7 @@ package dev.eventproc.sink.postgres;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Iterator;
-import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 
@@ -18,7 +18,7 @@ final class CopyStream {
   /** Looks at each row before it is sent: false stops the COPY (it is cancelled, nothing is written). */
   @FunctionalInterface
   interface RowCheck {
-    boolean send(Row row);
+    boolean send(InternalRow row);
   }
 
   private CopyStream() {}
@@ -29,13 +29,13 @@ final class CopyStream {
    *
    * @return the rows written, or -1 when {@code check} stopped the COPY
    */
-  static long copy(Connection c, String copySql, PgBinaryEncoder encoder, Iterator<Row> rows, long int8, int int4,
+  static long copy(Connection c, String copySql, PgBinaryEncoder encoder, Iterator<InternalRow> rows, long int8, int int4,
       RowCheck check) throws SQLException {
     CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql);
     long n = 0;
     try {
       while (rows.hasNext()) {
-        Row r = rows.next();
+        InternalRow r = rows.next();
         if (!check.send(r)) {
           return -1; // the finally block cancels the COPY
         }

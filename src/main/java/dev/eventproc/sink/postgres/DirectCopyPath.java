@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import dev.eventproc.config.Identifiers;
 import dev.eventproc.sink.BatchContext;
 import dev.eventproc.sink.CommitResult;
+import dev.eventproc.sink.DriverRowStream;
 import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
@@ -38,6 +39,8 @@ final class DirectCopyPath implements CommitPath {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(DirectCopyPath.class);
   private static final int SAMPLE_KEYS = 64;
+  /** The next partition's job runs while the driver sends one: neither Spark nor PostgreSQL waits for the other. */
+  private static final int PARTITIONS_AHEAD = 1;
 
   private final SinkSpec spec;
   private final PostgresOptions options;
@@ -80,10 +83,10 @@ final class DirectCopyPath implements CommitPath {
     Savepoint savepoint = c.setSavepoint();
     long n;
     boolean conflict = false;
-    try {
+    try (DriverRowStream stream = DriverRowStream.of(rows, PARTITIONS_AHEAD)) { // Spark's internal rows: no Row objects
       PgBinaryEncoder encoder = new PgBinaryEncoder(rows.schema(), Staging.jsonColumns(schema), staging.keyColumns(schema), fields,
           false);
-      n = CopyStream.copy(c, sql.copyIntoTarget(), encoder, rows.toLocalIterator(), 0, 0, r -> !r.getBoolean(fields));
+      n = CopyStream.copy(c, sql.copyIntoTarget(), encoder, stream, 0, 0, r -> !r.getBoolean(fields));
     } catch (NulInKeyException e) {
       throw e.of(spec.name(), batch.batchId());
     } catch (SQLException e) {

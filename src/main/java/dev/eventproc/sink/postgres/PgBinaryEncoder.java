@@ -1,16 +1,11 @@
 package dev.eventproc.sink.postgres;
 
 import java.io.ByteArrayOutputStream;
-import java.math.BigDecimal;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.sql.Date;
 import java.sql.SQLException;
-import java.sql.Timestamp;
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
-import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.BinaryType;
 import org.apache.spark.sql.types.BooleanType;
 import org.apache.spark.sql.types.ByteType;
@@ -26,10 +21,11 @@ import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.types.TimestampNTZType;
 import org.apache.spark.sql.types.TimestampType;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.postgresql.util.ByteConverter;
 
 /**
- * Encodes Spark rows in PostgreSQL's binary COPY format: no text parsing on the server (numerics and
+ * Encodes Spark's internal rows in PostgreSQL's binary COPY format: no text parsing on the server (numerics and
  * timestamps are costly to parse), and values are data, never SQL. Each column's bytes must match
  * the staging column's type exactly; {@link PgTypes} maps Spark types to those column types.
  *
@@ -45,7 +41,11 @@ final class PgBinaryEncoder {
 
   private enum Kind { TEXT, JSONB, INT8, INT4, INT2, FLOAT8, FLOAT4, BOOL, NUMERIC, TIMESTAMP, DATE, BYTEA }
 
+  private static final UTF8String NUL = UTF8String.fromString("\0");
+  private static final UTF8String JSON_NUL = UTF8String.fromString("\\u0000");
+
   private final Kind[] kinds;
+  private final DataType[] types;
   private final String[] keyNames;
   private final int fields;
   private final int extra;
@@ -67,9 +67,11 @@ final class PgBinaryEncoder {
   PgBinaryEncoder(StructType schema, boolean[] json, boolean[] keys, int fields, boolean extraInt8AndInt4) {
     this.fields = fields;
     kinds = new Kind[fields];
+    types = new DataType[fields];
     keyNames = new String[fields];
     for (int i = 0; i < fields; i++) {
-      kinds[i] = json[i] ? Kind.JSONB : kind(schema.fields()[i].dataType());
+      types[i] = schema.fields()[i].dataType();
+      kinds[i] = json[i] ? Kind.JSONB : kind(types[i]);
       keyNames[i] = keys[i] ? schema.fields()[i].name() : null;
     }
     extra = extraInt8AndInt4 ? 2 : 0;
@@ -102,8 +104,12 @@ final class PgBinaryEncoder {
     throw new IllegalArgumentException("no binary COPY encoding for Spark type " + t.sql());
   }
 
-  /** Appends one row, plus the two trailing integers when the encoder was built for them. */
-  void append(Row row, long int8, int int4) {
+  /**
+   * Appends one row, plus the two trailing integers when the encoder was built for them. Reads
+   * Spark's internal row as it is: text as its UTF-8 bytes, timestamps and dates as the numbers
+   * Spark keeps, with no Java objects in between.
+   */
+  void append(InternalRow row, long int8, int int4) {
     if (!started) {
       out.write(HEADER, 0, HEADER.length);
       started = true;
@@ -112,10 +118,8 @@ final class PgBinaryEncoder {
     for (int i = 0; i < fields; i++) {
       if (row.isNullAt(i)) {
         writeInt(-1);
-      } else if (keyNames[i] != null) {
-        keyValue(i, row.get(i));
       } else {
-        value(kinds[i], row.get(i));
+        value(row, i);
       }
     }
     if (extra > 0) {
@@ -126,79 +130,78 @@ final class PgBinaryEncoder {
     }
   }
 
-  private void keyValue(int i, Object v) {
-    if (kinds[i] == Kind.TEXT ? NulRule.inText((String) v) : kinds[i] == Kind.JSONB && NulRule.inJson((String) v)) {
-      throw new NulRule.NulInKeyException(keyNames[i]);
-    }
-    value(kinds[i], v);
-  }
-
-  private void value(Kind k, Object v) {
-    switch (k) {
-      case TEXT -> bytes(NulRule.text((String) v).getBytes(StandardCharsets.UTF_8), false);
-      case JSONB -> bytes(NulRule.json((String) v).getBytes(StandardCharsets.UTF_8), true);
+  private void value(InternalRow row, int i) {
+    switch (kinds[i]) {
+      case TEXT -> text(row.getUTF8String(i), i, false);
+      case JSONB -> text(row.getUTF8String(i), i, true);
       case INT8 -> {
         writeInt(8);
-        writeLong(((Number) v).longValue());
+        writeLong(row.getLong(i));
       }
       case INT4 -> {
         writeInt(4);
-        writeInt(((Number) v).intValue());
+        writeInt(row.getInt(i));
       }
       case INT2 -> {
         writeInt(2);
-        writeShort(((Number) v).shortValue());
+        writeShort(types[i] instanceof ByteType ? row.getByte(i) : row.getShort(i));
       }
       case FLOAT8 -> {
         writeInt(8);
-        writeLong(Double.doubleToLongBits((Double) v));
+        writeLong(Double.doubleToLongBits(row.getDouble(i)));
       }
       case FLOAT4 -> {
         writeInt(4);
-        writeInt(Float.floatToIntBits((Float) v));
+        writeInt(Float.floatToIntBits(row.getFloat(i)));
       }
       case BOOL -> {
         writeInt(1);
-        out.write(((Boolean) v) ? 1 : 0);
+        out.write(row.getBoolean(i) ? 1 : 0);
       }
       case NUMERIC -> {
-        byte[] b = ByteConverter.numeric((BigDecimal) v);
+        DecimalType t = (DecimalType) types[i];
+        byte[] b = ByteConverter.numeric(row.getDecimal(i, t.precision(), t.scale()).toJavaBigDecimal());
         writeInt(b.length);
         out.write(b, 0, b.length);
       }
-      case TIMESTAMP -> {
+      case TIMESTAMP -> { // microseconds since 1970 in UTC (a TIMESTAMP_NTZ's wall time taken as UTC)
         writeInt(8);
-        writeLong(micros(v));
+        writeLong(row.getLong(i) - PG_EPOCH_SECONDS * 1_000_000L);
       }
       case DATE -> {
         writeInt(4);
-        LocalDate d = v instanceof Date date ? date.toLocalDate() : (LocalDate) v;
-        writeInt((int) (d.toEpochDay() - PG_EPOCH_DAYS));
+        writeInt((int) (row.getInt(i) - PG_EPOCH_DAYS));
       }
       case BYTEA -> {
-        byte[] b = (byte[]) v;
+        byte[] b = row.getBinary(i);
         writeInt(b.length);
         out.write(b, 0, b.length);
       }
     }
   }
 
-  /** Microseconds since PostgreSQL's epoch; a TIMESTAMP_NTZ (LocalDateTime) is taken as UTC wall time. */
-  private static long micros(Object v) {
-    long seconds;
-    long nanos;
-    if (v instanceof Timestamp ts) {
-      seconds = Math.floorDiv(ts.getTime(), 1000);
-      nanos = ts.getNanos();
-    } else if (v instanceof Instant i) {
-      seconds = i.getEpochSecond();
-      nanos = i.getNano();
-    } else {
-      Instant i = ((LocalDateTime) v).toInstant(ZoneOffset.UTC);
-      seconds = i.getEpochSecond();
-      nanos = i.getNano();
+  /**
+   * Text or JSON text, as its UTF-8 bytes. U+0000 (the byte 0, or the JSON escape) takes the
+   * {@link NulRule} path: replaced, or refused in a key column.
+   */
+  private void text(UTF8String v, int i, boolean jsonb) {
+    if (!v.contains(NUL) && !(jsonb && v.contains(JSON_NUL))) {
+      writeInt(v.numBytes() + (jsonb ? 1 : 0));
+      if (jsonb) {
+        out.write(1); // jsonb binary format version
+      }
+      try {
+        v.writeTo(out);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // an in-memory stream does not fail
+      }
+      return;
     }
-    return (seconds - PG_EPOCH_SECONDS) * 1_000_000L + nanos / 1000;
+    String s = v.toString();
+    if (keyNames[i] != null && (jsonb ? NulRule.inJson(s) : NulRule.inText(s))) {
+      throw new NulRule.NulInKeyException(keyNames[i]);
+    }
+    bytes((jsonb ? NulRule.json(s) : NulRule.text(s)).getBytes(StandardCharsets.UTF_8), jsonb);
   }
 
   private void bytes(byte[] b, boolean jsonb) {

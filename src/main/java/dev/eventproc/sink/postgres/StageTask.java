@@ -13,8 +13,8 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.sql.Row;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -25,7 +25,7 @@ import org.apache.spark.sql.types.StructType;
  * ({@code postgres.task.lock.timeout}): a task that waits too long for a lost earlier attempt's
  * session fails with an error naming the key, and Spark retries it.
  */
-final class StageTask implements MapPartitionsFunction<Row, Long> {
+final class StageTask implements FlatMapFunction<Iterator<InternalRow>, Long> {
   private static final long serialVersionUID = 1L;
   /** SQLState of a lock wait that ran out of {@code lock_timeout}. */
   private static final String LOCK_NOT_AVAILABLE = "55P03";
@@ -60,7 +60,7 @@ final class StageTask implements MapPartitionsFunction<Row, Long> {
 
   /** Yields the rows this task staged in each slice, in slice order. */
   @Override
-  public Iterator<Long> call(Iterator<Row> rows) {
+  public Iterator<Long> call(Iterator<InternalRow> rows) {
     int partition = TaskContext.getPartitionId();
     String action = "stage partition " + partition;
     try {
@@ -74,7 +74,7 @@ final class StageTask implements MapPartitionsFunction<Row, Long> {
     }
   }
 
-  private Iterator<Long> stage(Connection c, Iterator<Row> rows, int partition) throws SQLException {
+  private Iterator<Long> stage(Connection c, Iterator<InternalRow> rows, int partition) throws SQLException {
     try {
       return stageBounded(c, rows, partition);
     } catch (SQLException e) {
@@ -90,7 +90,7 @@ final class StageTask implements MapPartitionsFunction<Row, Long> {
     }
   }
 
-  private Iterator<Long> stageBounded(Connection c, Iterator<Row> rows, int partition) throws SQLException {
+  private Iterator<Long> stageBounded(Connection c, Iterator<InternalRow> rows, int partition) throws SQLException {
     try (Statement st = c.createStatement()) {
       st.execute(PgSql.taskSession(options.taskLockTimeout())); // bounded lock waits, lost clients found
     }

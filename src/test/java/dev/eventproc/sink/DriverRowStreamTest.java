@@ -1,0 +1,97 @@
+package dev.eventproc.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.eventproc.testutils.TestSpark;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.junit.jupiter.api.Test;
+
+class DriverRowStreamTest {
+  private final SparkSession spark = TestSpark.session();
+  /** Counted down by the task of partition 1 when it starts (tasks run in this JVM: local mode). */
+  private static volatile CountDownLatch partitionOneStarted;
+  /** Released by the test: until then the task of partition 1 waits, unless it is cancelled. */
+  private static volatile CountDownLatch releasePartitionOne;
+  private static volatile boolean partitionOneInterrupted;
+
+  private Dataset<Row> rows(int partitions) {
+    return spark.range(0, 5_000, 1, partitions).selectExpr(
+        "concat('k', CAST(id AS STRING)) AS id",
+        "CASE WHEN id % 7 = 0 THEN NULL ELSE id END AS version",
+        "CAST(id / 100.0 AS DECIMAL(12,2)) AS amount",
+        "timestamp_millis(1700000000000 + id) AS at",
+        "named_struct('a', id, 'b', array(id, id + 1)) AS nested",
+        "repeat('x', CAST(id % 500 AS INT)) AS padding");
+  }
+
+  @Test
+  void everyRowOfEveryPartitionInPartitionOrderAsSparkHasThem() {
+    Dataset<Row> rows = rows(5);
+    List<InternalRow> expected = rows.queryExecution().toRdd().toJavaRDD().map(InternalRow::copy).collect();
+    assertThat(expected).hasSize(5_000);
+    for (int ahead : new int[] {0, 1, 3}) {
+      List<InternalRow> got = new ArrayList<>();
+      try (DriverRowStream stream = DriverRowStream.of(rows, ahead)) {
+        stream.forEachRemaining(r -> got.add(r.copy()));
+      }
+      assertThat(got).as("ahead=" + ahead).containsExactlyElementsOf(expected);
+    }
+    try (DriverRowStream empty = DriverRowStream.of(rows.limit(0), 1)) {
+      assertThat(empty.hasNext()).isFalse();
+    }
+  }
+
+  @Test
+  void theNextPartitionsJobRunsWhileTheCallerConsumesOneAndCloseCancelsIt() throws Exception {
+    partitionOneStarted = new CountDownLatch(1);
+    releasePartitionOne = new CountDownLatch(1);
+    partitionOneInterrupted = false;
+    Dataset<Row> rows = rows(3).mapPartitions((MapPartitionsFunction<Row, Row>) DriverRowStreamTest::holdPartitionOne,
+        Encoders.row(rows(3).schema()));
+    try (DriverRowStream stream = DriverRowStream.of(rows, 1)) {
+      assertThat(stream.next().getUTF8String(0).toString()).isEqualTo("k0");
+      // Still on partition 0: the job of partition 1 must be running already (toLocalIterator starts it later).
+      assertThat(partitionOneStarted.await(20, TimeUnit.SECONDS)).as("partition 1's task started while partition 0 is consumed").isTrue();
+    }
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (spark.sparkContext().statusTracker().getActiveJobIds().length > 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(spark.sparkContext().statusTracker().getActiveJobIds()).as("jobs left running after close").isEmpty();
+    assertThat(partitionOneInterrupted).as("partition 1's task was cancelled").isTrue();
+  }
+
+  @Test
+  void aFailingTaskFailsTheCallerWithSparksError() {
+    Dataset<Row> rows = rows(3).selectExpr("id", "assert_true(id != 'k4000', 'bad row k4000') AS check");
+    try (DriverRowStream stream = DriverRowStream.of(rows, 1)) {
+      assertThatThrownBy(() -> stream.forEachRemaining(r -> { }))
+          .hasStackTraceContaining("bad row k4000");
+    }
+  }
+
+  private static Iterator<Row> holdPartitionOne(Iterator<Row> rows) throws InterruptedException {
+    if (TaskContext.getPartitionId() == 1) {
+      partitionOneStarted.countDown();
+      try {
+        releasePartitionOne.await(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        partitionOneInterrupted = true;
+        throw e;
+      }
+    }
+    return rows;
+  }
+}
