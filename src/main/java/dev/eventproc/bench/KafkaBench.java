@@ -33,7 +33,9 @@ import org.apache.spark.storage.StorageLevel;
  * with eventproc's producer settings and with Kafka's defaults (labelled), a raw transactional
  * producer (one transaction, rows already in memory), and eventproc's sink with one writer and with
  * partitioned writers; then eventproc's single writer over an uncached upstream that parses JSON (as
- * a library user's batch would be).
+ * a library user's batch would be). eventproc's timed write is batch 1 of its writer, after a one-row
+ * batch 0: the work of a batch in a running stream (progress lookup, producer start, transaction),
+ * without the one-off read-back of a new writer's first batch.
  */
 public final class KafkaBench {
   static final String SUITE = "kafka";
@@ -95,9 +97,11 @@ public final class KafkaBench {
         String name = "bench_" + lower + "_" + tag;
         try (KafkaSink sink = KafkaSink.create(SinkSpec.builder().name(name).mode(WriteMode.APPEND).keyColumns("id").build(),
             KafkaSinkOptions.of(servers, "bench-eventproc-" + lower + "-" + tag, writers, 2, name, Map.of()))) {
-          sink.write(batch.limit(1), 0, "warm"); // creates the topic: not measured
+          // Batch 0 of the writer (one row) creates the topic and its progress, as a running stream has them: not measured.
+          // A writer's first batch also reads the topic back for progress a group lost (ProgressRecovery), once.
+          sink.write(batch.limit(1), 0, "q-" + tag);
           long t = System.nanoTime();
-          sink.write(batch, 0, "q-" + tag);
+          sink.write(batch, 1, "q-" + tag);
           report.add(new BenchResult(SUITE, "eventproc " + lower, rows, secondsSince(t), "exactly-once: transaction with the batch's progress"));
         }
       });
@@ -109,9 +113,9 @@ public final class KafkaBench {
       String name = "bench_uncached_" + tag;
       try (KafkaSink sink = KafkaSink.create(SinkSpec.builder().name(name).mode(WriteMode.APPEND).keyColumns("id").build(),
           KafkaSinkOptions.of(servers, "bench-eventproc-uncached-" + tag, Writers.SINGLE, 1, name, Map.of()))) {
-        sink.write(parsed.limit(1), 0, "warm");
+        sink.write(parsed.limit(1), 0, "q-" + tag);
         long t = System.nanoTime();
-        sink.write(parsed, 0, "q-" + tag);
+        sink.write(parsed, 1, "q-" + tag);
         report.add(new BenchResult(SUITE, "eventproc single, uncached upstream", rows, secondsSince(t),
             "the batch is parsed from JSON inside the write (not cached)"));
       }

@@ -55,6 +55,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Option;
@@ -309,7 +310,9 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     // task checks that each writer sees its slices whole and ascending, so a mismatch fails, never doubles.
     Column hashed = spec.keyColumns().isEmpty() ? col(VALUE) : col(KEY);
     Dataset<Row> sliced = records.withColumn(SLICE, pmod(hash(hashed), lit(slices))).repartition(slices, hashed);
-    JavaRDD<Row> writers = sliced.rdd().coalesce(partitions, false, Option.apply(new SliceCoalescer()), null).toJavaRDD();
+    // Spark's internal rows: the task sends the key and value bytes as they are, with no Row or String in between.
+    JavaRDD<InternalRow> writers = sliced.queryExecution().toRdd().coalesce(partitions, false, Option.apply(new SliceCoalescer()), null)
+        .toJavaRDD();
     String attempt = UUID.randomUUID().toString();
     ProduceTask task = new ProduceTask(options, name(), batch.writer(), batch.batchId(), partitions, slices, attempt, fallback);
     Exception fencedBy = null;

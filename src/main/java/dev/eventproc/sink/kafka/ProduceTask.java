@@ -19,7 +19,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
-import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 
 /**
  * Executor side of the Kafka sink: one writer partition of one batch, its key-hash slices in
@@ -37,7 +37,7 @@ import org.apache.spark.sql.Row;
  * other partitions and another order, SPARK-28650) skips the slices already committed, which depend
  * only on each record's key.
  */
-final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
+final class ProduceTask implements FlatMapFunction<Iterator<InternalRow>, Long> {
   private static final long serialVersionUID = 1L;
   static final String WRITER_HEADER = "eventproc.writer";
   static final String BATCH_HEADER = "eventproc.batch";
@@ -72,7 +72,7 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
   }
 
   @Override
-  public Iterator<Long> call(Iterator<Row> rows) {
+  public Iterator<Long> call(Iterator<InternalRow> rows) {
     int p = TaskContext.getPartitionId();
     String group = KafkaSink.group(writer, p, options.writers());
     TopicPartition progressAt = new TopicPartition(options.topic(), 0);
@@ -141,12 +141,13 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
     }
 
     /** Sends the slices from {@code resume} on; returns the records sent. */
-    long write(Iterator<Row> rows, int p, int resume) {
+    long write(Iterator<InternalRow> rows, int p, int resume) {
       begin();
       flushedNanos = openedNanos;
       int current = -1;
+      byte[] sliceBytes = null;
       while (rows.hasNext()) {
-        Row r = rows.next();
+        InternalRow r = rows.next();
         int slice = r.getInt(2);
         if (slice % partitions != p || slice < current) {
           throw new IllegalStateException("sink " + sinkName + " batch " + batchId + ": writer partition " + p + " got slice " + slice
@@ -160,13 +161,13 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
             atBoundary(slice);
           }
           current = slice;
+          sliceBytes = (slice + "/" + slices).getBytes(StandardCharsets.UTF_8);
         }
         byte[] key = bytes(r, 0);
         byte[] value = bytes(r, 1);
         RecordHeaders headers = new RecordHeaders();
         headers.add(WRITER_HEADER, writerBytes);
         headers.add(BATCH_HEADER, batchBytes);
-        byte[] sliceBytes = (slice + "/" + slices).getBytes(StandardCharsets.UTF_8);
         headers.add(SLICE_HEADER, sliceBytes);
         headers.add(PREVIOUS_HEADER, previousBytes);
         producer.send(new ProducerRecord<>(options.topic(), null, key, value, headers), (meta, e) -> {
@@ -249,7 +250,8 @@ final class ProduceTask implements FlatMapFunction<Iterator<Row>, Long> {
     }
   }
 
-  private static byte[] bytes(Row r, int i) {
-    return r.isNullAt(i) ? null : r.getString(i).getBytes(StandardCharsets.UTF_8);
+  /** A string column's UTF-8 bytes, copied out of the (reused) row. */
+  private static byte[] bytes(InternalRow r, int i) {
+    return r.isNullAt(i) ? null : r.getUTF8String(i).getBytes();
   }
 }
