@@ -95,7 +95,9 @@ final class BenchCases {
         }
         case "e2e" -> {
           if (say) {
-            System.out.println("  e2e: Kafka -> dedupe-latest -> PostgreSQL upsert and -> Delta MERGE: sustained rate on a backlog, then "
+            String sinks = String.join(" and -> ", options.e2eSinks.stream().distinct()
+                .map(t -> t.equals("postgres") ? "PostgreSQL upsert" : t.equals("delta") ? "Delta MERGE" : t).toList());
+            System.out.println("  e2e: Kafka -> dedupe-latest -> " + sinks + ": sustained rate on a backlog, then "
                 + "p99 event-to-visible latency at " + options.e2eRate + " events/s");
           }
           runEndToEnd(spark, n, report, run, warmingUp);

@@ -7,24 +7,21 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import org.apache.spark.SimpleFutureAction;
 import org.apache.spark.SparkContext;
 import org.apache.spark.SparkEnv;
-import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.io.CompressionCodec;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -32,28 +29,36 @@ import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.Platform;
+import scala.runtime.AbstractFunction0;
+import scala.runtime.AbstractFunction1;
+import scala.runtime.AbstractFunction2;
+import scala.runtime.BoxedUnit;
 
 /**
  * A batch's rows on the driver as Spark's internal rows, partition by partition in partition order,
  * with the job of the next partition running while the caller consumes one. The row {@link #next()}
- * returns is reused: it is valid until the next call (copy it to keep it). Spark's {@code toLocalIterator} starts a
- * partition's job only when the previous partition is consumed, so a driver that streams rows
- * onwards (a COPY into PostgreSQL) would wait for each job, and the target for the driver. At most
- * {@code 1 + ahead} partitions are held on the driver (as compact binary rows), so memory stays
- * bounded by the partition size, as with {@code toLocalIterator}. Close it to cancel the jobs ahead
- * when the caller stops early.
+ * returns is reused: it is valid until the next call (copy it to keep it). Spark's
+ * {@code toLocalIterator} starts a partition's job only when the previous partition is consumed, so a
+ * driver that streams rows onwards (a COPY into PostgreSQL) would wait for each job, and the target
+ * for the driver.
+ *
+ * <p>Tasks hand over their rows as binary rows in compressed chunks (Spark's
+ * {@code spark.io.compression.codec}, as Spark's collect does); the driver keeps the partition being
+ * read and at most {@code ahead} more in that form and decompresses one chunk at a time. Jobs run
+ * with the caller's job group and properties (a query's stop cancels them); {@link #close()} cancels
+ * the jobs still running, so a caller that stops early leaves nothing behind. One thread uses a stream.
  */
 public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseable {
-  /** Bytes per chunk a task hands over: a partition arrives as a list of chunks, not one array. */
+  /** Bytes of binary rows per chunk a task hands over: a partition arrives as chunks, not one array. */
   private static final int CHUNK_BYTES = 1 << 20;
 
-  private final JavaRDD<byte[]> chunks;
+  private final RDD<InternalRow> rdd;
   private final SparkContext context;
-  private final String jobGroup = "eventproc-driver-rows-" + UUID.randomUUID();
+  private final StructType schema;
   private final int partitions;
   private final int ahead;
-  private final ExecutorService jobs;
-  private final Deque<Future<List<byte[]>>> pending = new ArrayDeque<>();
+  private final Deque<SimpleFutureAction<byte[][]>> pending = new ArrayDeque<>();
+  private final CompressionCodec codec;
   private final UnsafeRow row;
   private int submitted;
   private Iterator<byte[]> partitionChunks = List.<byte[]>of().iterator();
@@ -61,16 +66,12 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
   private boolean ready;
 
   private DriverRowStream(Dataset<Row> rows, int ahead) {
-    StructType schema = rows.schema();
+    this.schema = rows.schema();
     this.context = rows.sparkSession().sparkContext();
-    this.chunks = rows.queryExecution().toRdd().toJavaRDD().mapPartitions(new BinaryRows(schema));
-    this.partitions = chunks.getNumPartitions();
+    this.rdd = rows.queryExecution().toRdd();
+    this.partitions = rdd.getNumPartitions();
     this.ahead = ahead;
-    this.jobs = Executors.newFixedThreadPool(Math.max(1, Math.min(ahead + 1, partitions)), r -> {
-      Thread t = new Thread(r, "eventproc-driver-rows");
-      t.setDaemon(true);
-      return t;
-    });
+    this.codec = CompressionCodec.createCodec(context.getConf());
     this.row = new UnsafeRow(schema.fields().length);
   }
 
@@ -94,7 +95,7 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
         chunk.position(chunk.position() + size);
         ready = true;
       } else if (partitionChunks.hasNext()) {
-        chunk = ByteBuffer.wrap(partitionChunks.next());
+        chunk = ByteBuffer.wrap(decompress(partitionChunks.next()));
       } else if (!nextPartition()) {
         return false;
       }
@@ -111,61 +112,69 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
     return row;
   }
 
-  /** Waits for the next partition's rows, first submitting the jobs that may run ahead. */
+  /** Waits for the next partition's chunks, first submitting the jobs that may run ahead. */
   private boolean nextPartition() {
     while (submitted < partitions && pending.size() <= ahead) {
-      int p = submitted++;
-      pending.add(jobs.submit(() -> {
-        context.setJobGroup(jobGroup, "eventproc: partition " + p + " to the driver", true);
-        return decompress(chunks.collectPartitions(new int[] {p})[0]);
-      }));
+      pending.add(submit(submitted++));
     }
-    Future<List<byte[]>> head = pending.poll();
+    SimpleFutureAction<byte[][]> head = pending.poll();
     if (head == null) {
       return false;
     }
     try {
-      partitionChunks = head.get().iterator();
+      partitionChunks = Arrays.asList(head.get()).iterator();
       return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while reading a partition's rows", e);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof Error error) {
-        throw error;
-      }
-      throw Errors.<RuntimeException>rethrow((Exception) cause); // SparkException, thrown through Scala as it would be
+    } catch (Exception e) { // SparkException is checked, thrown through Scala
+      throw Errors.<RuntimeException>rethrow(e);
+    }
+  }
+
+  /** One job for one partition; the future is registered with Spark before this returns, so close() can cancel it. */
+  private SimpleFutureAction<byte[][]> submit(int partition) {
+    byte[][][] result = new byte[1][][];
+    return context.submitJob(rdd, new BinaryChunks(schema), scala.jdk.javaapi.CollectionConverters.asScala(List.<Object>of(partition)).toList(),
+        new AbstractFunction2<Object, byte[][], BoxedUnit>() {
+          @Override
+          public BoxedUnit apply(Object index, byte[][] chunks) {
+            result[0] = chunks;
+            return BoxedUnit.UNIT;
+          }
+        },
+        new AbstractFunction0<byte[][]>() {
+          @Override
+          public byte[][] apply() {
+            return result[0];
+          }
+        });
+  }
+
+  private byte[] decompress(byte[] compressed) {
+    try (InputStream in = codec.compressedInputStream(new ByteArrayInputStream(compressed))) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // an in-memory stream does not fail
     }
   }
 
   /** Cancels the jobs still running ahead. */
   @Override
   public void close() {
-    if (!pending.isEmpty()) {
-      context.cancelJobGroup(jobGroup);
-      pending.forEach(f -> f.cancel(true));
-      pending.clear();
-    }
-    jobs.shutdownNow();
+    pending.forEach(SimpleFutureAction::cancel);
+    pending.clear();
   }
 
-  /**
-   * Task side: a partition's rows as length-prefixed binary rows, in chunks of about a megabyte, each
-   * compressed with Spark's {@code spark.io.compression.codec}, as Spark compresses what it collects
-   * (measured: without it the driver took longer, even in local mode, where results still pass through
-   * Spark's block manager).
-   */
-  private static final class BinaryRows implements FlatMapFunction<Iterator<InternalRow>, byte[]> {
+  /** Task side: a partition's rows as length-prefixed binary rows, in compressed chunks of about a megabyte each. */
+  private static final class BinaryChunks extends AbstractFunction1<scala.collection.Iterator<InternalRow>, byte[][]>
+      implements Serializable {
     private static final long serialVersionUID = 1L;
     private final StructType schema;
 
-    BinaryRows(StructType schema) {
+    BinaryChunks(StructType schema) {
       this.schema = schema;
     }
 
     @Override
-    public Iterator<byte[]> call(Iterator<InternalRow> rows) {
+    public byte[][] apply(scala.collection.Iterator<InternalRow> rows) {
       UnsafeProjection toBinary = UnsafeProjection.create(schema);
       CompressionCodec codec = CompressionCodec.createCodec(SparkEnv.get().conf());
       List<byte[]> out = new ArrayList<>();
@@ -189,7 +198,7 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
       } catch (IOException e) {
         throw new UncheckedIOException(e); // an in-memory stream does not fail
       }
-      return out.iterator();
+      return out.toArray(new byte[0][]);
     }
 
     private static byte[] compress(CompressionCodec codec, ByteArrayOutputStream chunk) throws IOException {
@@ -199,17 +208,5 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
       }
       return compressed.toByteArray();
     }
-  }
-
-  /** Driver side, in the job's thread: the partition's chunks as they were before compression. */
-  private List<byte[]> decompress(List<byte[]> compressed) throws IOException {
-    CompressionCodec codec = CompressionCodec.createCodec(context.getConf());
-    List<byte[]> out = new ArrayList<>(compressed.size());
-    for (byte[] c : compressed) {
-      try (InputStream in = codec.compressedInputStream(new ByteArrayInputStream(c))) {
-        out.add(in.readAllBytes());
-      }
-    }
-    return out;
   }
 }

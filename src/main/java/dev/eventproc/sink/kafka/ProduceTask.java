@@ -2,6 +2,7 @@ package dev.eventproc.sink.kafka;
 
 import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.WriterId;
+import dev.eventproc.util.Utf8Text;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
@@ -250,8 +251,8 @@ final class ProduceTask implements FlatMapFunction<Iterator<InternalRow>, Long> 
     }
   }
 
-  /** A string column's UTF-8 bytes, copied out of the (reused) row. */
+  /** A string column's UTF-8 bytes, copied out of the (reused) row; invalid UTF-8 becomes U+FFFD, as a Java String makes it. */
   private static byte[] bytes(InternalRow r, int i) {
-    return r.isNullAt(i) ? null : r.getUTF8String(i).getBytes();
+    return r.isNullAt(i) ? null : Utf8Text.validBytes(r.getUTF8String(i));
   }
 }

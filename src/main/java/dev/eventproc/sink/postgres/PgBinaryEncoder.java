@@ -1,5 +1,6 @@
 package dev.eventproc.sink.postgres;
 
+import dev.eventproc.util.Utf8Text;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,7 +42,6 @@ final class PgBinaryEncoder {
 
   private enum Kind { TEXT, JSONB, INT8, INT4, INT2, FLOAT8, FLOAT4, BOOL, NUMERIC, TIMESTAMP, DATE, BYTEA }
 
-  private static final UTF8String NUL = UTF8String.fromString("\0");
   private static final UTF8String JSON_NUL = UTF8String.fromString("\\u0000");
 
   private final Kind[] kinds;
@@ -181,11 +181,12 @@ final class PgBinaryEncoder {
   }
 
   /**
-   * Text or JSON text, as its UTF-8 bytes. U+0000 (the byte 0, or the JSON escape) takes the
-   * {@link NulRule} path: replaced, or refused in a key column.
+   * Text or JSON text, as UTF-8 bytes: plain ASCII as Spark holds it; anything else through a Java
+   * String, which makes invalid UTF-8 U+FFFD ({@link Utf8Text}), and U+0000 (the byte 0, or the JSON
+   * escape) takes the {@link NulRule} path: replaced, or refused in a key column.
    */
   private void text(UTF8String v, int i, boolean jsonb) {
-    if (!v.contains(NUL) && !(jsonb && v.contains(JSON_NUL))) {
+    if (Utf8Text.plainAscii(v) && !(jsonb && v.contains(JSON_NUL))) {
       writeInt(v.numBytes() + (jsonb ? 1 : 0));
       if (jsonb) {
         out.write(1); // jsonb binary format version

@@ -108,6 +108,21 @@ class KafkaSinkTest {
     sink.close();
   }
 
+  /**
+   * A key that is not valid UTF-8 (a string cast from bytes) goes out as a Java String encodes it, as
+   * the sink always sent it: U+FFFD for the bad bytes, so its bytes and its partition do not change.
+   */
+  @Test
+  void aKeyThatIsNotValidUtf8IsSentWithTheReplacementCharacter() {
+    KafkaSink sink = sink("bad_utf8", WriteMode.UPSERT, Writers.SINGLE, 1);
+    sink.write(spark.sql("SELECT CAST(X'C328' AS STRING) AS id, 1L AS version, 'u' AS op"), 0, "q");
+    List<ConsumerRecord<String, String>> records = TestKafka.read(topic, true);
+    assertThat(records).hasSize(1);
+    assertThat(records.get(0).serializedKeySize()).as("U+FFFD (3 bytes), then '('").isEqualTo(4);
+    assertThat(records.get(0).key()).isEqualTo("\uFFFD(");
+    sink.close();
+  }
+
   @Test
   void aZombieProducerOfTheWriterIsFencedAndItsRecordsStayInvisible() throws Exception {
     KafkaSink sink = sink("zombie", WriteMode.APPEND, Writers.SINGLE, 1);
