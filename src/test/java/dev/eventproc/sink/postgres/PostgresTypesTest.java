@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * null, through each way the binary COPY is fed: the direct path (the driver, first batch of new keys),
  * the staging path (Spark tasks) and the partition shape's slices. Values near the edges of their
  * encodings: negative numbers, dates and timestamps before 1970 and before PostgreSQL's 2000 epoch,
- * a wall-clock TIMESTAMP_NTZ, multi-byte text, bytes with a zero, and text that is not valid UTF-8 (a
+ * a wall-clock TIMESTAMP_NTZ, a date and an instant before the Gregorian calendar's start in 1582 (Spark
+ * and PostgreSQL both count them in the proleptic Gregorian calendar), multi-byte text, bytes with a zero, and text that is not valid UTF-8 (a
  * string cast from bytes), whose bad bytes become U+FFFD as Java's decoding makes them, rather than
  * failing every retry of the batch on PostgreSQL's encoding check.
  */
@@ -31,19 +32,20 @@ class PostgresTypesTest {
   private final SparkSession spark = TestSpark.session();
   private final String schema = TestPostgres.newSchema("pgtypes");
 
-  private static final String COLUMNS = "b, s, i, l, f, d, flag, amt, big, day, ts, ntz, bin, txt, bad, obj";
+  private static final String COLUMNS = "b, s, i, l, f, d, flag, amt, big, day, ts, ntz, old_day, old_ts, bin, txt, bad, obj";
   /** The values as PostgreSQL prints them (::text), in the order of {@link #COLUMNS}. */
   private static final List<String> EXPECTED = List.of("-7", "-300", "-70000", "-9000000000", "-1.5", "2.25", "false", "-12.34",
       "12345678901234567890.0123456789", "1969-12-31", "1999-12-31 23:59:59.999999+00", "1965-05-06 07:08:09.123456",
-      "\\x00ff10", "grüße, 北京", "\uFFFD(", "{\"a\": -1, \"b\": [\"x\", null]}");
+      "1500-01-01", "1500-01-01 00:00:00+00", "\\x00ff10", "grüße, 北京", "\uFFFD(", "{\"a\": -1, \"b\": [\"x\", null]}");
 
   private Dataset<Row> batch() {
     return spark.sql("SELECT 'k1' AS id, CAST(-7 AS TINYINT) AS b, CAST(-300 AS SMALLINT) AS s, -70000 AS i, -9000000000L AS l, "
         + "CAST(-1.5 AS FLOAT) AS f, CAST(2.25 AS DOUBLE) AS d, false AS flag, CAST(-12.34 AS DECIMAL(10,2)) AS amt, "
         + "CAST('12345678901234567890.0123456789' AS DECIMAL(38,10)) AS big, DATE '1969-12-31' AS day, "
-        + "timestamp_micros(946684799999999) AS ts, TIMESTAMP_NTZ '1965-05-06 07:08:09.123456' AS ntz, X'00FF10' AS bin, "
+        + "timestamp_micros(946684799999999) AS ts, TIMESTAMP_NTZ '1965-05-06 07:08:09.123456' AS ntz, "
+        + "DATE '1500-01-01' AS old_day, timestamp_micros(-14831769600000000) AS old_ts, X'00FF10' AS bin, "
         + "'grüße, 北京' AS txt, CAST(X'C328' AS STRING) AS bad, named_struct('a', -1, 'b', array('x', NULL)) AS obj "
-        + "UNION ALL SELECT 'k2', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL")
+        + "UNION ALL SELECT 'k2', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL")
         .repartition(2);
   }
 
