@@ -120,6 +120,15 @@ public final class CrashHarness {
   }
 
   /**
+   * {@link #killRandomlyThenDrain(Path, Function, List, KillScenario.Check)} with the random run halted at
+   * {@code haltFault} (e.g. {@code after-commit@1/orders}) instead of killed at a random moment.
+   */
+  public void killAtThenDrain(Path dir, Function<String, Map<String, String>> config, List<String> sinks, String haltFault,
+      KillScenario.Check oracle) {
+    new KillScenario(dir, config, sinks, files).withRandomRunHaltedAt(haltFault).run(oracle);
+  }
+
+  /**
    * The soak's kills: {@code kills} runs, each killed after a random time from {@code minMillis} to
    * {@code maxMillis} (whatever it had done), then a drain; the seed ({@code -Dcrash.seed}) is printed.
    */

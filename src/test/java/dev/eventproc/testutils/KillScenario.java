@@ -2,12 +2,14 @@ package dev.eventproc.testutils;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.eventproc.sink.FaultInjection;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -21,7 +23,9 @@ import java.util.function.Predicate;
  * {@value #MAX_DELAY_MS} ms, or at once when one more batch is committed first), so the kill falls inside
  * the next batch, wherever in it; then a run held by the fault point {@code after-commit:pause} on the next
  * batch and killed there, inside the window between the sink's commit and Spark's checkpoint commit; then
- * the drain, which must find that batch committed and skip it. Each killed run must have committed a batch,
+ * the drain, which must find that batch committed and skip it (when the random kill itself landed after the
+ * sink's commit and before its log line, the held run finds that batch committed and skips it: that skip is the
+ * evidence, and the drain has nothing to skip). Each killed run must have committed a batch,
  * and the run after each kill must have had work (replayed or committed a batch): a kill that cannot be
  * shown to have landed mid-stream fails the test.
  *
@@ -52,6 +56,7 @@ public final class KillScenario {
   private final long seed;
   private final Random random;
   private final List<String> story = new ArrayList<>();
+  private final String randomRunFault;
 
   /**
    * @param config a config per trigger ({@code processing-time}, {@code available-now})
@@ -59,12 +64,27 @@ public final class KillScenario {
    * @param batches how many batches the input makes (its files: one per batch)
    */
   public KillScenario(Path dir, Function<String, Map<String, String>> config, List<String> sinks, int batches) {
+    this(dir, config, sinks, batches, null);
+  }
+
+  private KillScenario(Path dir, Function<String, Map<String, String>> config, List<String> sinks, int batches,
+      String randomRunFault) {
     this.dir = dir;
     this.config = config;
     this.sinks = List.copyOf(sinks);
     this.batches = batches;
     this.seed = seed();
     this.random = new Random(seed);
+    this.randomRunFault = randomRunFault;
+  }
+
+  /**
+   * This scenario with the random run halted by the fault {@code haltFault} instead of killed after a random delay:
+   * it places that kill exactly (e.g. {@code after-commit@1/orders}: after the sink's commit of batch 1 and before
+   * the line that logs it, a moment a random kill hits by chance), so a test can show the scenario handles it.
+   */
+  public KillScenario withRandomRunHaltedAt(String haltFault) {
+    return new KillScenario(dir, config, sinks, batches, haltFault + ":halt");
   }
 
   /** {@code -Dcrash.seed}, or a fresh seed. */
@@ -105,15 +125,15 @@ public final class KillScenario {
     // a random run commits at most afterCommits + 1 new batches, the held run one: the input must outlast them
     assertThat(batches).as("batches of the input for %d random kill(s) and one held kill", randomKills)
         .isGreaterThanOrEqualTo(randomKills * (afterCommits + 1) + 1);
-    String held = sinks.get(sinks.size() - 1);
+    String heldSink = sinks.get(sinks.size() - 1);
     ChildPipeline endless = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("endless.properties"),
         config.apply("processing-time")));
     long last = -1;
     for (int i = 0; i < randomKills; i++) {
-      last = Math.max(last, killAtRandom(endless, held, afterCommits).lastBatch());
+      last = Math.max(last, killAtRandom(endless, heldSink, afterCommits).lastBatch());
     }
-    long window = last + 1; // the random kills left work: the held run must commit this batch (or it fails)
-    killHeld(endless, held, window);
+    long window = last + 1; // the random kills left work: the held run must commit this batch (or find it committed)
+    boolean held = killHeld(endless, heldSink, window);
 
     ChildPipeline drain = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("drain").resolve("drain.properties"), // own logs
         config.apply("available-now")));
@@ -121,27 +141,35 @@ public final class KillScenario {
     for (String sink : sinks) {
       ChildLog drained = ChildLog.of(drain.log(), sink);
       story.add("drain, sink " + sink + ": " + drained);
-      assertThat(drained.skipped()).as("sink %s: the drain after the kill in the commit window of batch %d finds it committed "
-          + "and skips it (the kill landed between the sink's commit and Spark's); drain log:\n%s", sink, window, drain.tail())
-          .contains(window);
+      if (held) {
+        assertThat(drained.skipped()).as("sink %s: the drain after the kill in the commit window of batch %d finds it committed "
+            + "and skips it (the kill landed between the sink's commit and Spark's); drain log:\n%s", sink, window, drain.tail())
+            .contains(window);
+      }
     }
   }
 
   /** One run killed at a random moment after its first {@code afterCommits} committed batches; returns what its log shows. */
   private ChildLog killAtRandom(ChildPipeline endless, String sink, int afterCommits) throws InterruptedException {
-    Process p = endless.start(null);
+    Process p = endless.start(randomRunFault);
     int run = endless.runs();
     try {
       awaitLog(endless, run, p, sink, l -> l.committed().size() >= afterCommits, afterCommits + " committed batch(es)");
       long since = System.nanoTime();
       int delay = random.nextInt(MAX_DELAY_MS);
-      while (millisSince(since) < delay && ChildLog.of(endless.log(run), sink).committed().size() <= afterCommits) {
+      if (randomRunFault != null) {
+        assertThat(p.waitFor(CrashHarness.RUN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) ? p.exitValue() : -1)
+            .as("run %d halted by %s; log:\n%s", run, randomRunFault, tail(endless.log(run))).isEqualTo(FaultInjection.HALT_STATUS);
+      }
+      while (randomRunFault == null && millisSince(since) < delay
+          && ChildLog.of(endless.log(run), sink).committed().size() <= afterCommits) {
         Thread.sleep(POLL_MILLIS);
       }
       long waited = millisSince(since);
       ChildPipeline.kill9(p);
       ChildLog log = ChildLog.of(endless.log(run), sink);
-      story.add("run " + run + " (kill -9 " + waited + " ms after " + afterCommits + " commit(s), delay drawn " + delay + " ms): " + log);
+      story.add("run " + run + (randomRunFault != null ? " (halted by " + randomRunFault + ")" : " (kill -9 " + waited
+          + " ms after " + afterCommits + " commit(s), delay drawn " + delay + " ms)") + ": " + log);
       assertCommittedBeforeKill(run, sink, log, endless.log(run));
       return log;
     } finally {
@@ -149,21 +177,25 @@ public final class KillScenario {
     }
   }
 
-  /** One run held by {@code after-commit:pause} of batch {@code batch} and killed there. */
-  private void killHeld(ChildPipeline endless, String sink, long batch) throws InterruptedException {
+  /**
+   * One run held by {@code after-commit:pause} of batch {@code batch} and killed there; returns true. Returns false
+   * when the run finds {@code batch} committed already and skips it: the random kill before it landed after the sink's
+   * commit of that batch and before its log line, so that kill was in the commit window, and this run's skip is the
+   * evidence the drain would have given; the run is killed at once.
+   */
+  private boolean killHeld(ChildPipeline endless, String sink, long batch) throws InterruptedException {
     String fault = "after-commit@" + batch + "/" + sink + ":pause";
     Process p = endless.start(fault);
     int run = endless.runs();
     try {
-      awaitLog(endless, run, p, sink, l -> {
-        if (l.skipped().contains(batch)) { // the kill before fell between the sink's commit and its log line
-          throw new AssertionError("run " + run + " found batch " + batch + " committed already, so " + fault + " cannot hold it");
-        }
-        return l.heldAfterCommit().contains(batch);
-      }, "the commit of batch " + batch + " (" + fault + ")");
+      awaitLog(endless, run, p, sink, l -> l.skipped().contains(batch) || l.heldAfterCommit().contains(batch),
+          "the commit of batch " + batch + " (" + fault + ") or its skip as a replay");
       ChildPipeline.kill9(p);
       ChildLog log = ChildLog.of(endless.log(run), sink);
-      story.add("run " + run + " (" + fault + ", kill -9 while held): " + log);
+      boolean held = log.heldAfterCommit().contains(batch);
+      story.add("run " + run + " (" + fault + ", kill -9 " + (held ? "while held" : "on finding batch " + batch
+          + " committed by the run before, killed between its commit and its log line") + "): " + log);
+      return held;
     } finally {
       ChildPipeline.kill9(p);
     }
