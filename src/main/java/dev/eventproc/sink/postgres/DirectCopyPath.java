@@ -39,8 +39,6 @@ final class DirectCopyPath implements CommitPath {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(DirectCopyPath.class);
   private static final int SAMPLE_KEYS = 64;
-  /** The next partition's job runs while the driver sends one: neither Spark nor PostgreSQL waits for the other. */
-  private static final int PARTITIONS_AHEAD = 1;
 
   private final SinkSpec spec;
   private final PostgresOptions options;
@@ -83,7 +81,7 @@ final class DirectCopyPath implements CommitPath {
     Savepoint savepoint = c.setSavepoint();
     long n;
     boolean conflict = false;
-    try (DriverRowStream stream = DriverRowStream.of(rows, PARTITIONS_AHEAD)) { // Spark's internal rows: no Row objects
+    try (DriverRowStream stream = DriverRowStream.of(rows, options.directPartitionsAhead())) { // internal rows
       PgBinaryEncoder encoder = new PgBinaryEncoder(rows.schema(), Staging.jsonColumns(schema), staging.keyColumns(schema), fields,
           false);
       n = CopyStream.copy(c, sql.copyIntoTarget(), encoder, stream, 0, 0, r -> !r.getBoolean(fields));

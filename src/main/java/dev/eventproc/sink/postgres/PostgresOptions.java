@@ -35,6 +35,10 @@ public final class PostgresOptions implements Serializable {
   public static final int POOL_SIZE_DEFAULT = 2;
   public static final String DIRECT_MAX_ROWS = "postgres.direct.max.rows";
   public static final long DIRECT_MAX_ROWS_DEFAULT = 2_000_000L;
+  /** Partitions of a direct-path batch computed ahead of the one the driver sends (each held compressed on the driver). */
+  public static final String DIRECT_PARTITIONS_AHEAD = "postgres.direct.partitions.ahead";
+  public static final int DIRECT_PARTITIONS_AHEAD_DEFAULT = 1;
+  public static final int DIRECT_PARTITIONS_AHEAD_MAX = 8;
   public static final String FILLFACTOR = "postgres.fillfactor";
   public static final int FILLFACTOR_UPSERT_DEFAULT = 80;
   public static final String LOCK_TIMEOUT = "postgres.lock.timeout";
@@ -82,6 +86,7 @@ public final class PostgresOptions implements Serializable {
   private final Duration lockTimeout;
   private final Duration taskLockTimeout;
   private final long directMaxRows;
+  private final int directPartitionsAhead;
   private final Integer fillfactor;
   private final String keyPrefix;
 
@@ -102,6 +107,7 @@ public final class PostgresOptions implements Serializable {
     this.lockTimeout = b.lockTimeout;
     this.taskLockTimeout = b.taskLockTimeout;
     this.directMaxRows = b.directMaxRows;
+    this.directPartitionsAhead = b.directPartitionsAhead;
     this.fillfactor = b.fillfactor;
     this.keyPrefix = b.keyPrefix;
   }
@@ -200,6 +206,14 @@ public final class PostgresOptions implements Serializable {
   /** Batches up to this many rows may take the direct COPY path (rows pass through the driver); 0 turns it off. */
   public long directMaxRows() {
     return directMaxRows;
+  }
+
+  /**
+   * On the direct path, how many partitions' Spark jobs run ahead of the one the driver sends: 0 runs them one
+   * after another; each one ahead costs the driver that partition's rows, compressed.
+   */
+  public int directPartitionsAhead() {
+    return directPartitionsAhead;
   }
 
   /** The fillfactor of a target the sink creates, or null for the mode's default. */

@@ -3,6 +3,8 @@ package dev.eventproc.sink.postgres;
 import static dev.eventproc.sink.postgres.PostgresOptions.CONNECT_TIMEOUT_DEFAULT;
 import static dev.eventproc.sink.postgres.PostgresOptions.CREATE_TABLES_DEFAULT;
 import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_MAX_ROWS_DEFAULT;
+import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_PARTITIONS_AHEAD_DEFAULT;
+import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_PARTITIONS_AHEAD_MAX;
 import static dev.eventproc.sink.postgres.PostgresOptions.LEDGER_TABLE;
 import static dev.eventproc.sink.postgres.PostgresOptions.LEDGER_TABLE_DEFAULT;
 import static dev.eventproc.sink.postgres.PostgresOptions.LOCK_TIMEOUT_DEFAULT;
@@ -40,6 +42,7 @@ public final class PostgresOptionsBuilder {
   Duration lockTimeout = LOCK_TIMEOUT_DEFAULT;
   Duration taskLockTimeout = TASK_LOCK_TIMEOUT_DEFAULT;
   long directMaxRows = DIRECT_MAX_ROWS_DEFAULT;
+  int directPartitionsAhead = DIRECT_PARTITIONS_AHEAD_DEFAULT;
   Integer fillfactor;
   Integer explicitPoolSize;
   String keyPrefix = "sink.";
@@ -91,6 +94,15 @@ public final class PostgresOptionsBuilder {
 
   public PostgresOptionsBuilder directMaxRows(long rows) {
     this.directMaxRows = rows;
+    return this;
+  }
+
+  /** See {@link PostgresOptions#directPartitionsAhead()}; 0 to {@value PostgresOptions#DIRECT_PARTITIONS_AHEAD_MAX}. */
+  public PostgresOptionsBuilder directPartitionsAhead(int partitions) {
+    if (partitions < 0 || partitions > DIRECT_PARTITIONS_AHEAD_MAX) {
+      throw new IllegalArgumentException("directPartitionsAhead: " + partitions + " is not within 0.." + DIRECT_PARTITIONS_AHEAD_MAX);
+    }
+    this.directPartitionsAhead = partitions;
     return this;
   }
 

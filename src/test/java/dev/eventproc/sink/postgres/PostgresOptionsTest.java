@@ -1,0 +1,41 @@
+package dev.eventproc.sink.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.eventproc.config.ConfigException;
+import dev.eventproc.sink.registry.Sinks;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The {@code sink.postgres.*} keys read without a database: defaults, values, and errors that name the key. */
+class PostgresOptionsTest {
+
+  private static Map<String, String> config() {
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("sink.type", "postgres");
+    c.put("sink.name", "w");
+    c.put("sink.mode", "append");
+    c.put("sink.postgres.url", "jdbc:postgresql://127.0.0.1/test");
+    c.put("sink.postgres.table", "t");
+    return c;
+  }
+
+  private static PostgresOptions read(Map<String, String> c) {
+    return ((PostgresSink) Sinks.fromConfig(c)).options();
+  }
+
+  @Test
+  void theDirectPathRunsOnePartitionAheadUnlessToldOtherwise() {
+    Map<String, String> c = config();
+    assertThat(read(c).directPartitionsAhead()).isEqualTo(PostgresOptions.DIRECT_PARTITIONS_AHEAD_DEFAULT).isEqualTo(1);
+    c.put("sink.postgres.direct.partitions.ahead", "0");
+    assertThat(read(c).directPartitionsAhead()).isZero();
+    c.put("sink.postgres.direct.partitions.ahead", "9");
+    assertThatThrownBy(() -> read(c)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("sink.postgres.direct.partitions.ahead: '9' is out of range. Use a whole number from 0 to 8.");
+    assertThatThrownBy(() -> PostgresOptions.builder().directPartitionsAhead(-1))
+        .hasMessageContaining("directPartitionsAhead: -1 is not within 0..8");
+  }
+}
