@@ -112,7 +112,8 @@ public final class CrashHarness {
    * {@link KillScenario}: kill -9 of the pipeline (processing-time trigger) at a random moment after a
    * committed batch and in the commit window of the next one, each kill shown in the child's log to have
    * landed mid-stream, then a drain with available-now and {@code oracle}; any failure names the seed.
-   * {@code config} maps a trigger to a config; {@code sinks} must skip the replay in the drain, the last is held.
+   * {@code config} maps a trigger to a config; {@code sinks} must skip the replay of the batch in the commit window,
+   * the last is held.
    */
   public void killRandomlyThenDrain(Path dir, Function<String, Map<String, String>> config, List<String> sinks,
       KillScenario.Check oracle) {
@@ -121,11 +122,12 @@ public final class CrashHarness {
 
   /**
    * {@link #killRandomlyThenDrain(Path, Function, List, KillScenario.Check)} with the random run halted at
-   * {@code haltFault} (e.g. {@code after-commit@1/orders}) instead of killed at a random moment.
+   * {@code haltFault} (e.g. {@code after-commit@1/orders}) instead of killed at a random moment; returns whether
+   * the next run was held in the commit window (false: it found the batch committed, see {@link KillScenario#run}).
    */
-  public void killAtThenDrain(Path dir, Function<String, Map<String, String>> config, List<String> sinks, String haltFault,
+  public boolean killAtThenDrain(Path dir, Function<String, Map<String, String>> config, List<String> sinks, String haltFault,
       KillScenario.Check oracle) {
-    new KillScenario(dir, config, sinks, files).withRandomRunHaltedAt(haltFault).run(oracle);
+    return new KillScenario(dir, config, sinks, files).withRandomRunHaltedAt(haltFault).run(oracle);
   }
 
   /**

@@ -23,9 +23,9 @@ import java.util.function.Predicate;
  * {@value #MAX_DELAY_MS} ms, or at once when one more batch is committed first), so the kill falls inside
  * the next batch, wherever in it; then a run held by the fault point {@code after-commit:pause} on the next
  * batch and killed there, inside the window between the sink's commit and Spark's checkpoint commit; then
- * the drain, which must find that batch committed and skip it (when the random kill itself landed after the
- * sink's commit and before its log line, the held run finds that batch committed and skips it: that skip is the
- * evidence, and the drain has nothing to skip). Each killed run must have committed a batch,
+ * the drain, which must find that batch committed and skip it. When the random kill itself landed after the
+ * sinks' commit of a batch and before the held sink's log line, the held run finds that batch committed and is
+ * killed at once: then no sink may commit that batch again, and each must skip it in the held run or the drain. Each killed run must have committed a batch,
  * and the run after each kill must have had work (replayed or committed a batch): a kill that cannot be
  * shown to have landed mid-stream fails the test.
  *
@@ -60,7 +60,8 @@ public final class KillScenario {
 
   /**
    * @param config a config per trigger ({@code processing-time}, {@code available-now})
-   * @param sinks the sinks whose replay the drain must skip; the last is the one held after its commit
+   * @param sinks the sinks whose replay of the batch in the commit window must be skipped; the last is the one held
+   *     after its commit
    * @param batches how many batches the input makes (its files: one per batch)
    */
   public KillScenario(Path dir, Function<String, Map<String, String>> config, List<String> sinks, int batches) {
@@ -93,12 +94,18 @@ public final class KillScenario {
     return fixed != null ? fixed : new Random().nextLong();
   }
 
-  /** Runs the kills and the drain, then {@code oracle}; any failure is rethrown with the seed in its message. */
-  public void run(Check oracle) {
+  /**
+   * Runs the kills and the drain, then {@code oracle}; any failure is rethrown with the seed in its message.
+   * Returns whether the held run was held in the commit window (false: it found that batch committed by the
+   * random kill's run, which was killed after the sink's commit and before its log line).
+   */
+  public boolean run(Check oracle) {
+    boolean[] held = new boolean[1];
     withSeed(seed, story, () -> {
-      killsThenDrain();
+      held[0] = killsThenDrain();
       oracle.run();
     });
+    return held[0];
   }
 
   /**
@@ -119,9 +126,10 @@ public final class KillScenario {
     }
   }
 
-  private void killsThenDrain() throws InterruptedException {
-    int randomKills = Integer.getInteger(RANDOM_KILLS_PROPERTY, RANDOM_KILLS_DEFAULT);
-    int afterCommits = Integer.getInteger(AFTER_COMMITS_PROPERTY, AFTER_COMMITS_DEFAULT);
+  private boolean killsThenDrain() throws InterruptedException {
+    // a halted random run stops at its fault, after the first committed batch: one such run, whatever -D says
+    int randomKills = randomRunFault != null ? 1 : Integer.getInteger(RANDOM_KILLS_PROPERTY, RANDOM_KILLS_DEFAULT);
+    int afterCommits = randomRunFault != null ? 1 : Integer.getInteger(AFTER_COMMITS_PROPERTY, AFTER_COMMITS_DEFAULT);
     // a random run commits at most afterCommits + 1 new batches, the held run one: the input must outlast them
     assertThat(batches).as("batches of the input for %d random kill(s) and one held kill", randomKills)
         .isGreaterThanOrEqualTo(randomKills * (afterCommits + 1) + 1);
@@ -133,7 +141,8 @@ public final class KillScenario {
       last = Math.max(last, killAtRandom(endless, heldSink, afterCommits).lastBatch());
     }
     long window = last + 1; // the random kills left work: the held run must commit this batch (or find it committed)
-    boolean held = killHeld(endless, heldSink, window);
+    int heldRun = killHeld(endless, heldSink, window);
+    boolean held = ChildLog.of(endless.log(heldRun), heldSink).heldAfterCommit().contains(window);
 
     ChildPipeline drain = new ChildPipeline(ChildPipeline.writeConfig(dir.resolve("drain").resolve("drain.properties"), // own logs
         config.apply("available-now")));
@@ -145,8 +154,17 @@ public final class KillScenario {
         assertThat(drained.skipped()).as("sink %s: the drain after the kill in the commit window of batch %d finds it committed "
             + "and skips it (the kill landed between the sink's commit and Spark's); drain log:\n%s", sink, window, drain.tail())
             .contains(window);
+      } else { // every sink committed the batch before the random kill (the held one last): the next runs skip it
+        ChildLog heldLog = ChildLog.of(endless.log(heldRun), sink);
+        assertThat(heldLog.committed().contains(window) || heldLog.heldAfterCommit().contains(window)
+            || drained.committed().contains(window)).as("sink %s committed batch %d again after "
+            + "the kill that followed its commit; held run: %s; drain: %s", sink, window, heldLog, drained).isFalse();
+        assertThat(heldLog.skipped().contains(window) || drained.skipped().contains(window)).as("sink %s: the held run or the "
+            + "drain finds batch %d committed by the random kill's run and skips it; held run: %s; drain: %s", sink, window, heldLog,
+            drained).isTrue();
       }
     }
+    return held;
   }
 
   /** One run killed at a random moment after its first {@code afterCommits} committed batches; returns what its log shows. */
@@ -178,12 +196,11 @@ public final class KillScenario {
   }
 
   /**
-   * One run held by {@code after-commit:pause} of batch {@code batch} and killed there; returns true. Returns false
-   * when the run finds {@code batch} committed already and skips it: the random kill before it landed after the sink's
-   * commit of that batch and before its log line, so that kill was in the commit window, and this run's skip is the
-   * evidence the drain would have given; the run is killed at once.
+   * One run held by {@code after-commit:pause} of batch {@code batch} and killed there, or killed at once when it
+   * finds {@code batch} committed already and skips it (the random kill before it landed after the sink's commit of
+   * that batch and before its log line: that kill was in the commit window). Returns the run's number.
    */
-  private boolean killHeld(ChildPipeline endless, String sink, long batch) throws InterruptedException {
+  private int killHeld(ChildPipeline endless, String sink, long batch) throws InterruptedException {
     String fault = "after-commit@" + batch + "/" + sink + ":pause";
     Process p = endless.start(fault);
     int run = endless.runs();
@@ -195,7 +212,7 @@ public final class KillScenario {
       boolean held = log.heldAfterCommit().contains(batch);
       story.add("run " + run + " (" + fault + ", kill -9 " + (held ? "while held" : "on finding batch " + batch
           + " committed by the run before, killed between its commit and its log line") + "): " + log);
-      return held;
+      return run;
     } finally {
       ChildPipeline.kill9(p);
     }

@@ -81,7 +81,7 @@ final class DirectCopyPath implements CommitPath {
     Savepoint savepoint = c.setSavepoint();
     long n;
     boolean conflict = false;
-    try (DriverRowStream stream = DriverRowStream.of(rows, options.directPartitionsAhead())) { // internal rows
+    try (DriverRowStream stream = DriverRowStream.of(rows, options.directPrefetch())) { // internal rows
       PgBinaryEncoder encoder = new PgBinaryEncoder(rows.schema(), Staging.jsonColumns(schema), staging.keyColumns(schema), fields,
           false);
       n = CopyStream.copy(c, sql.copyIntoTarget(), encoder, stream, 0, 0, r -> !r.getBoolean(fields));

@@ -35,10 +35,10 @@ public final class PostgresOptions implements Serializable {
   public static final int POOL_SIZE_DEFAULT = 2;
   public static final String DIRECT_MAX_ROWS = "postgres.direct.max.rows";
   public static final long DIRECT_MAX_ROWS_DEFAULT = 2_000_000L;
-  /** Partitions of a direct-path batch computed ahead of the one the driver sends (each held compressed on the driver). */
-  public static final String DIRECT_PARTITIONS_AHEAD = "postgres.direct.partitions.ahead";
-  public static final int DIRECT_PARTITIONS_AHEAD_DEFAULT = 1;
-  public static final int DIRECT_PARTITIONS_AHEAD_MAX = 8;
+  /** Spark partitions of a direct-path batch computed ahead of the one the driver sends (each held compressed on the driver). */
+  public static final String DIRECT_PREFETCH = "postgres.direct.prefetch";
+  public static final int DIRECT_PREFETCH_DEFAULT = 1;
+  public static final int DIRECT_PREFETCH_MAX = 8;
   public static final String FILLFACTOR = "postgres.fillfactor";
   public static final int FILLFACTOR_UPSERT_DEFAULT = 80;
   public static final String LOCK_TIMEOUT = "postgres.lock.timeout";
@@ -86,7 +86,7 @@ public final class PostgresOptions implements Serializable {
   private final Duration lockTimeout;
   private final Duration taskLockTimeout;
   private final long directMaxRows;
-  private final int directPartitionsAhead;
+  private final int directPrefetch;
   private final Integer fillfactor;
   private final String keyPrefix;
 
@@ -107,7 +107,7 @@ public final class PostgresOptions implements Serializable {
     this.lockTimeout = b.lockTimeout;
     this.taskLockTimeout = b.taskLockTimeout;
     this.directMaxRows = b.directMaxRows;
-    this.directPartitionsAhead = b.directPartitionsAhead;
+    this.directPrefetch = b.directPrefetch;
     this.fillfactor = b.fillfactor;
     this.keyPrefix = b.keyPrefix;
   }
@@ -209,11 +209,11 @@ public final class PostgresOptions implements Serializable {
   }
 
   /**
-   * On the direct path, how many partitions' Spark jobs run ahead of the one the driver sends: 0 runs them one
-   * after another; each one ahead costs the driver that partition's rows, compressed.
+   * On the direct path, how many Spark partitions of the batch (one job each) are computed ahead of the one the
+   * driver sends: 0 runs them one after another; each one ahead costs the driver that partition's rows, compressed.
    */
-  public int directPartitionsAhead() {
-    return directPartitionsAhead;
+  public int directPrefetch() {
+    return directPrefetch;
   }
 
   /** The fillfactor of a target the sink creates, or null for the mode's default. */

@@ -3,8 +3,9 @@ package dev.eventproc.sink.postgres;
 import static dev.eventproc.sink.postgres.PostgresOptions.CONNECT_TIMEOUT_DEFAULT;
 import static dev.eventproc.sink.postgres.PostgresOptions.CREATE_TABLES_DEFAULT;
 import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_MAX_ROWS_DEFAULT;
-import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_PARTITIONS_AHEAD_DEFAULT;
-import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_PARTITIONS_AHEAD_MAX;
+import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_PREFETCH;
+import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_PREFETCH_DEFAULT;
+import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_PREFETCH_MAX;
 import static dev.eventproc.sink.postgres.PostgresOptions.LEDGER_TABLE;
 import static dev.eventproc.sink.postgres.PostgresOptions.LEDGER_TABLE_DEFAULT;
 import static dev.eventproc.sink.postgres.PostgresOptions.LOCK_TIMEOUT_DEFAULT;
@@ -42,7 +43,7 @@ public final class PostgresOptionsBuilder {
   Duration lockTimeout = LOCK_TIMEOUT_DEFAULT;
   Duration taskLockTimeout = TASK_LOCK_TIMEOUT_DEFAULT;
   long directMaxRows = DIRECT_MAX_ROWS_DEFAULT;
-  int directPartitionsAhead = DIRECT_PARTITIONS_AHEAD_DEFAULT;
+  int directPrefetch = DIRECT_PREFETCH_DEFAULT;
   Integer fillfactor;
   Integer explicitPoolSize;
   String keyPrefix = "sink.";
@@ -97,12 +98,16 @@ public final class PostgresOptionsBuilder {
     return this;
   }
 
-  /** See {@link PostgresOptions#directPartitionsAhead()}; 0 to {@value PostgresOptions#DIRECT_PARTITIONS_AHEAD_MAX}. */
-  public PostgresOptionsBuilder directPartitionsAhead(int partitions) {
-    if (partitions < 0 || partitions > DIRECT_PARTITIONS_AHEAD_MAX) {
-      throw new IllegalArgumentException("directPartitionsAhead: " + partitions + " is not within 0.." + DIRECT_PARTITIONS_AHEAD_MAX);
+  /**
+   * Spark partitions of a direct-path batch computed ahead of the one the driver sends, 0 to
+   * {@value PostgresOptions#DIRECT_PREFETCH_MAX} ({@code postgres.direct.prefetch}); see {@link PostgresOptions#directPrefetch()}.
+   */
+  public PostgresOptionsBuilder directPrefetch(int partitions) {
+    if (partitions < 0 || partitions > DIRECT_PREFETCH_MAX) {
+      throw new ConfigException(keyPrefix + DIRECT_PREFETCH + ": '" + partitions + "' is out of range. Use 0 (one partition "
+          + "after another) to " + DIRECT_PREFETCH_MAX + ".");
     }
-    this.directPartitionsAhead = partitions;
+    this.directPrefetch = partitions;
     return this;
   }
 

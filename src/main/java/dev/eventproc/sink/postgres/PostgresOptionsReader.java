@@ -7,9 +7,9 @@ import static dev.eventproc.sink.postgres.PostgresOptions.CREATE_TABLES;
 import static dev.eventproc.sink.postgres.PostgresOptions.CREATE_TABLES_DEFAULT;
 import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_MAX_ROWS;
 import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_MAX_ROWS_DEFAULT;
-import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_PARTITIONS_AHEAD;
-import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_PARTITIONS_AHEAD_DEFAULT;
-import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_PARTITIONS_AHEAD_MAX;
+import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_PREFETCH;
+import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_PREFETCH_DEFAULT;
+import static dev.eventproc.sink.postgres.PostgresOptions.DIRECT_PREFETCH_MAX;
 import static dev.eventproc.sink.postgres.PostgresOptions.FILLFACTOR;
 import static dev.eventproc.sink.postgres.PostgresOptions.LEDGER_TABLE;
 import static dev.eventproc.sink.postgres.PostgresOptions.LEDGER_TABLE_DEFAULT;
@@ -80,7 +80,7 @@ final class PostgresOptionsReader {
       b.taskLockTimeout = TASK_LOCK_TIMEOUT_DEFAULT;
     }
     b.directMaxRows = scope.longValue(DIRECT_MAX_ROWS, DIRECT_MAX_ROWS_DEFAULT, 0, Long.MAX_VALUE);
-    b.directPartitionsAhead = scope.integer(DIRECT_PARTITIONS_AHEAD, DIRECT_PARTITIONS_AHEAD_DEFAULT, 0, DIRECT_PARTITIONS_AHEAD_MAX);
+    b.directPrefetch = scope.integer(DIRECT_PREFETCH, DIRECT_PREFETCH_DEFAULT, 0, DIRECT_PREFETCH_MAX);
     if (scope.has(FILLFACTOR)) {
       b.fillfactor = scope.integer(FILLFACTOR, 100, 10, 100);
     }

@@ -27,15 +27,15 @@ class PostgresOptionsTest {
   }
 
   @Test
-  void theDirectPathRunsOnePartitionAheadUnlessToldOtherwise() {
+  void theDirectPathPrefetchesOnePartitionUnlessToldOtherwise() {
     Map<String, String> c = config();
-    assertThat(read(c).directPartitionsAhead()).isEqualTo(PostgresOptions.DIRECT_PARTITIONS_AHEAD_DEFAULT).isEqualTo(1);
-    c.put("sink.postgres.direct.partitions.ahead", "0");
-    assertThat(read(c).directPartitionsAhead()).isZero();
-    c.put("sink.postgres.direct.partitions.ahead", "9");
+    assertThat(read(c).directPrefetch()).isEqualTo(PostgresOptions.DIRECT_PREFETCH_DEFAULT).isEqualTo(1);
+    c.put("sink.postgres.direct.prefetch", "0");
+    assertThat(read(c).directPrefetch()).isZero();
+    c.put("sink.postgres.direct.prefetch", "9");
     assertThatThrownBy(() -> read(c)).isInstanceOf(ConfigException.class)
-        .hasMessageContaining("sink.postgres.direct.partitions.ahead: '9' is out of range. Use a whole number from 0 to 8.");
-    assertThatThrownBy(() -> PostgresOptions.builder().directPartitionsAhead(-1))
-        .hasMessageContaining("directPartitionsAhead: -1 is not within 0..8");
+        .hasMessageContaining("sink.postgres.direct.prefetch: '9' is out of range. Use a whole number from 0 to 8.");
+    assertThatThrownBy(() -> PostgresOptions.builder().directPrefetch(-1)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("sink.postgres.direct.prefetch: '-1' is out of range. Use 0 (one partition after another) to 8.");
   }
 }
