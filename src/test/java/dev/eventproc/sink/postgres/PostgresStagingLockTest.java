@@ -1,13 +1,16 @@
 package dev.eventproc.sink.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.testutils.TestPostgres;
 import dev.eventproc.testutils.TestSpark;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +33,9 @@ import org.junit.jupiter.api.Test;
  * The driver empties the writer's staging table (TRUNCATE) before each staged batch. A session that
  * holds any lock on that table (a forgotten {@code BEGIN} in psql, a reporting query, an earlier
  * attempt's lost session) made the batch wait without limit and without a word: the stream stalled.
- * The wait is now bounded by {@code sink.postgres.lock.timeout} and its error names the holder.
+ * The wait is now bounded by {@code sink.postgres.lock.timeout} and its error names the holder. The
+ * committing transaction empties staging too, before it commits: a lock taken on staging after the rows
+ * were staged fails that TRUNCATE the same way, and rolls back the whole batch, rows and ledger entry.
  */
 class PostgresStagingLockTest {
   private static final StructType SCHEMA = StructType.fromDDL("id STRING, version BIGINT, amount INT");
@@ -77,13 +82,70 @@ class PostgresStagingLockTest {
       pool.shutdownNow();
     }
     sink.write(rows(new Object[] {"a", 2L, 20}, new Object[] {"b", 1L, 30}), 1L, "q");
+    assertThat(target("orders")).containsExactly("a:2:20", "b:1:30");
+  }
+
+  @Test
+  void aLockTakenOnStagingAfterTheRowsAreStagedRollsTheWholeBatchBackAndTheReplayWritesItOnce() throws Exception {
+    PostgresOptions options = PostgresOptions.builder().url(TestPostgres.url()).user(TestPostgres.user())
+        .password(TestPostgres.password()).schema(schema).table("late").directMaxRows(0).lockTimeout(Duration.ofSeconds(2)).build();
+    PostgresSink sink = PostgresSink.create(SinkSpec.builder().name("late_w").mode(WriteMode.UPSERT).keyColumns("id")
+        .versionColumn("version").build(), options);
+    sink.write(rows(new Object[] {"a", 1L, 10}), 0L, "q");
+    String stage = new PostgresTables(options, "late_w").stageRef();
+    try (Connection holder = TestPostgres.connect()) {
+      holder.setAutoCommit(false);
+      int[] holderPid = {-1};
+      // Batch 1's rows are in staging when another session locks it: the commit's TRUNCATE must wait for it.
+      FaultInjection.setTestHook((point, sinkName, batchId) -> {
+        if (point == FaultInjection.Point.AFTER_STAGING && sinkName.equals("late_w") && batchId == 1) {
+          try (Statement st = holder.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            holderPid[0] = rs.getInt(1);
+            st.execute("LOCK TABLE " + stage + " IN ACCESS SHARE MODE");
+          } catch (SQLException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      });
+      try {
+        assertThatThrownBy(() -> sink.write(rows(new Object[] {"a", 2L, 20}, new Object[] {"b", 1L, 30}), 1L, "q"))
+            .as("the committing transaction's TRUNCATE of staging waits for the lock, then fails the batch")
+            .hasMessageContaining("emptying the staging table " + stage + " waited longer than sink.postgres.lock.timeout (2.0 s)");
+      } finally {
+        FaultInjection.setTestHook(null);
+      }
+      assertThat(holderPid[0]).as("the lock was taken after staging").isPositive();
+      assertThat(target("late")).as("nothing of batch 1 committed: its rows rolled back with the TRUNCATE").containsExactly("a:1:10");
+      assertThat(ledgerBatches("late_w")).as("nor its ledger entry").containsExactly(0L);
+      holder.rollback();
+    }
+    sink.write(rows(new Object[] {"a", 2L, 20}, new Object[] {"b", 1L, 30}), 1L, "q");
+    assertThat(target("late")).as("the replay writes batch 1 once").containsExactly("a:2:20", "b:1:30");
+    assertThat(ledgerBatches("late_w")).containsExactly(0L, 1L);
+    sink.close();
+  }
+
+  private List<String> target(String table) throws SQLException {
+    List<String> got = new ArrayList<>();
     try (Connection c = TestPostgres.connect(); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT id || ':' || version || ':' || amount FROM " + schema + ".orders ORDER BY id")) {
-      List<String> got = new ArrayList<>();
+        ResultSet rs = st.executeQuery("SELECT id || ':' || version || ':' || amount FROM " + schema + "." + table + " ORDER BY id")) {
       while (rs.next()) {
         got.add(rs.getString(1));
       }
-      assertThat(got).containsExactly("a:2:20", "b:1:30");
     }
+    return got;
+  }
+
+  private List<Long> ledgerBatches(String writer) throws SQLException {
+    List<Long> got = new ArrayList<>();
+    try (Connection c = TestPostgres.connect(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT batch_id FROM " + schema + ".eventproc_ledger WHERE writer = '" + writer
+            + "' ORDER BY batch_id")) {
+      while (rs.next()) {
+        got.add(rs.getLong(1));
+      }
+    }
+    return got;
   }
 }
