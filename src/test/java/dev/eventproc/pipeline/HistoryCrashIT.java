@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.eventproc.cli.EventGenerator.Event;
 import dev.eventproc.cli.HistoryOracle;
 import dev.eventproc.sink.HistoryMode;
+import dev.eventproc.sink.iceberg.IcebergSink;
 import dev.eventproc.testutils.ChildPipeline;
 import dev.eventproc.testutils.CrashHarness;
 import dev.eventproc.testutils.CrashMatrix;
@@ -20,6 +21,7 @@ import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -32,8 +34,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue 16's crash proof for {@code sink.mode=history}: one pipeline ({@code stage.type=none}, so
- * redelivered copies reach the sinks) writes each batch to a Delta and then a PostgreSQL history sink;
- * it is killed at fault points of both sinks and at random moments with {@code kill -9}, and restarted
+ * redelivered copies reach the sinks) writes each batch to a Delta, an Iceberg and then a PostgreSQL history
+ * sink; it is killed at fault points of the sinks and at random moments with {@code kill -9}, and restarted
  * on the same checkpoint. Then each table holds exactly the rows {@link HistoryOracle} computes from
  * the input: every version row once, its {@code __start_at}/{@code __end_at}, and every column.
  */
@@ -43,6 +45,7 @@ class HistoryCrashIT {
       "event_time", HistoryMode.START_AT, HistoryMode.END_AT);
 
   private static final int KEYS = 150;
+  private static final AtomicInteger CATALOGS = new AtomicInteger();
 
   private static CrashHarness harness;
   private static List<String> expected;
@@ -66,10 +69,14 @@ class HistoryCrashIT {
   static Map<String, String> config(Path dir, String schema, String trigger) {
     Map<String, String> c = CrashHarness.filesQuarantine(harness.config(dir, trigger), dir);
     c.put("stage.type", "none");
-    c.put("sinks", "lake,pg");
+    c.put("sinks", "lake,ice,pg");
     c.put("sink.lake.type", "delta");
     c.put("sink.lake.delta.path", dir.resolve("lake").toString());
     history(c, "sink.lake.");
+    c.put("sink.ice.type", "iceberg");
+    c.put("sink.ice.iceberg.table", "hist.db.orders");
+    c.put("sink.ice.iceberg.warehouse", dir.resolve("iceberg").toString());
+    history(c, "sink.ice.");
     c.put("sink.pg.type", "postgres");
     c.put("sink.pg.postgres.url", TestPostgres.url());
     if (TestPostgres.user() != null) {
@@ -87,14 +94,16 @@ class HistoryCrashIT {
   }
 
   /**
-   * (fault point, sink killed, sink that must skip the replayed batch or "none"); Delta writes first. Compact:
-   * PostgreSQL halted before its commit (Delta has committed the batch and must skip its replay), and Delta
-   * halted between its tombstones' commit and its MERGE. The full matrix adds PostgreSQL after its commit.
+   * (fault point, sink killed, sink that must skip the replayed batch or "none"); Delta writes first, then
+   * Iceberg, then PostgreSQL. Compact: PostgreSQL halted before its commit (Delta and Iceberg have committed
+   * the batch and must skip its replay), Delta halted between its tombstones' commit and its MERGE, and
+   * Iceberg the same (Delta must skip). The full matrix adds PostgreSQL after its commit.
    */
   static Stream<Arguments> faults() {
     List<Object[]> rows = new ArrayList<>(List.of(
-        new Object[] {"before-commit", "orders_pg", "orders_lake"},
-        new Object[] {"between-commits", "orders_lake", "none"}));
+        new Object[] {"before-commit", "orders_pg", "orders_ice"},
+        new Object[] {"between-commits", "orders_lake", "none"},
+        new Object[] {"between-commits", "orders_ice", "orders_lake"}));
     if (CrashMatrix.full()) {
       rows.add(new Object[] {"after-commit", "orders_pg", "orders_pg"});
     }
@@ -120,12 +129,13 @@ class HistoryCrashIT {
   void randomKill9ThenDrainEachHistoryEqualsTheOracle() throws Exception {
     Path dir = TestSpark.newDir("history-kill9");
     String schema = TestPostgres.newSchema("hkill");
-    harness.killRandomlyThenDrain(dir, trigger -> config(dir, schema, trigger), List.of("orders_lake", "orders_pg"),
+    harness.killRandomlyThenDrain(dir, trigger -> config(dir, schema, trigger), List.of("orders_lake", "orders_ice", "orders_pg"),
         () -> assertEachHistoryEqualsTheOracle(dir, schema));
   }
 
   private void assertEachHistoryEqualsTheOracle(Path dir, String schema) throws Exception {
     assertSameRows("delta", delta(dir));
+    assertSameRows("iceberg", iceberg(dir));
     assertSameRows("postgres", postgres(schema));
   }
 
@@ -140,8 +150,17 @@ class HistoryCrashIT {
   }
 
   private List<String> delta(Path dir) {
-    Dataset<Row> table = spark.read().format("delta").load(dir.resolve("lake").toString());
-    assertThat(table.columns()).as("delta columns").containsExactlyInAnyOrderElementsOf(COLUMNS);
+    return sparkRows("delta", spark.read().format("delta").load(dir.resolve("lake").toString()));
+  }
+
+  private List<String> iceberg(Path dir) {
+    String catalog = "hcrash" + CATALOGS.incrementAndGet(); // a catalog instance is cached per name: one per test
+    IcebergSink.registerCatalog(spark, catalog, dir.resolve("iceberg").toString());
+    return sparkRows("iceberg", spark.table(catalog + ".db.orders"));
+  }
+
+  private static List<String> sparkRows(String name, Dataset<Row> table) {
+    assertThat(table.columns()).as(name + " columns").containsExactlyInAnyOrderElementsOf(COLUMNS);
     List<String> out = new ArrayList<>();
     for (Row r : table.selectExpr(COLUMNS.toArray(String[]::new)).collectAsList()) {
       Object[] values = new Object[COLUMNS.size()];
