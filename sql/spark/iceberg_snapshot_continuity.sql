@@ -3,9 +3,10 @@
 -- The Iceberg sink commits batch N of a writer in a snapshot whose summary carries
 -- eventproc.writer = eventproc:<sink name>:<Spark query id> (WriterId.appId()) and eventproc.batch = N
 -- (IcebergTable). The query id changes when the checkpoint is reset, so each writer value starts again
--- at batch 0. Only snapshots in the current snapshot ancestry count (the sink reads the same, and a
--- snapshot left behind by a rollback is not part of the table): the history metadata table says
--- which. Checks, one row of each per writer value:
+-- at batch 0. Only snapshots in the ancestry of the branch the sink writes count (the sink reads the
+-- same, and a snapshot left behind by a rollback is not part of the table): for the main branch the
+-- history metadata table says which; for another branch (sink.iceberg.branch) its lineage is given in
+-- ancestors, as eventproc reconcile computes it from the branch's head. Checks, one row of each per writer value:
 --   iceberg_snapshot_duplicates  every batch id is in one snapshot only. A batch in two snapshots was
 --                                written twice: exactly-once broke. Offending: batch ids (detail:
 --                                snapshot ids).
@@ -26,9 +27,13 @@
 --               eventproc writer of the table (literal)
 --   accept_gaps: batch ids and ranges whose absence is accepted, e.g. 12-40,77, or empty (literal;
 --               eventproc reconcile takes it from reconcile.accept.gaps)
+--   ancestors:  empty for a sink writing the main branch; else the snapshot ids of its branch, from the
+--               head back through its parents, e.g. 812,655,301 (-1 for a branch with no snapshot yet)
+--               (literal; eventproc reconcile computes it; by hand: walk parent_id in table.snapshots
+--               from the branch's snapshot_id in table.refs)
 --
 -- Run (the catalog must be configured, e.g. a Hadoop catalog named lake):
---   spark-sql --conf spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions --conf spark.sql.catalog.lake=org.apache.iceberg.spark.SparkCatalog --conf spark.sql.catalog.lake.type=hadoop --conf spark.sql.catalog.lake.warehouse=/data/warehouse -d table=lake.sales.payments -d writer=payments -d accept_gaps= -f sql/spark/iceberg_snapshot_continuity.sql
+--   spark-sql --conf spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions --conf spark.sql.catalog.lake=org.apache.iceberg.spark.SparkCatalog --conf spark.sql.catalog.lake.type=hadoop --conf spark.sql.catalog.lake.warehouse=/data/warehouse -d table=lake.sales.payments -d writer=payments -d accept_gaps= -d ancestors= -f sql/spark/iceberg_snapshot_continuity.sql
 --
 -- Result: rows (check_name, status, offending, detail), tab separated, two per writer value.
 
@@ -38,7 +43,15 @@ WITH params AS (
                                      r -> sequence(CAST(split(r, '-')[0] AS BIGINT), CAST(element_at(split(r, '-'), -1) AS BIGINT))))
               ELSE raise_error('iceberg_snapshot_continuity.sql: -d accept_gaps must be empty or batch ids and ranges, e.g. 12-40,77') END AS accepted,
          CASE WHEN '${writer}' <> '' THEN '${writer}'
-              ELSE raise_error('iceberg_snapshot_continuity.sql: set -d writer=<sink name> or -d writer=*') END AS writer
+              ELSE raise_error('iceberg_snapshot_continuity.sql: set -d writer=<sink name> or -d writer=*') END AS writer,
+         CASE WHEN '${ancestors}' = '' THEN NULL
+              WHEN '${ancestors}' RLIKE '^-?[0-9]+(,-?[0-9]+)*$' THEN transform(split('${ancestors}', ','), x -> CAST(x AS BIGINT))
+              ELSE raise_error('iceberg_snapshot_continuity.sql: -d ancestors must be empty (main branch) or snapshot ids, e.g. 812,655,301') END AS ancestors
+),
+lineage AS (
+  SELECT h.snapshot_id FROM ${table}.history h CROSS JOIN params p WHERE p.ancestors IS NULL AND h.is_current_ancestor
+  UNION ALL
+  SELECT explode(p.ancestors) AS snapshot_id FROM params p WHERE p.ancestors IS NOT NULL
 ),
 snaps AS (
   SELECT s.summary['eventproc.writer'] AS app_id,
@@ -47,7 +60,7 @@ snaps AS (
   FROM ${table}.snapshots s CROSS JOIN params p
   WHERE s.summary['eventproc.writer'] IS NOT NULL
     AND (p.writer = '*' OR startswith(s.summary['eventproc.writer'], concat('eventproc:', p.writer, ':')))
-    AND s.snapshot_id IN (SELECT h.snapshot_id FROM ${table}.history h WHERE h.is_current_ancestor)
+    AND s.snapshot_id IN (SELECT l.snapshot_id FROM lineage l)
 ),
 per_batch AS (
   SELECT app_id, batch_id, count(*) AS commits,
@@ -92,8 +105,8 @@ UNION ALL
 SELECT 'iceberg_snapshot_present' AS check_name,
        'FAIL' AS status,
        p.writer AS offending,
-       format_string('no snapshot of writer %s (eventproc.writer = eventproc:%s:<query id>) in the current ancestry of %s',
-                     p.writer, p.writer, '${table}') AS detail
+       format_string('no snapshot of writer %s (eventproc.writer = eventproc:%s:<query id>) in the %s of %s',
+                     p.writer, p.writer, IF(p.ancestors IS NULL, 'current ancestry', 'ancestry of the branch written'), '${table}') AS detail
 FROM params p
 WHERE NOT EXISTS (SELECT 1 FROM per_app)
 ORDER BY detail, check_name;

@@ -106,6 +106,15 @@ public final class IcebergSink extends SparkTableSink {
     checkSession(session);
   }
 
+  /**
+   * The snapshot ids of the branch this sink writes ({@code iceberg.branch}), from its head back through its
+   * parents: the ancestry its commit records are read from. Empty when it writes the main branch (the table's
+   * history metadata table gives that ancestry); {@code [-1]} for a branch with no snapshot yet.
+   */
+  public List<Long> branchLineage(SparkSession session) {
+    return ((IcebergTable) table()).branchLineage(session);
+  }
+
   @Override
   protected void checkSession(SparkSession session) {
     if (!session.conf().get("spark.sql.extensions", "").contains(EXTENSION)) {

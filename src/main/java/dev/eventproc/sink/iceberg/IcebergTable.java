@@ -171,6 +171,23 @@ final class IcebergTable implements SparkTable, Serializable {
         added == null ? -1 : Long.parseLong(added), "");
   }
 
+  /**
+   * The snapshot ids of the branch written, from its head back through its parents as far as snapshots are kept
+   * (the ancestry its commit records are read from); empty for the main branch, whose ancestry the table's history
+   * metadata table gives; {@code [-1]} for a branch with no snapshot yet.
+   */
+  List<Long> branchLineage(SparkSession session) {
+    if (branch == null) {
+      return List.of();
+    }
+    Table t = load(session);
+    List<Long> out = new ArrayList<>();
+    for (Snapshot s = t == null ? null : head(t); s != null; s = s.parentId() == null ? null : t.snapshot(s.parentId())) {
+      out.add(s.snapshotId());
+    }
+    return out.isEmpty() ? List.of(-1L) : out;
+  }
+
   /** The highest batch this writer committed in the ancestry of {@code from}, or -1. */
   private static long batchAt(Table t, Snapshot from, WriterId writer) {
     Snapshot s = lastSnapshotOf(t, from, writer);
