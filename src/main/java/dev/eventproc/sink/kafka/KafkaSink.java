@@ -27,29 +27,13 @@ import dev.eventproc.sink.WriterId;
 import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
 import dev.eventproc.util.Errors;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.Config;
-import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.Node;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -94,20 +78,16 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   static final String KEY = "key";
   static final String VALUE = "value";
   static final String SLICE = "slice";
-  private static final long PROGRESS_VISIBLE_MILLIS = 30_000;
 
   private final KafkaSinkOptions options;
-  private transient volatile Admin admin;
-  private transient volatile boolean checked;
-  /** Progress rebuilt from the topic for the batch in hand (null when none was needed). */
-  private transient volatile Recovered recovered;
-
-  /** Progress a recovery rebuilt for one batch of one writer. */
-  private record Recovered(WriterId writer, long batchId, Map<Integer, Progress> progress) {}
+  private final KafkaTopic topic;
+  private final WriterProgress progress;
 
   private KafkaSink(SinkSpec spec, KafkaSinkOptions options) {
     super(spec);
     this.options = options;
+    this.topic = new KafkaTopic(options, spec.name());
+    this.progress = new WriterProgress(options, spec.name(), topic);
   }
 
   private static final String HISTORY_REFUSED = "'history' does not apply to a Kafka topic: a topic cannot close an "
@@ -194,16 +174,11 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
         + (options.writers() == Writers.PARTITIONED ? "-p" + partition : "");
   }
 
-  /** Progress lives under the topic's partition 0 in each group: any existing partition would do. */
-  TopicPartition progressPartition() {
-    return new TopicPartition(options.topic(), 0);
-  }
-
   @Override
   protected boolean isCommitted(SparkSession session, WriterId writer, long batchId) {
-    ensureTopic();
-    checkTransactionTimeout(); // before any producer starts (a recovery starts some)
-    return firstWithout(progressOrRecovered(writer, batchId), batchId) < 0;
+    topic.ensureExists();
+    topic.checkTransactionTimeout(); // before any producer starts (a recovery starts some)
+    return progress.firstWithout(progress.orRecovered(writer, batchId), batchId) < 0;
   }
 
   /**
@@ -214,97 +189,17 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
    */
   @Override
   public CommitRecord lastCommit(SparkSession session, WriterId writer) {
-    return ProgressStatus.of(progress(admin(), writer, options.partitions()), options, writer);
-  }
-
-  /**
-   * Each writer partition's progress: from its group, else from the topic's records (when the group has
-   * no offsets: never committed, or expired after a long outage), recovered once per batch.
-   */
-  private Map<Integer, Progress> progressOrRecovered(WriterId writer, long batchId) {
-    Map<Integer, Progress> progress = progress(admin(), writer, options.partitions());
-    Set<Integer> missing = new TreeSet<>();
-    for (int p = 0; p < options.partitions(); p++) {
-      if (!progress.containsKey(p)) {
-        missing.add(p);
-      }
-    }
-    if (missing.isEmpty()) {
-      return progress;
-    }
-    Recovered r = recovered;
-    if (r == null || !r.writer().equals(writer) || r.batchId() != batchId || !r.progress().keySet().containsAll(missing)) {
-      r = new Recovered(writer, batchId, new ProgressRecovery(options, name(), writer, admin()).recover(batchId, missing));
-      recovered = r;
-    }
-    for (int p : missing) {
-      progress.put(p, r.progress().get(p));
-    }
-    return progress;
-  }
-
-  /** The first writer partition whose progress does not include the batch, or -1 when all do. */
-  private int firstWithout(Map<Integer, Progress> progress, long batchId) {
-    for (int p = 0; p < options.partitions(); p++) {
-      Progress o = progress.get(p);
-      if (o == null || !o.includes(batchId)) {
-        return p;
-      }
-    }
-    return -1;
-  }
-
-  /** Committed progress of each writer partition (absent when none), checking the recorded partition count. */
-  private Map<Integer, Progress> progress(Admin a, WriterId writer, int partitions) {
-    Map<Integer, Progress> out = new HashMap<>();
-    try {
-      for (int p = 0; p < partitions; p++) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = a.listConsumerGroupOffsets(group(writer, p, options.writers()),
-            new ListConsumerGroupOffsetsOptions().requireStable(true)).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-        Progress o = Progress.of(offsets.get(progressPartition()));
-        if (o != null) {
-          out.put(p, o);
-          int recorded = o.tag().partitions();
-          if (recorded >= 0 && recorded != partitions) {
-            throw new IllegalStateException("sink " + name() + ": " + options.key(KafkaSinkOptions.PARTITIONS) + " is " + partitions
-                + " but this writer wrote its batches with " + recorded + " partitions "
-                + "(a replay must split a batch the same way). Set it back, or reset the checkpoint.");
-          }
-        }
-      }
-      return out;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("sink " + name() + ": interrupted while reading progress", e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw KafkaErrors.explain(name(), options, e, "read its progress");
-    }
-  }
-
-  /** The slice count of the batch: the one recorded if a writer partition committed part of it, else the configured one. */
-  private int slicesOf(Map<Integer, Progress> progress, long batchId) {
-    for (Progress o : progress.values()) {
-      if (o.partOf(batchId) && o.tag().slices() > 0) {
-        if (o.tag().slices() != options.slices()) {
-          LOG.info("sink={} batch={}: resuming a batch committed in part with its recorded {} slices ({} is {})", name(), batchId,
-              o.tag().slices(), options.key(KafkaSinkOptions.SLICES), options.slices());
-        }
-        return o.tag().slices();
-      }
-    }
-    return options.slices();
+    return ProgressStatus.of(progress.committed(writer), options, writer);
   }
 
   @Override
   protected CommitResult commit(BatchContext batch) {
-    checkTransactionTimeout();
+    topic.checkTransactionTimeout();
     int partitions = options.partitions();
-    Map<Integer, Progress> before = progressOrRecovered(batch.writer(), batch.batchId());
-    int slices = slicesOf(before, batch.batchId());
+    Map<Integer, Progress> before = progress.orRecovered(batch.writer(), batch.batchId());
+    int slices = progress.slicesOf(before, batch.batchId());
     boolean resumed = before.values().stream().anyMatch(o -> o.partOf(batch.batchId()));
-    Recovered r = recovered;
-    Map<Integer, Progress> fallback = r != null && r.writer().equals(batch.writer()) && r.batchId() == batch.batchId()
-        ? r.progress() : Map.of();
+    Map<Integer, Progress> fallback = progress.recoveredFor(batch.writer(), batch.batchId());
     Dataset<Row> records = records(batch.rows());
     // Slice s is shuffle partition s: the same hash Spark's repartition uses (pmod(murmur3(x), n)). The
     // task checks that each writer sees its slices whole and ascending, so a mismatch fails, never doubles.
@@ -340,10 +235,9 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
    * connection) still counts as ours, and partitions another attempt committed do not.
    */
   private CommitResult outcome(BatchContext batch, String attempt) {
-    Map<Integer, Progress> progress = awaitProgress(batch);
     long sent = 0;
     int ours = 0;
-    for (Progress o : progress.values()) {
+    for (Progress o : progress.awaitVisible(batch.writer(), batch.batchId()).values()) {
       ProgressTag tag = o.tag();
       if (o.offset() - 1 == batch.batchId() && attempt.equals(tag.attempt())) {
         ours++;
@@ -351,28 +245,6 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
       }
     }
     return ours == 0 ? CommitResult.skipped() : CommitResult.written(sent);
-  }
-
-  /**
-   * The progress of every writer partition once it shows the batch. {@code commitTransaction()}
-   * returns when the commit is decided; the offsets become readable when the coordinator has written
-   * its markers, a moment later (a group's first offsets can read as absent until then).
-   */
-  private Map<Integer, Progress> awaitProgress(BatchContext batch) {
-    long deadline = System.currentTimeMillis() + PROGRESS_VISIBLE_MILLIS;
-    while (true) {
-      Map<Integer, Progress> progress = progress(admin(), batch.writer(), options.partitions());
-      int missing = firstWithout(progress, batch.batchId());
-      if (missing < 0) {
-        return progress;
-      }
-      if (System.currentTimeMillis() > deadline) {
-        throw new IllegalStateException("sink " + name() + " batch " + batch.batchId() + ": writer partition " + missing
-            + " shows no committed progress " + PROGRESS_VISIBLE_MILLIS / 1000 + " s after its transaction. Spark will retry the "
-            + "batch; partitions already committed skip.");
-      }
-      Errors.sleep(100);
-    }
   }
 
   private static boolean fenced(Throwable e) {
@@ -432,78 +304,8 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     return chosen.select(key.as(KEY), value.as(VALUE));
   }
 
-  /** A transaction longer than the broker allows cannot even start: say so before the first batch. */
-  private void checkTransactionTimeout() {
-    if (checked) {
-      return;
-    }
-    try {
-      Admin a = admin();
-      Node node = a.describeCluster().nodes().get(30, TimeUnit.SECONDS).iterator().next();
-      ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, String.valueOf(node.id()));
-      Config config = a.describeConfigs(List.of(broker)).all().get(30, TimeUnit.SECONDS).get(broker);
-      ConfigEntry max = config == null ? null : config.get("transaction.max.timeout.ms");
-      if (max != null && max.value() != null && options.transactionTimeoutMs() > Long.parseLong(max.value())) {
-        throw new IllegalStateException("sink " + name() + ": " + options.key(KafkaSinkOptions.PRODUCER) + ".transaction.timeout.ms is "
-            + options.transactionTimeoutMs() + " but the broker allows at most " + max.value() + " (transaction.max.timeout.ms). "
-            + "Lower it, or raise the broker's limit.");
-      }
-      checked = true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    } catch (ExecutionException | TimeoutException e) {
-      LOG.warn("sink={}: cannot read the broker's transaction.max.timeout.ms ({}); not checked", name(), e.toString());
-      checked = true;
-    }
-  }
-
-  private void ensureTopic() {
-    Admin a = admin();
-    try {
-      if (a.listTopics().names().get(30, TimeUnit.SECONDS).contains(options.topic())) {
-        return;
-      }
-      if (!options.createTopic()) {
-        throw new IllegalStateException("sink " + name() + ": topic " + options.topic() + " does not exist and "
-            + options.key(KafkaSinkOptions.CREATE_TOPIC) + "=false. Create it, or set " + options.key(KafkaSinkOptions.CREATE_TOPIC) + "=true.");
-      }
-      try {
-        a.createTopics(List.of(new NewTopic(options.topic(), Optional.of(options.topicPartitions()),
-            options.topicReplication() < 0 ? Optional.empty() : Optional.of(options.topicReplication()))))
-            .all().get(30, TimeUnit.SECONDS);
-        LOG.info("sink={}: created topic {} with {} partitions", name(), options.topic(), options.topicPartitions());
-      } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof TopicExistsException)) {
-          throw e;
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw KafkaErrors.explain(name(), options, e, "find or create its topic");
-    }
-  }
-
-  private Admin admin() {
-    Admin a = admin;
-    if (a == null) {
-      synchronized (this) {
-        if (admin == null) {
-          admin = Admin.create(options.adminProperties());
-        }
-        a = admin;
-      }
-    }
-    return a;
-  }
-
   @Override
-  public synchronized void close() {
-    if (admin != null) {
-      admin.close();
-      admin = null;
-    }
+  public void close() {
+    topic.close();
   }
 }
