@@ -1,7 +1,6 @@
 package dev.eventproc.sink.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.SinkSpec;
@@ -108,14 +107,25 @@ class PostgresStagingLockTest {
           }
         }
       });
+      ExecutorService pool = Executors.newSingleThreadExecutor();
+      Throwable failure = null;
       try {
-        assertThatThrownBy(() -> sink.write(rows(new Object[] {"a", 2L, 20}, new Object[] {"b", 1L, 30}), 1L, "q"))
-            .as("the committing transaction's TRUNCATE of staging waits for the lock, then fails the batch")
-            .hasMessageContaining("emptying the staging table " + stage + " waited longer than sink.postgres.lock.timeout (2.0 s)");
+        Future<?> batch1 = pool.submit(() -> sink.write(rows(new Object[] {"a", 2L, 20}, new Object[] {"b", 1L, 30}), 1L, "q"));
+        batch1.get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        failure = e.getCause();
+      } catch (TimeoutException e) {
+        holder.rollback();
+        throw new AssertionError("batch 1's commit still waited for the staging table's lock after 30 s "
+            + "(sink.postgres.lock.timeout is 2 s)");
       } finally {
         FaultInjection.setTestHook(null);
+        pool.shutdownNow();
       }
       assertThat(holderPid[0]).as("the lock was taken after staging").isPositive();
+      assertThat(failure).as("the committing transaction's TRUNCATE of staging waits for the lock, then fails the batch")
+          .isNotNull().hasMessageContaining("emptying the staging table " + stage + " waited longer than sink.postgres.lock.timeout "
+              + "(2.0 s)").hasMessageContaining("pid " + holderPid[0]);
       assertThat(target("late")).as("nothing of batch 1 committed: its rows rolled back with the TRUNCATE").containsExactly("a:1:10");
       assertThat(ledgerBatches("late_w")).as("nor its ledger entry").containsExactly(0L);
       holder.rollback();
