@@ -8,11 +8,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eventproc.cli.EventGenerator;
 import dev.eventproc.cli.MainAccess;
 import dev.eventproc.config.EventprocConfig;
-import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.FaultInjection.Point;
+import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.testutils.ChildPipeline;
 import dev.eventproc.testutils.JsonFiles;
+import dev.eventproc.testutils.PaymentFiles;
 import dev.eventproc.testutils.SinkConfigs;
 import dev.eventproc.testutils.TestSpark;
 import java.io.ByteArrayOutputStream;
@@ -52,16 +53,7 @@ class StatusIT {
     Path dir = TestSpark.newDir(name);
     EventGenerator.Output feed = EventGenerator.generate(EventGenerator.Spec.payments(6, 7).withMalformedRate(0).withDuplicateRate(0));
     JsonFiles.write(dir.resolve("in"), feed.messages(), 2);
-    Map<String, String> c = new LinkedHashMap<>();
-    c.put("pipeline.name", name);
-    c.put("checkpoint.location", dir.resolve("checkpoint").toString());
-    c.put("trigger", "available-now");
-    c.put("source.type", "files");
-    c.put("source.files.path", dir.resolve("in").toString());
-    c.put("source.files.max.files.per.trigger", "1");
-    c.put("source.schema", EventGenerator.SCHEMA);
-    c.put("source.key.columns", "payment_id");
-    c.put("source.event.time.column", "event_time");
+    Map<String, String> c = PaymentFiles.pipeline(name, dir);
     // One sink of each type, in one fan-out: two runs cover them all.
     List<String> routes = new ArrayList<>();
     for (SinkType type : TYPES) {

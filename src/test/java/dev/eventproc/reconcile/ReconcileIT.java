@@ -2,14 +2,15 @@ package dev.eventproc.reconcile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.eventproc.cli.EventGenerator;
 import dev.eventproc.cli.EventGenerator.Event;
+import dev.eventproc.cli.EventGenerator;
 import dev.eventproc.config.EventprocConfig;
 import dev.eventproc.pipeline.PipelineConfig;
 import dev.eventproc.pipeline.PipelineRunner;
 import dev.eventproc.reconcile.Reconciler.Result;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.testutils.JsonFiles;
+import dev.eventproc.testutils.PaymentFiles;
 import dev.eventproc.testutils.SinkConfigs;
 import dev.eventproc.testutils.TestPostgres;
 import dev.eventproc.testutils.TestSpark;
@@ -22,7 +23,6 @@ import java.sql.Timestamp;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -51,16 +51,7 @@ class ReconcileIT {
     JsonFiles.write(dir.resolve("in"), feed.messages(), 3);
     List<Event> latest = new ArrayList<>(feed.oracle().latest().values());
     String name = "rec_" + type.name().toLowerCase();
-    Map<String, String> c = new LinkedHashMap<>();
-    c.put("pipeline.name", name);
-    c.put("checkpoint.location", dir.resolve("checkpoint").toString());
-    c.put("trigger", "available-now");
-    c.put("source.type", "files");
-    c.put("source.files.path", dir.resolve("in").toString());
-    c.put("source.files.max.files.per.trigger", "1"); // three batches: one can go missing between others
-    c.put("source.schema", EventGenerator.SCHEMA);
-    c.put("source.key.columns", "payment_id");
-    c.put("source.event.time.column", "event_time");
+    Map<String, String> c = PaymentFiles.pipeline(name, dir); // three batches: one can go missing between others
     c.put("stage.type", "dedupe-latest");
     c.put("stage.version.column", "version");
     c.put("sink.type", type.name().toLowerCase());
