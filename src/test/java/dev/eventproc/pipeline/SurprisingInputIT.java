@@ -3,6 +3,7 @@ package dev.eventproc.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.eventproc.config.EventprocConfig;
+import dev.eventproc.testutils.PaymentFiles;
 import dev.eventproc.testutils.TestSpark;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -51,16 +51,7 @@ class SurprisingInputIT {
   }
 
   static Map<String, String> config(Path dir, String name) {
-    Map<String, String> c = new LinkedHashMap<>();
-    c.put("pipeline.name", name);
-    c.put("checkpoint.location", dir.resolve("checkpoint").toString());
-    c.put("trigger", "available-now");
-    c.put("source.type", "files");
-    c.put("source.files.path", dir.resolve("in").toString());
-    c.put("source.files.max.files.per.trigger", "1");
-    c.put("source.schema", SCHEMA);
-    c.put("source.key.columns", "id");
-    c.put("source.event.time.column", "event_time");
+    Map<String, String> c = PaymentFiles.filesPipeline(name, dir, SCHEMA, "id");
     c.put("stage.watermark.delay", "5 minutes");
     c.put("sink.type", "delta");
     c.put("sink.delta.path", dir.resolve("table").toString());

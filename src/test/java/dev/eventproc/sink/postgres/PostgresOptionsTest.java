@@ -27,6 +27,16 @@ class PostgresOptionsTest {
   }
 
   @Test
+  void aTaskLockTimeoutThatWouldNotBoundTheWaitIsRefused() {
+    Map<String, String> c = config();
+    c.put("sink.postgres.task.lock.timeout", "0s");
+    assertThatThrownBy(() -> Sinks.fromConfig(c)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("sink.postgres.task.lock.timeout: '0s' is too short: staging tasks would wait without limit.");
+    c.put("sink.postgres.task.lock.timeout", "30s");
+    assertThat(read(c).taskLockTimeout()).hasSeconds(30);
+  }
+
+  @Test
   void theDirectPathPrefetchesOnePartitionUnlessToldOtherwise() {
     Map<String, String> c = config();
     assertThat(read(c).directPrefetch()).isEqualTo(PostgresOptions.DIRECT_PREFETCH_DEFAULT).isEqualTo(1);

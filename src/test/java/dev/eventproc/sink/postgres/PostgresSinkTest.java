@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.eventproc.config.ConfigException;
-import dev.eventproc.sink.BatchOutcome;
 import dev.eventproc.sink.BatchOutcome.Status;
+import dev.eventproc.sink.BatchOutcome;
 import dev.eventproc.sink.FaultInjection.Point;
 import dev.eventproc.sink.SinkSpec;
-import dev.eventproc.sink.registry.Sinks;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.postgres.PostgresOptions.CommitShape;
+import dev.eventproc.sink.registry.Sinks;
 import dev.eventproc.testutils.CommitGate;
 import dev.eventproc.testutils.LogCapture;
 import dev.eventproc.testutils.PasswordPostgres;
@@ -404,21 +404,6 @@ class PostgresSinkTest {
       c.put("sink.postgres.schema", bad);
       assertThatThrownBy(() -> Sinks.fromConfig(c)).hasMessageContaining("sink.postgres.schema: '" + bad + "' is not a plain identifier.");
     }
-  }
-
-  @Test
-  void aTaskLockTimeoutThatWouldNotBoundTheWaitIsRefused() {
-    Map<String, String> c = new LinkedHashMap<>();
-    c.put("sink.type", "postgres");
-    c.put("sink.name", "w");
-    c.put("sink.mode", "append");
-    c.put("sink.postgres.url", "jdbc:postgresql://127.0.0.1/test");
-    c.put("sink.postgres.table", "t");
-    c.put("sink.postgres.task.lock.timeout", "0s");
-    assertThatThrownBy(() -> Sinks.fromConfig(c)).isInstanceOf(ConfigException.class)
-        .hasMessageContaining("sink.postgres.task.lock.timeout: '0s' is too short: staging tasks would wait without limit.");
-    c.put("sink.postgres.task.lock.timeout", "30s");
-    assertThat(((PostgresSink) Sinks.fromConfig(c)).options().taskLockTimeout()).hasSeconds(30);
   }
 
   @Test
