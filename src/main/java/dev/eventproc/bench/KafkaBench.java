@@ -8,6 +8,7 @@ import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.kafka.KafkaSink;
 import dev.eventproc.sink.kafka.KafkaSinkOptions;
+import dev.eventproc.sink.kafka.KafkaSinkOptions.ProduceOn;
 import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -31,8 +32,8 @@ import org.apache.spark.storage.StorageLevel;
  * The Kafka case, same rows (~150-byte JSON values, keyed), one run, every topic created before the
  * timed region with eventproc's default partition count: Spark's built-in Kafka sink (at-least-once)
  * with eventproc's producer settings and with Kafka's defaults (labelled), a raw transactional
- * producer (one transaction, rows already in memory), and eventproc's sink with one writer and with
- * partitioned writers; then eventproc's single writer over an uncached upstream that parses JSON (as
+ * producer (one transaction, rows already in memory), and eventproc's sink with one writer on the driver
+ * (the default), with one writer in a task ({@code produce.on=task}, sliced) and with partitioned writers; then eventproc's single writer over an uncached upstream that parses JSON (as
  * a library user's batch would be). eventproc's timed write is batch 1 of its writer, after a one-row
  * batch 0: the work of a batch in a running stream (progress lookup, producer start, transaction),
  * without the one-off read-back of a new writer's first batch.
@@ -91,21 +92,14 @@ public final class KafkaBench {
       report.add(new BenchResult(SUITE, "raw transactional producer", rows, secondsSince(t),
           "one producer, one transaction, rows already in memory, " + settings));
     });
-    for (Writers writers : Writers.values()) {
-      String lower = writers.name().toLowerCase();
-      variants.add("eventproc-" + lower, () -> {
-        String name = "bench_" + lower + "_" + tag;
-        try (KafkaSink sink = KafkaSink.create(SinkSpec.builder().name(name).mode(WriteMode.APPEND).keyColumns("id").build(),
-            KafkaSinkOptions.of(servers, "bench-eventproc-" + lower + "-" + tag, writers, 2, name, Map.of()))) {
-          // Batch 0 of the writer (one row) creates the topic and its progress, as a running stream has them: not measured.
-          // A writer's first batch also reads the topic back for progress a group lost (ProgressRecovery), once.
-          sink.write(batch.limit(1), 0, "q-" + tag);
-          long t = System.nanoTime();
-          sink.write(batch, 1, "q-" + tag);
-          report.add(new BenchResult(SUITE, "eventproc " + lower, rows, secondsSince(t), "exactly-once: transaction with the batch's progress"));
-        }
-      });
-    }
+    eventproc(variants, report, batch, servers, tag, rows, "single", KafkaSinkOptions.of(servers, "bench-eventproc-single-" + tag,
+        Writers.SINGLE, 1, "bench_single_" + tag, Map.of()), "exactly-once: the driver's producer, one transaction with the batch's progress");
+    eventproc(variants, report, batch, servers, tag, rows, "single-task", KafkaSinkOptions.of(servers,
+        "bench-eventproc-single-task-" + tag, Writers.SINGLE, 1, "bench_single_task_" + tag, Map.of()).withProduceOn(ProduceOn.TASK),
+        "exactly-once: produce.on=task, shuffled into key-hash slices, one producing task");
+    eventproc(variants, report, batch, servers, tag, rows, "partitioned", KafkaSinkOptions.of(servers,
+        "bench-eventproc-partitioned-" + tag, Writers.PARTITIONED, 2, "bench_partitioned_" + tag, Map.of()),
+        "exactly-once: 2 writer partitions, each a task and a transaction");
     variants.add("eventproc-uncached", () -> {
       // Not cached: the upstream (JSON parsing) runs inside the batch's write.
       Dataset<Row> json = PostgresBench.rows(spark, rows, 1).selectExpr("to_json(struct(*)) AS json");
@@ -129,6 +123,24 @@ public final class KafkaBench {
         "vs Spark's (at-least-once) Kafka sink, same producer settings"));
     report.goal(new BenchGoal(SUITE, "eventproc single", "raw transactional producer", GOAL_VS_RAW_PRODUCER,
         "vs a raw transactional producer (issue 18, goal 6)"));
+    report.goal(new BenchGoal(SUITE, "eventproc single", "eventproc single task", 1.0,
+        "the driver's producer (default) vs produce.on=task: the bench's own goal, so the default earns its place"));
+  }
+
+  /** One eventproc variant: its writer's batch 0 (one row) untimed, then the batch as batch 1. */
+  private static void eventproc(Variants variants, BenchReport report, Dataset<Row> batch, String servers, String tag, long rows,
+      String label, KafkaSinkOptions options, String note) {
+    variants.add("eventproc-" + label, () -> {
+      String name = "bench_" + label.replace('-', '_') + "_" + tag;
+      try (KafkaSink sink = KafkaSink.create(SinkSpec.builder().name(name).mode(WriteMode.APPEND).keyColumns("id").build(), options)) {
+        // Batch 0 of the writer (one row) creates the topic and its progress, as a running stream has them: not measured.
+        // A writer's first batch also reads the topic back for progress a group lost (ProgressRecovery), once.
+        sink.write(batch.limit(1), 0, "q-" + tag);
+        long t = System.nanoTime();
+        sink.write(batch, 1, "q-" + tag);
+        report.add(new BenchResult(SUITE, "eventproc " + label.replace('-', ' '), rows, secondsSince(t), note));
+      }
+    });
   }
 
   /** Topics of the baselines, created outside the timed region with the partitions eventproc's own topics get. */

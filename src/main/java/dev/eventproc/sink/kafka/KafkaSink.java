@@ -51,17 +51,20 @@ import scala.Option;
  * {@code sendOffsetsToTransaction}. A batch whose progress is committed is skipped. A plain
  * transactional producer is not enough: without that check a replayed batch is written again.
  *
- * <p>The batch is split by a hash of the record key into {@code kafka.slices} slices (one shuffle
- * partition each; the count is recorded with the progress). {@code kafka.writers=single} (default):
- * one transactional producer, in one Spark task, writes every slice; {@code partitioned}: writer
- * partition {@code w} of {@code kafka.partitions} writes slices {@code w, w + partitions, ...} with its
- * own transactional id and progress, in parallel. Either way only the write runs in those tasks: the
- * batch's upstream runs in parallel before the shuffle. A batch written within half of
- * {@code transaction.timeout.ms} is one transaction per writer partition, seen by readers at once; a
- * longer one is committed at slice boundaries in several, each with the progress "this batch, slices
- * below s" ({@link ProgressTag}), so a batch of any size commits and a replay resumes after the last
- * committed slice. Slices depend only on the key, not on how Spark partitions or orders a replayed
- * batch (SPARK-28650), so a resumed batch is written exactly once.
+ * <p>Each record belongs to one of {@code kafka.slices} slices by a hash of its key (the count is
+ * recorded with the progress). {@code kafka.writers=single} (default) with {@code kafka.produce.on=driver}
+ * (default): the driver's producer sends the records as the tasks hand them over and commits the batch in
+ * one transaction ({@link DriverProducer}); a batch still unsent after the transaction's budget is aborted
+ * and written in slices, as are the next {@value #SLICED_AFTER_FALLBACK} batches. Sliced
+ * ({@code produce.on=task}, a batch committed in part, or that fallback): the batch is shuffled into its
+ * slices (one shuffle partition each) and one transactional producer, in one Spark task, writes every
+ * slice; {@code partitioned}: writer partition {@code w} of {@code kafka.partitions} writes slices
+ * {@code w, w + partitions, ...} with its own transactional id and progress, in parallel. A sliced batch
+ * written within half of {@code transaction.timeout.ms} is one transaction per writer partition, seen by
+ * readers at once; a longer one is committed at slice boundaries in several, each with the progress
+ * "this batch, slices below s" ({@link ProgressTag}), so a batch of any size commits and a replay resumes
+ * after the last committed slice. Slices depend only on the key, not on how Spark partitions or orders a
+ * replayed batch (SPARK-28650), so a resumed batch is written exactly once.
  *
  * <p>Every transactional producer starts with {@code initTransactions()}, which fences an older
  * producer of the same writer partition (a zombie) and aborts its open transaction; the progress is
@@ -82,6 +85,10 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   private final KafkaSinkOptions options;
   private final KafkaTopic topic;
   private final WriterProgress progress;
+  /** Batches after one that outgrew a driver transaction go to slices directly: a backlog's batches come in runs. */
+  static final int SLICED_AFTER_FALLBACK = 16;
+  /** The first batch the driver's producer may write again (after a fallback to slices). */
+  private transient volatile long slicedUntil;
 
   private KafkaSink(SinkSpec spec, KafkaSinkOptions options) {
     super(spec);
@@ -200,19 +207,16 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     int slices = progress.slicesOf(before, batch.batchId());
     boolean resumed = before.values().stream().anyMatch(o -> o.partOf(batch.batchId()));
     Map<Integer, Progress> fallback = progress.recoveredFor(batch.writer(), batch.batchId());
-    Dataset<Row> records = records(batch.rows());
-    // Slice s is shuffle partition s: the same hash Spark's repartition uses (pmod(murmur3(x), n)). The
-    // task checks that each writer sees its slices whole and ascending, so a mismatch fails, never doubles.
+    // Slice s of a record: the same hash Spark's repartition uses (pmod(murmur3(x), n)), so a sliced write's
+    // shuffle partition s holds slice s. The task checks that each writer sees its slices whole and ascending.
     Column hashed = spec.keyColumns().isEmpty() ? col(VALUE) : col(KEY);
-    Dataset<Row> sliced = records.withColumn(SLICE, pmod(hash(hashed), lit(slices))).repartition(slices, hashed);
-    // Spark's internal rows: the task sends the key and value bytes as they are, with no Row or String in between.
-    JavaRDD<InternalRow> writers = sliced.queryExecution().toRdd().coalesce(partitions, false, Option.apply(new SliceCoalescer()), null)
-        .toJavaRDD();
-    String attempt = UUID.randomUUID().toString();
-    ProduceTask task = new ProduceTask(options, name(), batch.writer(), batch.batchId(), partitions, slices, attempt, fallback);
+    Dataset<Row> records = records(batch.rows());
+    BatchWrite write = new BatchWrite(options, name(), batch.writer(), batch.batchId(), partitions, slices, UUID.randomUUID().toString());
     Exception fencedBy = null;
     try {
-      writers.mapPartitions(task).collect();
+      if (!onDriver(batch, resumed, write, records, fallback)) {
+        writeSliced(write, records.withColumn(SLICE, pmod(hash(hashed), lit(slices))).repartition(slices, hashed), fallback);
+      }
     } catch (Exception e) { // SparkException is checked, thrown through Scala
       if (!fenced(e) || !awaitOtherAttempt(batch)) {
         throw Errors.<RuntimeException>rethrow(e);
@@ -221,12 +225,36 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
           e.getMessage());
       fencedBy = e;
     }
-    CommitResult result = outcome(batch, attempt);
+    CommitResult result = outcome(batch, write.attempt());
     if (fencedBy != null && result.alreadyCommitted()) {
       return CommitResult.lostRace(fencedBy); // no writer partition of this attempt committed: the other attempt wrote it all
     }
     // Resumed a batch committed in part and found nothing left to write: it was committed, a replay.
     return resumed && !result.alreadyCommitted() && result.rowsWritten() == 0 ? CommitResult.skipped() : result;
+  }
+
+  /**
+   * Writes the batch with the driver's producer when the options say so, it was not committed in part,
+   * and no batch of the last {@value #SLICED_AFTER_FALLBACK} outgrew a driver transaction; false: write it
+   * in slices (the driver's transaction, if any, was aborted).
+   */
+  private boolean onDriver(BatchContext batch, boolean resumed, BatchWrite write, Dataset<Row> records, Map<Integer, Progress> fallback) {
+    if (!options.producesOnDriver() || resumed || batch.batchId() < slicedUntil) {
+      return false;
+    }
+    int ahead = Math.max(1, batch.session().sparkContext().defaultParallelism());
+    if (DriverProducer.write(write, records, fallback.get(0), ahead).isPresent()) {
+      return true;
+    }
+    slicedUntil = batch.batchId() + 1 + SLICED_AFTER_FALLBACK;
+    return false;
+  }
+
+  /** One Spark task per writer partition produces its slices; Spark's internal rows, sent as they are. */
+  private void writeSliced(BatchWrite write, Dataset<Row> sliced, Map<Integer, Progress> fallback) {
+    JavaRDD<InternalRow> writers = sliced.queryExecution().toRdd()
+        .coalesce(write.partitions(), false, Option.apply(new SliceCoalescer()), null).toJavaRDD();
+    writers.mapPartitions(new ProduceTask(write, fallback)).collect();
   }
 
   /**

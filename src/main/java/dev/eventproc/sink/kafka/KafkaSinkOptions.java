@@ -19,6 +19,8 @@ public final class KafkaSinkOptions implements Serializable {
   public static final String WRITERS = "kafka.writers";
   public static final String PARTITIONS = "kafka.partitions";
   public static final int PARTITIONS_DEFAULT = 2;
+  /** Where the producer of {@code writers=single} runs. */
+  public static final String PRODUCE_ON = "kafka.produce.on";
   /** Key-hash slices of a batch: the unit a long batch's transactions are cut at, and a replay resumes after. */
   public static final String SLICES = "kafka.slices";
   public static final int SLICES_DEFAULT = 64;
@@ -48,9 +50,18 @@ public final class KafkaSinkOptions implements Serializable {
     PARTITIONED
   }
 
+  /** Where the producer of {@code writers=single} runs, as written in {@code kafka.produce.on}. */
+  public enum ProduceOn {
+    /** On the driver, as the tasks hand the records over: one transaction, no shuffle (a batch past the budget goes to {@code TASK}). */
+    DRIVER,
+    /** In one Spark task, after a shuffle into key-hash slices: a long batch commits at slice boundaries. */
+    TASK
+  }
+
   private final String bootstrapServers;
   private final String topic;
   private final Writers writers;
+  private final ProduceOn produceOn;
   private final int partitions;
   private final int slices;
   private final int recoveryScanRecords;
@@ -62,13 +73,13 @@ public final class KafkaSinkOptions implements Serializable {
   private final Map<String, String> admin;
   private final String keyPrefix;
 
-  private KafkaSinkOptions(String bootstrapServers, String topic, Writers writers, int partitions, int slices, int recoveryScanRecords,
-      boolean createTopic,
-      int topicPartitions, short topicReplication, String transactionalIdPrefix, Map<String, String> producer,
+  private KafkaSinkOptions(String bootstrapServers, String topic, Writers writers, ProduceOn produceOn, int partitions, int slices,
+      int recoveryScanRecords, boolean createTopic, int topicPartitions, short topicReplication, String transactionalIdPrefix, Map<String, String> producer,
       Map<String, String> admin, String keyPrefix) {
     this.bootstrapServers = bootstrapServers;
     this.topic = topic;
     this.writers = writers;
+    this.produceOn = produceOn;
     this.partitions = partitions;
     this.slices = slices;
     this.recoveryScanRecords = recoveryScanRecords;
@@ -93,6 +104,10 @@ public final class KafkaSinkOptions implements Serializable {
     int partitions = scope.integer(PARTITIONS, PARTITIONS_DEFAULT, 1, 256);
     if (writers != Writers.PARTITIONED && scope.has(PARTITIONS)) {
       scope.problem(PARTITIONS, "is only used with " + scope.key(WRITERS) + "=partitioned. Remove it.");
+    }
+    ProduceOn produceOn = scope.choice(PRODUCE_ON, ProduceOn.class, ProduceOn.DRIVER);
+    if (writers != Writers.SINGLE && scope.has(PRODUCE_ON)) {
+      scope.problem(PRODUCE_ON, "is only used with " + scope.key(WRITERS) + "=single (partitioned writers produce in tasks). Remove it.");
     }
     int writerCount = writers == Writers.PARTITIONED ? partitions : 1;
     int slices = scope.integer(SLICES, defaultSlices(writerCount), 1, 4096);
@@ -124,14 +139,14 @@ public final class KafkaSinkOptions implements Serializable {
     if (servers == null || topic == null) {
       return null;
     }
-    return new KafkaSinkOptions(servers, topic, writers, partitions, slices, scan, create, topicPartitions, replication, prefix, producer,
+    return new KafkaSinkOptions(servers, topic, writers, produceOn, partitions, slices, scan, create, topicPartitions, replication, prefix, producer,
         admin, scope.key(""));
   }
 
   /** Options from code, with eventproc's producer defaults. */
   public static KafkaSinkOptions of(String bootstrapServers, String topic, Writers writers, int partitions, String sinkName,
       Map<String, String> producer) {
-    return new KafkaSinkOptions(bootstrapServers, topic, writers, partitions,
+    return new KafkaSinkOptions(bootstrapServers, topic, writers, ProduceOn.DRIVER, partitions,
         defaultSlices(writers == Writers.PARTITIONED ? partitions : 1), RECOVERY_SCAN_RECORDS_DEFAULT, true, TOPIC_PARTITIONS_DEFAULT, (short) -1,
         "eventproc-" + sinkName, producer, Map.of(), "sink.");
   }
@@ -141,9 +156,14 @@ public final class KafkaSinkOptions implements Serializable {
     if (slices < 1 || slices % partitions() != 0) {
       throw new IllegalArgumentException(key(SLICES) + ": " + slices + " is not a positive multiple of " + partitions());
     }
-    return new KafkaSinkOptions(bootstrapServers, topic, writers, partitions, slices, recoveryScanRecords, createTopic, topicPartitions,
-        topicReplication,
-        transactionalIdPrefix, producer, admin, keyPrefix);
+    return new KafkaSinkOptions(bootstrapServers, topic, writers, produceOn, partitions, slices, recoveryScanRecords, createTopic,
+        topicPartitions, topicReplication, transactionalIdPrefix, producer, admin, keyPrefix);
+  }
+
+  /** These options with the producer of {@code writers=single} on the driver or in a task. */
+  public KafkaSinkOptions withProduceOn(ProduceOn on) {
+    return new KafkaSinkOptions(bootstrapServers, topic, writers, on, partitions, slices, recoveryScanRecords, createTopic,
+        topicPartitions, topicReplication, transactionalIdPrefix, producer, admin, keyPrefix);
   }
 
   /** {@value #SLICES_DEFAULT} rounded up to a multiple of the writer partitions. */
@@ -199,6 +219,11 @@ public final class KafkaSinkOptions implements Serializable {
     return writers;
   }
 
+  /** Whether {@code writers=single} produces on the driver (else in a task, sliced). */
+  public boolean producesOnDriver() {
+    return writers == Writers.SINGLE && produceOn == ProduceOn.DRIVER;
+  }
+
   /** Writer partitions of the partitioned mode (1 for single). */
   public int partitions() {
     return writers == Writers.PARTITIONED ? partitions : 1;
@@ -245,6 +270,6 @@ public final class KafkaSinkOptions implements Serializable {
   @Override
   public String toString() {
     return "kafka " + topic + " at " + bootstrapServers + " (" + ConfigReader.configName(writers)
-        + (writers == Writers.PARTITIONED ? " x" + partitions : "") + ")";
+        + (writers == Writers.PARTITIONED ? " x" + partitions : ", on the " + ConfigReader.configName(produceOn)) + ")";
   }
 }

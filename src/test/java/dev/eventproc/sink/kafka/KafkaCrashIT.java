@@ -44,7 +44,10 @@ class KafkaCrashIT {
     c.put("sink.key.columns", "payment_id");
     c.put("sink.kafka.bootstrap.servers", TestKafka.servers());
     c.put("sink.kafka.topic", topic);
-    c.put("sink.kafka.writers", writers);
+    c.put("sink.kafka.writers", writers.equals("single-task") ? "single" : writers);
+    if (writers.equals("single-task")) {
+      c.put("sink.kafka.produce.on", "task"); // the sliced write of a batch that outgrew the driver's transaction
+    }
     CrashHarness.filesQuarantine(c, dir);
     if (writers.equals("partitioned")) {
       c.put("sink.kafka.partitions", "3");
@@ -57,6 +60,7 @@ class KafkaCrashIT {
         new Object[] {"single", "before-commit"},
         new Object[] {"single", "after-staging"},
         new Object[] {"single", "after-commit"},
+        new Object[] {"single-task", "after-staging"},
         new Object[] {"partitioned", "after-staging"},
         new Object[] {"partitioned", "after-commit"});
   }

@@ -17,9 +17,13 @@ import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
 import dev.eventproc.testutils.CrashHarness;
 import dev.eventproc.testutils.TestKafka;
 import dev.eventproc.testutils.TestSpark;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerInterceptor;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -107,6 +111,33 @@ class KafkaLongBatchIT {
     assertReadOnce(topic);
   }
 
+  /**
+   * The driver's producer writes a batch in one transaction only: past its budget (half the timeout) it
+   * aborts it and the batch goes to a task, in slices. The aborted records stay invisible, the batch
+   * commits once, and the next batch goes to slices directly (a backlog's batches come in runs).
+   */
+  @Test
+  void aBatchThatOutgrowsTheDriversTransactionIsAbortedAndWrittenInSlices() {
+    SparkSession spark = TestSpark.session();
+    KafkaSink sink = KafkaSink.create(SinkSpec.builder().name("outgrown").mode(WriteMode.APPEND).keyColumns("id").build(),
+        KafkaSinkOptions.of(broker.bootstrapServers(), "outgrown", Writers.SINGLE, 1, "outgrown",
+            Map.of("interceptor.classes", SlowSends.class.getName(), "transaction.timeout.ms", TIMEOUT_MS)));
+    assertThat(sink.write(spark.range(0, 800).selectExpr("CAST(id AS STRING) AS id"), 0, "q").rowsWritten()).isEqualTo(800);
+    assertThat(sink.write(spark.range(800, 810).selectExpr("CAST(id AS STRING) AS id"), 1, "q").rowsWritten()).isEqualTo(10);
+
+    List<ConsumerRecord<String, String>> visible = TestKafka.read(broker.bootstrapServers(), "outgrown", true);
+    assertThat(visible).extracting(ConsumerRecord::key).as("each record once").doesNotHaveDuplicates().hasSize(810);
+    Map<String, Set<String>> slicesByBatch = new TreeMap<>();
+    for (ConsumerRecord<String, String> r : visible) {
+      slicesByBatch.computeIfAbsent(header(r, ProduceTask.BATCH_HEADER), b -> new TreeSet<>()).add(header(r, ProduceTask.SLICE_HEADER));
+    }
+    assertThat(slicesByBatch).as("both batches sliced in a task: each record its key's slice (the driver gives all 63/64)")
+        .containsOnlyKeys("0", "1").allSatisfy((batch, slices) -> assertThat(slices).hasSizeGreaterThan(1));
+    assertThat(TestKafka.read(broker.bootstrapServers(), "outgrown", false).size() - visible.size())
+        .as("records of the driver's aborted transaction, sent before its budget ran out").isPositive();
+    sink.close();
+  }
+
   @Test
   void aSliceThatOutlivesTheTransactionTimeoutFailsNamingTheKeysToChange() {
     SparkSession spark = TestSpark.session();
@@ -122,6 +153,10 @@ class KafkaLongBatchIT {
                 + "or sink.kafka.slices (now 1; "));
     assertThat(TestKafka.read(broker.bootstrapServers(), "one-slice", true)).as("the aborted transaction stays invisible").isEmpty();
     sink.close();
+  }
+
+  private static String header(ConsumerRecord<String, String> r, String name) {
+    return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
   }
 
   private static Throwable cause(Throwable e, Class<? extends Throwable> type) {

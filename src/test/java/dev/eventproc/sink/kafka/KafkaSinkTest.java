@@ -13,6 +13,7 @@ import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.registry.Sinks;
 import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
+import dev.eventproc.sink.kafka.KafkaSinkOptions.ProduceOn;
 import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
 import dev.eventproc.testutils.CommitGate;
 import dev.eventproc.testutils.TestKafka;
@@ -26,7 +27,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -260,6 +263,37 @@ class KafkaSinkTest {
     sink.close();
   }
 
+  /**
+   * {@code writers=single} produces on the driver by default, the batch in one transaction without a
+   * shuffle into slices: every record carries the batch's last slice (it commits them all), where a
+   * task's sliced write labels each record with its key's slice. Either way each record is read once,
+   * and switching between the two on a used writer is fine (same transactional id and progress).
+   */
+  @Test
+  void theSingleWriterProducesOnTheDriverOrInATaskAndEitherWritesOnce() {
+    KafkaSink onDriver = sink("where", WriteMode.APPEND, Writers.SINGLE, 1);
+    assertThat(onDriver.write(batch(0, 200), 0, "q").rowsWritten()).isEqualTo(200);
+    KafkaSink inTask = KafkaSink.create(SinkSpec.builder().name("where").mode(WriteMode.APPEND).build(),
+        KafkaSinkOptions.of(TestKafka.servers(), topic, Writers.SINGLE, 1, "where", Map.of()).withProduceOn(ProduceOn.TASK));
+    assertThat(inTask.write(batch(0, 200), 0, "q").status()).as("committed by the driver's producer").isEqualTo(Status.SKIPPED_REPLAY);
+    assertThat(inTask.write(batch(200, 400), 1, "q").rowsWritten()).isEqualTo(200);
+    assertThat(onDriver.write(batch(200, 400), 1, "q").status()).isEqualTo(Status.SKIPPED_REPLAY);
+
+    Map<String, Set<String>> slicesByBatch = new TreeMap<>();
+    for (ConsumerRecord<String, String> r : TestKafka.read(topic, true)) {
+      slicesByBatch.computeIfAbsent(header(r, ProduceTask.BATCH_HEADER), b -> new TreeSet<>()).add(header(r, ProduceTask.SLICE_HEADER));
+    }
+    assertThat(slicesByBatch.get("0")).as("batch 0, the driver's one transaction").containsExactly("63/64");
+    assertThat(slicesByBatch.get("1")).as("batch 1, sliced in a task: each record its key's slice").hasSizeGreaterThan(30);
+    assertThat(committedValues()).hasSize(400).allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
+    onDriver.close();
+    inTask.close();
+  }
+
+  private static String header(ConsumerRecord<String, String> r, String name) {
+    return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+  }
+
   @Test
   void changingThePartitionCountOnAUsedWriterIsRefused() {
     sink("parts", WriteMode.APPEND, Writers.PARTITIONED, 2).write(batch(0, 10), 0, "q");
@@ -279,7 +313,10 @@ class KafkaSinkTest {
     c.put("sink.kafka.topic", "bad topic!");
     c.put("sink.kafka.producer.transactional.id", "mine");
     c.put("sink.kafka.producer.enable.idempotence", "false");
+    c.put("sink.kafka.writers", "partitioned");
+    c.put("sink.kafka.produce.on", "driver");
     assertThatThrownBy(() -> Sinks.fromConfig(c)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("sink.kafka.produce.on is only used with sink.kafka.writers=single")
         .hasMessageContaining("sink.kafka.topic: 'bad topic!' is not a Kafka topic name")
         .hasMessageContaining("sink.kafka.producer.transactional.id is set by the sink")
         .hasMessageContaining("sink.kafka.producer.enable.idempotence: 'false' cannot work");
