@@ -72,7 +72,7 @@ final class BenchCases {
         case "kafka" -> {
           if (say) {
             System.out.println("  kafka: Spark's Kafka sink (eventproc's producer settings, and Kafka's defaults), a raw transactional "
-                + "producer, eventproc (single and partitioned)");
+                + "producer, eventproc (single on the driver and in a task, and partitioned)");
           }
           try {
             KafkaBench.run(spark, kafkaServers(), n, report, run);

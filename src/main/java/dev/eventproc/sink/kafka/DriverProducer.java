@@ -47,8 +47,13 @@ final class DriverProducer {
       }
       tx.begin();
       int wholeBatch = batch.slices() - 1;
+      long started = System.nanoTime();
+      long firstRow = -1;
       try (DriverRowStream rows = DriverRowStream.of(records, ahead)) {
         while (rows.hasNext()) {
+          if (firstRow < 0) {
+            firstRow = System.nanoTime();
+          }
           InternalRow r = rows.next();
           tx.send(ProduceTask.bytes(r, 0), ProduceTask.bytes(r, 1), wholeBatch);
           if (tx.overBudget()) { // each record: a send may block for long (a full buffer, a slow broker)
@@ -62,7 +67,11 @@ final class DriverProducer {
       }
       FaultInjection.at(FaultInjection.Point.AFTER_STAGING, batch.sinkName(), batch.batchId());
       FaultInjection.at(FaultInjection.Point.TASK_WRITTEN, batch.sinkName(), batch.batchId());
+      long sentAll = System.nanoTime();
       tx.commitBatch();
+      LOG.debug("sink={} batch={}: driver producer, first row after {} ms, {} records sent by {} ms, committed at {} ms",
+          batch.sinkName(), batch.batchId(), (Math.max(firstRow, started) - started) / 1_000_000, tx.sent(),
+          (sentAll - started) / 1_000_000, (System.nanoTime() - started) / 1_000_000);
       return OptionalLong.of(tx.sent());
     } catch (KafkaException e) {
       throw TopicTransactions.explain(batch, tx, 0, e);

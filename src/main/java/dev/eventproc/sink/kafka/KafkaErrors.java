@@ -31,6 +31,25 @@ final class KafkaErrors {
     return false;
   }
 
+  /**
+   * Whether a write failed because another producer of the writer's transactional id took over (not
+   * because the broker aborted the transaction for time). The message test finds {@link #explain}'s
+   * text when a task's exception reached the driver without its cause.
+   */
+  static boolean fenced(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof TransactionTimedOutException) {
+        return false; // aborted for time: no other attempt to wait for
+      }
+      if (t instanceof ProducerFencedException
+          || t instanceof InvalidProducerEpochException
+          || (t.getMessage() != null && t.getMessage().contains("another producer with this writer's transactional id"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A transaction open longer than the timeout lost its epoch: the broker aborted it for time. Names the keys to change. */
   static RuntimeException transactionTimedOut(String sink, KafkaSinkOptions options, Throwable e, long batchId, int writerPartition,
       long openMillis, int slices) {

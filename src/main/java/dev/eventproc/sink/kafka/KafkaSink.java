@@ -1,24 +1,16 @@
 package dev.eventproc.sink.kafka;
 
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.hash;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
-import static org.apache.spark.sql.functions.struct;
-import static org.apache.spark.sql.functions.to_json;
-import static org.apache.spark.sql.functions.when;
 
 import dev.eventproc.config.ConfigException;
 import dev.eventproc.config.ConfigReader;
-import dev.eventproc.config.Identifiers;
 import dev.eventproc.sink.AbstractBatchSink;
 import dev.eventproc.sink.BatchContext;
-import dev.eventproc.sink.BatchReducer;
 import dev.eventproc.sink.CommitRecord;
 import dev.eventproc.sink.CommitResult;
-import dev.eventproc.sink.JsonTimestamps;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.SinkType;
 import dev.eventproc.sink.StageGuarantee;
@@ -26,14 +18,10 @@ import dev.eventproc.sink.WriteMode;
 import dev.eventproc.sink.WriterId;
 import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
 import dev.eventproc.util.Errors;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.BiConsumer;
-import org.apache.kafka.common.errors.InvalidProducerEpochException;
-import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -78,8 +66,6 @@ import scala.Option;
 public final class KafkaSink extends AbstractBatchSink implements AutoCloseable {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(KafkaSink.class);
-  static final String KEY = "key";
-  static final String VALUE = "value";
   static final String SLICE = "slice";
 
   private final KafkaSinkOptions options;
@@ -87,6 +73,8 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   private final WriterProgress progress;
   /** Batches after one that outgrew a driver transaction go to slices directly: a backlog's batches come in runs. */
   static final int SLICED_AFTER_FALLBACK = 16;
+  /** Partitions of a batch the driver's producer lets Spark compute ahead of the one it sends, at most. */
+  static final int DRIVER_AHEAD_MAX = 8;
   /** The first batch the driver's producer may write again (after a fallback to slices). */
   private transient volatile long slicedUntil;
 
@@ -209,8 +197,8 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     Map<Integer, Progress> fallback = progress.recoveredFor(batch.writer(), batch.batchId());
     // Slice s of a record: the same hash Spark's repartition uses (pmod(murmur3(x), n)), so a sliced write's
     // shuffle partition s holds slice s. The task checks that each writer sees its slices whole and ascending.
-    Column hashed = spec.keyColumns().isEmpty() ? col(VALUE) : col(KEY);
-    Dataset<Row> records = records(batch.rows());
+    Column hashed = spec.keyColumns().isEmpty() ? col(KafkaRecords.VALUE) : col(KafkaRecords.KEY);
+    Dataset<Row> records = KafkaRecords.of(spec, batch.rows());
     BatchWrite write = new BatchWrite(options, name(), batch.writer(), batch.batchId(), partitions, slices, UUID.randomUUID().toString());
     Exception fencedBy = null;
     try {
@@ -218,7 +206,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
         writeSliced(write, records.withColumn(SLICE, pmod(hash(hashed), lit(slices))).repartition(slices, hashed), fallback);
       }
     } catch (Exception e) { // SparkException is checked, thrown through Scala
-      if (!fenced(e) || !awaitOtherAttempt(batch)) {
+      if (!KafkaErrors.fenced(e) || !awaitOtherAttempt(batch)) {
         throw Errors.<RuntimeException>rethrow(e);
       }
       LOG.warn("sink={} batch={}: a producer of this attempt was fenced ({}); the batch is committed", name(), batch.batchId(),
@@ -242,7 +230,9 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     if (!options.producesOnDriver() || resumed || batch.batchId() < slicedUntil) {
       return false;
     }
-    int ahead = Math.max(1, batch.session().sparkContext().defaultParallelism());
+    // As many partitions computed ahead as Spark has task slots, so the upstream keeps them busy; at most
+    // DRIVER_AHEAD_MAX, since each is held on the driver (compressed) until sent.
+    int ahead = Math.min(DRIVER_AHEAD_MAX, Math.max(1, batch.session().sparkContext().defaultParallelism()));
     if (DriverProducer.write(write, records, fallback.get(0), ahead).isPresent()) {
       return true;
     }
@@ -275,20 +265,6 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     return ours == 0 ? CommitResult.skipped() : CommitResult.written(sent);
   }
 
-  private static boolean fenced(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof KafkaErrors.TransactionTimedOutException) {
-        return false; // aborted for time: no other attempt to wait for
-      }
-      if (t instanceof ProducerFencedException
-          || t instanceof InvalidProducerEpochException
-          || (t.getMessage() != null && t.getMessage().contains("another producer with this writer's transactional id"))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /**
    * Fenced: another attempt of this writer took over its transactional id and is writing the batch.
    * Wait for it (up to the transaction timeout, after which the broker aborts it) and report whether
@@ -309,27 +285,6 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
       }
     }
     return false;
-  }
-
-  /** The batch as Kafka records: key and value as JSON text (value null for a delete in upsert mode). */
-  private Dataset<Row> records(Dataset<Row> rows) {
-    Dataset<Row> chosen = spec.mode() == WriteMode.UPSERT && !spec.keysUniquePerBatch()
-        ? BatchReducer.greatestPerKey(rows, spec.keyColumns(), spec.orderColumns()) : rows;
-    Column[] all = Arrays.stream(rows.columns()).map(c -> col(Identifiers.quoteSpark(c))).toArray(Column[]::new);
-    Column key;
-    List<String> keys = spec.keyColumns();
-    if (keys.isEmpty()) {
-      key = lit(null).cast("string");
-    } else if (keys.size() == 1) {
-      key = col(Identifiers.quoteSpark(keys.get(0))).cast("string");
-    } else {
-      key = to_json(struct(keys.stream().map(k -> col(Identifiers.quoteSpark(k))).toArray(Column[]::new)), JsonTimestamps.OPTIONS);
-    }
-    Column value = to_json(struct(all), JsonTimestamps.OPTIONS);
-    if (spec.deleteCondition() != null) {
-      value = when(coalesce(expr(spec.deleteCondition()), lit(false)), lit(null).cast("string")).otherwise(value);
-    }
-    return chosen.select(key.as(KEY), value.as(VALUE));
   }
 
   @Override

@@ -9,6 +9,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
@@ -39,6 +40,12 @@ final class TopicTransactions {
   private final ConsumerGroupMetadata group;
   private final TopicPartition progressAt;
   private final AtomicReference<Exception> failure = new AtomicReference<>();
+  /** One callback for every record (headers stay per record: a producer interceptor may add to them). */
+  private final Callback onSent = (meta, e) -> {
+    if (e != null) {
+      failure.compareAndSet(null, e);
+    }
+  };
   private final byte[] writerBytes;
   private final byte[] batchBytes;
   private final byte[][] sliceBytes;
@@ -128,11 +135,7 @@ final class TopicTransactions {
     headers.add(ProduceTask.BATCH_HEADER, batchBytes);
     headers.add(ProduceTask.SLICE_HEADER, sliceHeader);
     headers.add(ProduceTask.PREVIOUS_HEADER, previousBytes);
-    producer.send(new ProducerRecord<>(batch.options().topic(), null, key, value, headers), (meta, e) -> {
-      if (e != null) {
-        failure.compareAndSet(null, e);
-      }
-    });
+    producer.send(new ProducerRecord<>(batch.options().topic(), null, key, value, headers), onSent);
     sent++;
     pendingBytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length) + writerBytes.length + batchBytes.length
         + sliceHeader.length + previousBytes.length;
