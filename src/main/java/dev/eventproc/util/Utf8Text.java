@@ -16,6 +16,7 @@ public final class Utf8Text {
 
   private static final long ONES = 0x0101010101010101L;
   private static final long HIGH_BITS = 0x8080808080808080L;
+  private static final boolean UNALIGNED = Platform.unaligned();
 
   /** Whether every byte is 1..127: ASCII without U+0000, valid as it is (the common case, checked without decoding). */
   public static boolean plainAscii(UTF8String s) {
@@ -23,9 +24,10 @@ public final class Utf8Text {
     long offset = s.getBaseOffset();
     int n = s.numBytes();
     int i = 0;
+    int words = UNALIGNED ? n : 0; // eight bytes at a time only where the CPU reads them at any address
     // Eight bytes at a time: a byte with its high bit set, or a zero byte (which w - ONES turns into one
     // with the high bit set), shows in the high bits of w | (w - ONES).
-    for (; i + 8 <= n; i += 8) {
+    for (; i + 8 <= words; i += 8) {
       long w = Platform.getLong(base, offset + i);
       if (((w | (w - ONES)) & HIGH_BITS) != 0) {
         return false;

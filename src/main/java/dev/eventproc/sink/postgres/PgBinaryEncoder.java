@@ -1,11 +1,9 @@
 package dev.eventproc.sink.postgres;
 
 import dev.eventproc.util.Utf8Text;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
+import java.util.Arrays;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.BinaryType;
 import org.apache.spark.sql.types.BooleanType;
@@ -22,6 +20,7 @@ import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.types.TimestampNTZType;
 import org.apache.spark.sql.types.TimestampType;
+import org.apache.spark.unsafe.Platform;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.postgresql.util.ByteConverter;
 
@@ -49,8 +48,10 @@ final class PgBinaryEncoder {
   private final String[] keyNames;
   private final int fields;
   private final int extra;
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 17);
-  private final byte[] scratch = new byte[8];
+  /** The encoded bytes not yet handed on: a plain array, not a ByteArrayOutputStream, whose every write takes a lock. */
+  private byte[] buffer = new byte[1 << 17];
+  private int length;
+  private final PgNumeric numeric = new PgNumeric();
   private boolean started;
 
   /**
@@ -111,7 +112,7 @@ final class PgBinaryEncoder {
    */
   void append(InternalRow row, long int8, int int4) {
     if (!started) {
-      out.write(HEADER, 0, HEADER.length);
+      write(HEADER, HEADER.length);
       started = true;
     }
     writeShort(fields + extra);
@@ -156,13 +157,20 @@ final class PgBinaryEncoder {
       }
       case BOOL -> {
         writeInt(1);
-        out.write(row.getBoolean(i) ? 1 : 0);
+        writeByte(row.getBoolean(i) ? 1 : 0);
       }
       case NUMERIC -> {
         DecimalType t = (DecimalType) types[i];
-        byte[] b = ByteConverter.numeric(row.getDecimal(i, t.precision(), t.scale()).toJavaBigDecimal());
-        writeInt(b.length);
-        out.write(b, 0, b.length);
+        if (t.precision() <= PgNumeric.MAX_DIGITS && t.scale() >= 0) { // Spark holds it as an unscaled long
+          ensure(4 + PgNumeric.MAX_BYTES);
+          int n = numeric.write(row.getDecimal(i, t.precision(), t.scale()).toUnscaledLong(), t.scale(), buffer, length + 4);
+          writeInt(n);
+          length += n;
+        } else {
+          byte[] b = ByteConverter.numeric(row.getDecimal(i, t.precision(), t.scale()).toJavaBigDecimal());
+          writeInt(b.length);
+          write(b, b.length);
+        }
       }
       case TIMESTAMP -> { // microseconds since 1970 in UTC (a TIMESTAMP_NTZ's wall time taken as UTC)
         writeInt(8);
@@ -175,7 +183,7 @@ final class PgBinaryEncoder {
       case BYTEA -> {
         byte[] b = row.getBinary(i);
         writeInt(b.length);
-        out.write(b, 0, b.length);
+        write(b, b.length);
       }
     }
   }
@@ -187,15 +195,14 @@ final class PgBinaryEncoder {
    */
   private void text(UTF8String v, int i, boolean jsonb) {
     if (Utf8Text.plainAscii(v) && !(jsonb && v.contains(JSON_NUL))) {
-      writeInt(v.numBytes() + (jsonb ? 1 : 0));
+      int n = v.numBytes();
+      writeInt(n + (jsonb ? 1 : 0));
       if (jsonb) {
-        out.write(1); // jsonb binary format version
+        writeByte(1); // jsonb binary format version
       }
-      try {
-        v.writeTo(out);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e); // an in-memory stream does not fail
-      }
+      ensure(n);
+      Platform.copyMemory(v.getBaseObject(), v.getBaseOffset(), buffer, Platform.BYTE_ARRAY_OFFSET + length, n);
+      length += n;
       return;
     }
     String s = v.toString();
@@ -208,49 +215,69 @@ final class PgBinaryEncoder {
   private void bytes(byte[] b, boolean jsonb) {
     writeInt(b.length + (jsonb ? 1 : 0));
     if (jsonb) {
-      out.write(1); // jsonb binary format version
+      writeByte(1); // jsonb binary format version
     }
-    out.write(b, 0, b.length);
+    write(b, b.length);
   }
 
   /** Bytes buffered so far. */
   int size() {
-    return out.size();
+    return length;
   }
 
   /** Hands the buffered bytes to {@code sink} and clears the buffer; with {@code last}, the trailer too. */
   void drainTo(PgCopyChunks sink, boolean last) throws SQLException {
     if (last) {
       if (!started) {
-        out.write(HEADER, 0, HEADER.length);
+        write(HEADER, HEADER.length);
         started = true;
       }
       writeShort(-1);
     }
-    if (out.size() > 0) {
-      sink.write(out.toByteArray(), out.size());
-      out.reset();
+    if (length > 0) {
+      sink.write(buffer, length); // the sink copies or sends them before it returns
+      length = 0;
     }
   }
 
-  /** Where encoded bytes go (a COPY in progress). */
+  /** Where encoded bytes go (a COPY in progress); it must not keep {@code bytes}, which the encoder reuses. */
   @FunctionalInterface
   interface PgCopyChunks {
     void write(byte[] bytes, int length) throws SQLException;
   }
 
+  private void ensure(int more) {
+    if (buffer.length - length < more) {
+      buffer = Arrays.copyOf(buffer, Math.max(buffer.length * 2, length + more));
+    }
+  }
+
+  private void write(byte[] b, int n) {
+    ensure(n);
+    System.arraycopy(b, 0, buffer, length, n);
+    length += n;
+  }
+
+  private void writeByte(int v) {
+    ensure(1);
+    buffer[length++] = (byte) v;
+  }
+
   private void writeShort(int v) {
-    out.write((v >>> 8) & 0xff);
-    out.write(v & 0xff);
+    ensure(2);
+    ByteConverter.int2(buffer, length, v);
+    length += 2;
   }
 
   private void writeInt(int v) {
-    ByteConverter.int4(scratch, 0, v);
-    out.write(scratch, 0, 4);
+    ensure(4);
+    ByteConverter.int4(buffer, length, v);
+    length += 4;
   }
 
   private void writeLong(long v) {
-    ByteConverter.int8(scratch, 0, v);
-    out.write(scratch, 0, 8);
+    ensure(8);
+    ByteConverter.int8(buffer, length, v);
+    length += 8;
   }
 }
