@@ -18,6 +18,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.spark.SimpleFutureAction;
+import org.apache.spark.TaskContext;
 import org.apache.spark.SparkContext;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.io.CompressionCodec;
@@ -57,6 +58,7 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
   private final StructType schema;
   private final int partitions;
   private final int ahead;
+  private final long maxPartitionBytes;
   private final Deque<SimpleFutureAction<byte[][]>> pending = new ArrayDeque<>();
   private final CompressionCodec codec;
   private final UnsafeRow row;
@@ -65,12 +67,13 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
   private ByteBuffer chunk = ByteBuffer.allocate(0);
   private boolean ready;
 
-  private DriverRowStream(Dataset<Row> rows, int ahead) {
+  private DriverRowStream(Dataset<Row> rows, int ahead, long maxPartitionBytes) {
     this.schema = rows.schema();
     this.context = rows.sparkSession().sparkContext();
     this.rdd = rows.queryExecution().toRdd();
     this.partitions = rdd.getNumPartitions();
     this.ahead = ahead;
+    this.maxPartitionBytes = maxPartitionBytes;
     this.codec = CompressionCodec.createCodec(context.getConf());
     this.row = new UnsafeRow(schema.fields().length);
   }
@@ -80,10 +83,60 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
    * one being consumed (0: one job at a time, as {@code toLocalIterator}).
    */
   public static DriverRowStream of(Dataset<Row> rows, int ahead) {
+    return of(rows, ahead, Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #of(Dataset, int)}, with a bound on each partition's compressed bytes: a task whose
+   * partition grows past it fails at that point (not at the end), and the caller gets a
+   * {@link PartitionTooLargeException}, so the driver never holds more than {@code ahead + 1} such partitions.
+   */
+  public static DriverRowStream of(Dataset<Row> rows, int ahead, long maxPartitionBytes) {
     if (ahead < 0) {
       throw new IllegalArgumentException("ahead must be >= 0, got " + ahead);
     }
-    return new DriverRowStream(rows, ahead);
+    if (maxPartitionBytes < 1) {
+      throw new IllegalArgumentException("maxPartitionBytes must be >= 1, got " + maxPartitionBytes);
+    }
+    return new DriverRowStream(rows, ahead, maxPartitionBytes);
+  }
+
+  /** A partition of the stream outgrew the bound its caller set: nothing is wrong with the rows, only their size here. */
+  public static final class PartitionTooLargeException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+    static final String MARKER = "eventproc: partition larger than the driver stream's bound of ";
+
+    PartitionTooLargeException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /**
+   * Waits until {@link #hasNext()} can answer without waiting for a job (a row is at hand, the next
+   * partition has arrived, or the stream is at its end), or until {@code deadlineNanos}
+   * ({@link System#nanoTime()}); false when the deadline came first. A failed job is thrown by {@code hasNext()}.
+   */
+  public boolean awaitRows(long deadlineNanos) {
+    if (ready || chunk.hasRemaining() || partitionChunks.hasNext()) {
+      return true;
+    }
+    submitAhead();
+    SimpleFutureAction<byte[][]> head = pending.peek();
+    while (head != null && !head.isCompleted()) {
+      long left = deadlineNanos - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      try {
+        scala.concurrent.Await.ready(head, scala.concurrent.duration.Duration.fromNanos(Math.min(left, 50_000_000L)));
+      } catch (java.util.concurrent.TimeoutException e) {
+        // not yet: look at the clock again
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for a partition", e);
+      }
+    }
+    return true;
   }
 
   @Override
@@ -114,9 +167,7 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
 
   /** Waits for the next partition's chunks, first submitting the jobs that may run ahead. */
   private boolean nextPartition() {
-    while (submitted < partitions && pending.size() <= ahead) {
-      pending.add(submit(submitted++));
-    }
+    submitAhead();
     SimpleFutureAction<byte[][]> head = pending.poll();
     if (head == null) {
       return false;
@@ -125,14 +176,25 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
       partitionChunks = Arrays.asList(head.get()).iterator();
       return true;
     } catch (Exception e) { // SparkException is checked, thrown through Scala
+      for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+        if (t.getMessage() != null && t.getMessage().contains(PartitionTooLargeException.MARKER)) {
+          throw new PartitionTooLargeException(t.getMessage().substring(t.getMessage().indexOf(PartitionTooLargeException.MARKER)), e);
+        }
+      }
       throw Errors.<RuntimeException>rethrow(e);
+    }
+  }
+
+  private void submitAhead() {
+    while (submitted < partitions && pending.size() <= ahead) {
+      pending.add(submit(submitted++));
     }
   }
 
   /** One job for one partition; the future is registered with Spark before this returns, so close() can cancel it. */
   private SimpleFutureAction<byte[][]> submit(int partition) {
     byte[][][] result = new byte[1][][];
-    return context.submitJob(rdd, new BinaryChunks(schema), scala.jdk.javaapi.CollectionConverters.asScala(List.<Object>of(partition)).toList(),
+    return context.submitJob(rdd, new BinaryChunks(schema, maxPartitionBytes), scala.jdk.javaapi.CollectionConverters.asScala(List.<Object>of(partition)).toList(),
         new AbstractFunction2<Object, byte[][], BoxedUnit>() {
           @Override
           public BoxedUnit apply(Object index, byte[][] chunks) {
@@ -168,9 +230,11 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
       implements Serializable {
     private static final long serialVersionUID = 1L;
     private final StructType schema;
+    private final long maxBytes;
 
-    BinaryChunks(StructType schema) {
+    BinaryChunks(StructType schema, long maxBytes) {
       this.schema = schema;
+      this.maxBytes = maxBytes;
     }
 
     @Override
@@ -178,6 +242,7 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
       UnsafeProjection toBinary = UnsafeProjection.create(schema);
       CompressionCodec codec = CompressionCodec.createCodec(SparkEnv.get().conf());
       List<byte[]> out = new ArrayList<>();
+      long bytes = 0;
       ByteArrayOutputStream buffer = new ByteArrayOutputStream(CHUNK_BYTES + (CHUNK_BYTES >> 3));
       DataOutputStream data = new DataOutputStream(buffer);
       byte[] copyBuffer = new byte[4096]; // used only for a row not backed by a byte array
@@ -189,7 +254,12 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
           r.writeToStream(data, copyBuffer);
           if (buffer.size() >= CHUNK_BYTES) {
             out.add(compress(codec, buffer));
+            bytes += out.get(out.size() - 1).length;
             buffer.reset();
+            if (bytes > maxBytes) {
+              throw new IllegalStateException(PartitionTooLargeException.MARKER + maxBytes + " compressed bytes (partition "
+                  + TaskContext.getPartitionId() + ")");
+            }
           }
         }
         if (buffer.size() > 0) {

@@ -24,6 +24,8 @@ class DriverRowStreamTest {
   private static volatile CountDownLatch partitionOneStarted;
   /** Whether the task of partition 1, held until then, found itself killed (its job cancelled). */
   private static volatile boolean partitionOneKilled;
+  /** Counted down when the held task of partition 1 ends (Spark drops a cancelled job before its tasks have stopped). */
+  private static volatile CountDownLatch partitionOneEnded;
 
   private Dataset<Row> rows(int partitions) {
     return spark.range(0, 5_000, 1, partitions).selectExpr(
@@ -55,6 +57,7 @@ class DriverRowStreamTest {
   @Test
   void theNextPartitionsJobRunsWhileTheCallerConsumesOneAndCloseCancelsIt() throws Exception {
     partitionOneStarted = new CountDownLatch(1);
+    partitionOneEnded = new CountDownLatch(1);
     partitionOneKilled = false;
     Dataset<Row> rows = rows(3).mapPartitions((MapPartitionsFunction<Row, Row>) DriverRowStreamTest::holdPartitionOne,
         Encoders.row(rows(3).schema()));
@@ -68,7 +71,66 @@ class DriverRowStreamTest {
       Thread.sleep(50);
     }
     assertThat(spark.sparkContext().statusTracker().getActiveJobIds()).as("jobs left running after close").isEmpty();
+    assertThat(partitionOneEnded.await(30, TimeUnit.SECONDS)).as("partition 1's task ended").isTrue();
     assertThat(partitionOneKilled).as("partition 1's task was cancelled by close").isTrue();
+  }
+
+  /** awaitRows says whether a row is at hand within a deadline, without blocking past it on a job that is still running. */
+  @Test
+  void awaitRowsReturnsAtItsDeadlineWhileAPartitionIsStillComputed() throws Exception {
+    heldStarted = new CountDownLatch(1);
+    held = new CountDownLatch(1);
+    Dataset<Row> rows = rows(3).mapPartitions((MapPartitionsFunction<Row, Row>) DriverRowStreamTest::holdPartitionOneUntilReleased,
+        Encoders.row(rows(3).schema()));
+    try (DriverRowStream stream = DriverRowStream.of(rows, 1)) {
+      assertThat(stream.awaitRows(System.nanoTime() + TimeUnit.SECONDS.toNanos(30))).as("partition 0 arrives").isTrue();
+      int read = 0;
+      long waited;
+      while (true) { // partition 0's rows are at hand; then partition 1 is held
+        long before = System.nanoTime();
+        boolean ready = stream.awaitRows(before + TimeUnit.MILLISECONDS.toNanos(300));
+        waited = System.nanoTime() - before;
+        if (!ready || !stream.hasNext()) {
+          assertThat(ready).as("partition 1 is held: no rows by the deadline").isFalse();
+          break;
+        }
+        stream.next();
+        read++;
+      }
+      assertThat(read).as("partition 0's rows").isBetween(1, 4_999);
+      assertThat(heldStarted.getCount()).isZero();
+      assertThat(waited).as("returned at the deadline, not when the job ended").isLessThan(TimeUnit.SECONDS.toNanos(5));
+      held.countDown();
+      assertThat(stream.awaitRows(System.nanoTime() + TimeUnit.SECONDS.toNanos(30))).as("released: partition 1 arrives").isTrue();
+      stream.forEachRemaining(r -> { });
+    }
+  }
+
+  /** For the awaitRows test: counted down when partition 1's task starts; the task waits for {@link #held}. */
+  private static volatile CountDownLatch heldStarted;
+  private static volatile CountDownLatch held;
+
+  private static Iterator<Row> holdPartitionOneUntilReleased(Iterator<Row> rows) throws InterruptedException {
+    if (TaskContext.getPartitionId() == 1) {
+      heldStarted.countDown();
+      held.await(30, TimeUnit.SECONDS);
+    }
+    return rows;
+  }
+
+  @Test
+  void aPartitionLargerThanTheBoundFailsWithPartitionTooLarge() {
+    Dataset<Row> rows = spark.range(0, 40_000, 1, 2).selectExpr("sha2(CAST(id AS STRING), 512) AS a", "sha2(CAST(-id AS STRING), 512) AS b");
+    try (DriverRowStream stream = DriverRowStream.of(rows, 1, 512 * 1024)) {
+      assertThatThrownBy(() -> stream.forEachRemaining(r -> { }))
+          .isInstanceOf(DriverRowStream.PartitionTooLargeException.class)
+          .hasMessageStartingWith("eventproc: partition larger than the driver stream's bound of 524288 compressed bytes (partition ");
+    }
+    try (DriverRowStream stream = DriverRowStream.of(rows, 1, 64L << 20)) {
+      int[] n = {0};
+      stream.forEachRemaining(r -> n[0]++);
+      assertThat(n[0]).as("within the bound: every row").isEqualTo(40_000);
+    }
   }
 
   @Test
@@ -88,6 +150,7 @@ class DriverRowStreamTest {
         Thread.sleep(20);
       }
       partitionOneKilled = TaskContext.get().isInterrupted();
+      partitionOneEnded.countDown();
     }
     return rows;
   }

@@ -75,8 +75,8 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   static final int SLICED_AFTER_FALLBACK = 16;
   /** Partitions of a batch the driver's producer lets Spark compute ahead of the one it sends, at most. */
   static final int DRIVER_AHEAD_MAX = 8;
-  /** The first batch the driver's producer may write again (after a fallback to slices). */
-  private transient volatile long slicedUntil;
+  /** Set when a batch outgrew a driver transaction: the batches that go to slices directly. */
+  private transient volatile SlicedUntil slicedUntil;
 
   private KafkaSink(SinkSpec spec, KafkaSinkOptions options) {
     super(spec);
@@ -153,7 +153,10 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
         ConfigReader.configName(options.writers()), KafkaSinkOptions.PARTITIONS, parts ? String.valueOf(options.partitions()) : null);
   }
 
-  /** The producing task counts what it sends: the batch is read once. */
+  /**
+   * The producer counts what it sends: the batch is read once (twice when the driver's transaction
+   * outgrew its budget and the batch goes to slices).
+   */
   @Override
   protected boolean writesInOnePass() {
     return true;
@@ -206,7 +209,14 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
         writeSliced(write, records.withColumn(SLICE, pmod(hash(hashed), lit(slices))).repartition(slices, hashed), fallback);
       }
     } catch (Exception e) { // SparkException is checked, thrown through Scala
-      if (!KafkaErrors.fenced(e) || !awaitOtherAttempt(batch)) {
+      if (!KafkaErrors.fenced(e)) {
+        CommitResult ours = committedDespite(e, batch, write.attempt());
+        if (ours == null) {
+          throw Errors.<RuntimeException>rethrow(e);
+        }
+        return ours;
+      }
+      if (!awaitOtherAttempt(batch)) {
         throw Errors.<RuntimeException>rethrow(e);
       }
       LOG.warn("sink={} batch={}: a producer of this attempt was fenced ({}); the batch is committed", name(), batch.batchId(),
@@ -223,21 +233,29 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
 
   /**
    * Writes the batch with the driver's producer when the options say so, it was not committed in part,
-   * and no batch of the last {@value #SLICED_AFTER_FALLBACK} outgrew a driver transaction; false: write it
-   * in slices (the driver's transaction, if any, was aborted).
+   * and no batch of this writer among the last {@value #SLICED_AFTER_FALLBACK} outgrew a driver
+   * transaction; false: write it in slices (the driver's transaction, if any, was aborted).
    */
   private boolean onDriver(BatchContext batch, boolean resumed, BatchWrite write, Dataset<Row> records, Map<Integer, Progress> fallback) {
-    if (!options.producesOnDriver() || resumed || batch.batchId() < slicedUntil) {
+    SlicedUntil until = slicedUntil;
+    if (!options.producesOnDriver() || resumed || (until != null && until.holds(batch.writer(), batch.batchId()))) {
       return false;
     }
     // As many partitions computed ahead as Spark has task slots, so the upstream keeps them busy; at most
     // DRIVER_AHEAD_MAX, since each is held on the driver (compressed) until sent.
     int ahead = Math.min(DRIVER_AHEAD_MAX, Math.max(1, batch.session().sparkContext().defaultParallelism()));
-    if (DriverProducer.write(write, records, fallback.get(0), ahead).isPresent()) {
-      return true;
+    DriverProducer.Outcome outcome = DriverProducer.write(write, records, fallback.get(0), ahead);
+    if (outcome == DriverProducer.Outcome.OUTGREW) {
+      slicedUntil = new SlicedUntil(batch.writer(), batch.batchId() + 1 + SLICED_AFTER_FALLBACK);
     }
-    slicedUntil = batch.batchId() + 1 + SLICED_AFTER_FALLBACK;
-    return false;
+    return outcome == DriverProducer.Outcome.WRITTEN;
+  }
+
+  /** After a batch outgrew a driver transaction: this writer's batches before {@code batchId} go to slices directly. */
+  private record SlicedUntil(WriterId writer, long batchId) {
+    boolean holds(WriterId w, long batch) {
+      return writer.equals(w) && batch < batchId && batch >= batchId - 1 - SLICED_AFTER_FALLBACK;
+    }
   }
 
   /** One Spark task per writer partition produces its slices; Spark's internal rows, sent as they are. */
@@ -253,17 +271,44 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
    * connection) still counts as ours, and partitions another attempt committed do not.
    */
   private CommitResult outcome(BatchContext batch, String attempt) {
+    return ofAttempt(progress.awaitVisible(batch.writer(), batch.batchId()), batch.batchId(), attempt);
+  }
+
+  /** Written (the records of {@code attempt}'s commits) when it committed the batch in some writer partition, else skipped. */
+  private static CommitResult ofAttempt(Map<Integer, Progress> committed, long batchId, String attempt) {
     long sent = 0;
     int ours = 0;
-    for (Progress o : progress.awaitVisible(batch.writer(), batch.batchId()).values()) {
+    for (Progress o : committed.values()) {
       ProgressTag tag = o.tag();
-      if (o.offset() - 1 == batch.batchId() && attempt.equals(tag.attempt())) {
+      if (o.offset() - 1 == batchId && attempt.equals(tag.attempt())) {
         ours++;
         sent += tag.rows();
       }
     }
     return ours == 0 ? CommitResult.skipped() : CommitResult.written(sent);
   }
+
+  /**
+   * After a failed write: the batch as written when the progress shows it committed in full with this
+   * attempt's commits (the failure came after the commit went through: its answer lost to a timeout or
+   * a lost connection), else null, and the failure stands.
+   */
+  private CommitResult committedDespite(Exception failure, BatchContext batch, String attempt) {
+    try {
+      Map<Integer, Progress> now = progress.committed(batch.writer());
+      CommitResult ours = ofAttempt(now, batch.batchId(), attempt);
+      if (progress.firstWithout(now, batch.batchId()) >= 0 || ours.alreadyCommitted()) {
+        return null;
+      }
+      LOG.warn("sink={} batch={}: the write failed after its commit went through ({}); the batch is committed", name(),
+          batch.batchId(), failure.toString());
+      return ours;
+    } catch (RuntimeException lookup) {
+      failure.addSuppressed(lookup);
+      return null;
+    }
+  }
+
 
   /**
    * Fenced: another attempt of this writer took over its transactional id and is writing the batch.

@@ -81,6 +81,7 @@ final class ProduceTask implements FlatMapFunction<Iterator<InternalRow>, Long> 
       }
       tx.send(bytes(r, 0), bytes(r, 1), slice);
     }
+    tx.flush(); // the records are with the broker, in the open transaction, at the points below
     FaultInjection.at(FaultInjection.Point.AFTER_STAGING, batch.sinkName(), batch.batchId());
     FaultInjection.at(FaultInjection.Point.TASK_WRITTEN, batch.sinkName(), batch.batchId());
     tx.commitBatch();

@@ -110,14 +110,17 @@ final class ProgressRecovery {
 
   /**
    * Progress of a writer partition from its newest record (null: none in the topic, so none of the
-   * batch). A record of the batch itself says its slices up to the record's are committed; the slices
-   * after it hold no committed record, so writing them again writes each record once.
+   * batch). A record of the batch itself says its slices up to the record's are committed (all of them
+   * when it is in the partition's last slice); the slices after it hold no committed record, so writing
+   * them again writes each record once.
    */
   private static Progress progressOf(Newest n, long batchId, int partitions) {
     if (n == null || n.batch < batchId) {
       return new Progress(n == null ? batchId : n.batch + 1, new ProgressTag(partitions, RECOVERED, 0, -1, -1, n == null ? -1 : n.batch));
     }
-    if (n.batch > batchId || n.slices < 0) { // an older version wrote a batch in one transaction per writer partition
+    // Committed in full: a later batch, a batch of an older version (one transaction per writer partition), or a
+    // record of the writer partition's last slice (its final transaction; a driver's one-transaction batch says so).
+    if (n.batch > batchId || n.slices < 0 || n.slice + partitions >= n.slices) {
       return new Progress(n.batch + 1, new ProgressTag(partitions, RECOVERED, 0, -1, -1, n.batch));
     }
     return new Progress(batchId, new ProgressTag(partitions, RECOVERED, 0, n.slices, n.slice + 1, -1));

@@ -179,7 +179,8 @@ final class TopicTransactions {
     return KafkaErrors.explain(batch.sinkName(), options, e, "commit writer partition " + p + " of batch " + batch.batchId());
   }
 
-  private void flush() {
+  /** Waits until every record sent so far is with the broker (in the open transaction). */
+  void flush() {
     producer.flush();
     throwIfFailed();
     flushedNanos = System.nanoTime();

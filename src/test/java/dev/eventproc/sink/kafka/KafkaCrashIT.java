@@ -46,7 +46,7 @@ class KafkaCrashIT {
     c.put("sink.kafka.topic", topic);
     c.put("sink.kafka.writers", writers.equals("single-task") ? "single" : writers);
     if (writers.equals("single-task")) {
-      c.put("sink.kafka.produce.on", "task"); // the sliced write of a batch that outgrew the driver's transaction
+      c.put("sink.kafka.produce.on", "task"); // the sliced write (the default writes on the driver)
     }
     CrashHarness.filesQuarantine(c, dir);
     if (writers.equals("partitioned")) {

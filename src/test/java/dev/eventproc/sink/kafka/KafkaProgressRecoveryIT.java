@@ -71,6 +71,14 @@ class KafkaProgressRecoveryIT {
     assertThat(child.log()).contains("recovered from the topic's records")
         .contains("sink=orders target=kafka:" + topic + " batch=1: already committed by this writer, skipped");
     assertReadOnce(topic);
+    // The recovered progress keeps the chain of batches: batch 2's records name batch 1 as their writer part's previous.
+    List<String> previous = TestKafka.read(topic, true).stream().filter(r -> header(r, ProduceTask.BATCH_HEADER).equals("2"))
+        .map(r -> header(r, ProduceTask.PREVIOUS_HEADER)).distinct().toList();
+    assertThat(previous).as("eventproc.previous of batch 2's records").isNotEmpty().allMatch(p -> p.endsWith(":1"));
+  }
+
+  private static String header(ConsumerRecord<String, String> r, String name) {
+    return new String(r.headers().lastHeader(name).value(), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   @Test

@@ -278,6 +278,7 @@ class KafkaSinkTest {
     assertThat(inTask.write(batch(0, 200), 0, "q").status()).as("committed by the driver's producer").isEqualTo(Status.SKIPPED_REPLAY);
     assertThat(inTask.write(batch(200, 400), 1, "q").rowsWritten()).isEqualTo(200);
     assertThat(onDriver.write(batch(200, 400), 1, "q").status()).isEqualTo(Status.SKIPPED_REPLAY);
+    assertThat(onDriver.write(batch(400, 500), 2, "q").rowsWritten()).as("the driver after the task").isEqualTo(100);
 
     Map<String, Set<String>> slicesByBatch = new TreeMap<>();
     for (ConsumerRecord<String, String> r : TestKafka.read(topic, true)) {
@@ -285,7 +286,8 @@ class KafkaSinkTest {
     }
     assertThat(slicesByBatch.get("0")).as("batch 0, the driver's one transaction").containsExactly("63/64");
     assertThat(slicesByBatch.get("1")).as("batch 1, sliced in a task: each record its key's slice").hasSizeGreaterThan(30);
-    assertThat(committedValues()).hasSize(400).allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
+    assertThat(slicesByBatch.get("2")).as("batch 2, the driver's again").containsExactly("63/64");
+    assertThat(committedValues()).hasSize(500).allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
     onDriver.close();
     inTask.close();
   }
