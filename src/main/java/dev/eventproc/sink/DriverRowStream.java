@@ -117,24 +117,27 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
    * ({@link System#nanoTime()}); false when the deadline came first. A failed job is thrown by {@code hasNext()}.
    */
   public boolean awaitRows(long deadlineNanos) {
-    if (ready || chunk.hasRemaining() || partitionChunks.hasNext()) {
-      return true;
-    }
-    submitAhead();
-    SimpleFutureAction<byte[][]> head = pending.peek();
-    while (head != null && !head.isCompleted()) {
-      long left = deadlineNanos - System.nanoTime();
-      if (left <= 0) {
-        return false;
+    while (!(ready || chunk.hasRemaining() || partitionChunks.hasNext())) {
+      submitAhead();
+      SimpleFutureAction<byte[][]> head = pending.peek();
+      if (head == null) {
+        return true; // the end
       }
-      try {
-        scala.concurrent.Await.ready(head, scala.concurrent.duration.Duration.fromNanos(Math.min(left, 50_000_000L)));
-      } catch (java.util.concurrent.TimeoutException e) {
-        // not yet: look at the clock again
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for a partition", e);
+      while (!head.isCompleted()) {
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        try {
+          scala.concurrent.Await.ready(head, scala.concurrent.duration.Duration.fromNanos(Math.min(left, 50_000_000L)));
+        } catch (java.util.concurrent.TimeoutException e) {
+          // not yet: look at the clock again
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while waiting for a partition", e);
+        }
       }
+      nextPartition(); // arrived (or failed: thrown); an empty partition leaves nothing at hand, so on to the next
     }
     return true;
   }
@@ -177,8 +180,12 @@ public final class DriverRowStream implements Iterator<InternalRow>, AutoCloseab
       return true;
     } catch (Exception e) { // SparkException is checked, thrown through Scala
       for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-        if (t.getMessage() != null && t.getMessage().contains(PartitionTooLargeException.MARKER)) {
-          throw new PartitionTooLargeException(t.getMessage().substring(t.getMessage().indexOf(PartitionTooLargeException.MARKER)), e);
+        String m = t.getMessage();
+        if (m != null && m.contains(PartitionTooLargeException.MARKER)) {
+          throw new PartitionTooLargeException(m.substring(m.indexOf(PartitionTooLargeException.MARKER)), e);
+        }
+        if (m != null && m.contains("bigger than spark.driver.maxResultSize")) { // Spark's own bound, lower than ours
+          throw new PartitionTooLargeException(m, e);
         }
       }
       throw Errors.<RuntimeException>rethrow(e);

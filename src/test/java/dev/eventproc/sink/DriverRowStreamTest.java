@@ -106,7 +106,48 @@ class DriverRowStreamTest {
     }
   }
 
-  /** For the awaitRows test: counted down when partition 1's task starts; the task waits for {@link #held}. */
+  /** An empty partition that arrives does not end the wait: awaitRows goes on to the next one, still within its deadline. */
+  @Test
+  void awaitRowsLooksPastEmptyPartitionsWithinItsDeadline() throws Exception {
+    heldStarted = new CountDownLatch(1);
+    held = new CountDownLatch(1);
+    Dataset<Row> rows = rows(4).mapPartitions((MapPartitionsFunction<Row, Row>) DriverRowStreamTest::emptyOneHoldTwo,
+        Encoders.row(rows(4).schema()));
+    try (DriverRowStream stream = DriverRowStream.of(rows, 1)) {
+      assertThat(stream.awaitRows(System.nanoTime() + TimeUnit.SECONDS.toNanos(30))).as("partition 0 arrives").isTrue();
+      int read = 0;
+      boolean ready;
+      long waited;
+      while (true) { // partition 0's rows, then partition 1 (empty, at once), then partition 2 (held)
+        long before = System.nanoTime();
+        ready = stream.awaitRows(before + TimeUnit.MILLISECONDS.toNanos(300));
+        waited = System.nanoTime() - before;
+        if (!ready || !stream.hasNext()) {
+          break;
+        }
+        stream.next();
+        read++;
+      }
+      assertThat(ready).as("partition 2 is held: no rows by the deadline (read %d rows)", read).isFalse();
+      assertThat(waited).as("returned at the deadline").isLessThan(TimeUnit.SECONDS.toNanos(5));
+      held.countDown();
+      stream.forEachRemaining(r -> { });
+    }
+  }
+
+  private static Iterator<Row> emptyOneHoldTwo(Iterator<Row> rows) throws InterruptedException {
+    int p = TaskContext.getPartitionId();
+    if (p == 1) {
+      return java.util.Collections.emptyIterator();
+    }
+    if (p == 2) {
+      heldStarted.countDown();
+      held.await(10, TimeUnit.SECONDS);
+    }
+    return rows;
+  }
+
+  /** For the awaitRows tests: counted down when the held partition's task starts; the task waits for {@link #held}. */
   private static volatile CountDownLatch heldStarted;
   private static volatile CountDownLatch held;
 

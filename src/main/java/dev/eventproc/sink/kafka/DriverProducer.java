@@ -5,6 +5,7 @@ import dev.eventproc.sink.FaultInjection;
 import java.time.Duration;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.KafkaException;
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -20,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * <p>One transaction only. Its clock starts with the first record (when the broker's starts), and the
  * writer gives up when the transaction reaches its budget (half of {@code transaction.timeout.ms})
  * before the last record, sending or waiting for a partition, or when a partition outgrows
- * {@link #MAX_PARTITION_BYTES}: it aborts the transaction (nothing of it becomes visible) and the
+ * {@link #partitionBound}: it aborts the transaction (nothing of it becomes visible) and the
  * caller writes the batch in slices, whose transactions can end part-way. The records carry a sliced
  * write's headers, with the batch's last slice as every record's {@code eventproc.slice}: the
  * transaction holds all its slices, and a progress recovery that finds any of its records takes the
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  */
 final class DriverProducer {
   private static final Logger LOG = LoggerFactory.getLogger(DriverProducer.class);
-  /** Compressed bytes of one partition the driver takes, at most: it holds up to {@code ahead + 1} of them. */
+  /** Compressed bytes of one partition the driver takes, at most (see {@link #partitionBound}): it holds up to {@code ahead + 1}. */
   static final long MAX_PARTITION_BYTES = 64L << 20;
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
@@ -45,7 +46,7 @@ final class DriverProducer {
   private DriverProducer() {}
 
   /** Writes {@code records} (key, value) as writer partition 0, or leaves them to a sliced write (see {@link Outcome}). */
-  static Outcome write(BatchWrite batch, Dataset<Row> records, Progress recovered, int ahead) {
+  static Outcome write(BatchWrite batch, Dataset<Row> records, Progress recovered, int ahead, long maxPartitionBytes) {
     KafkaSinkOptions options = batch.options();
     TopicTransactions tx = null;
     boolean open = false;
@@ -63,7 +64,7 @@ final class DriverProducer {
       long budgetNanos = options.transactionBudgetMs() * 1_000_000L;
       long started = System.nanoTime();
       long firstRow = -1;
-      try (DriverRowStream rows = DriverRowStream.of(records, ahead, MAX_PARTITION_BYTES)) {
+      try (DriverRowStream rows = DriverRowStream.of(records, ahead, maxPartitionBytes)) {
         while (true) {
           if (open && !rows.awaitRows(firstRow + budgetNanos)) {
             open = false;
@@ -107,11 +108,29 @@ final class DriverProducer {
       open = false; // a failed producer ends its transaction itself (abort, or the broker's timeout)
       throw TopicTransactions.explain(batch, tx, 0, e);
     } finally {
-      if (open) {
-        abortQuietly(producer); // a failed Spark job: end the transaction now, so it holds back read_committed readers no longer
+      boolean interrupted = Thread.interrupted(); // a stopping query: still end the transaction and close, then say so
+      try {
+        if (open) {
+          abortQuietly(producer); // a failed Spark job: end the transaction now, so it holds back read_committed readers no longer
+        }
+        producer.close(CLOSE_TIMEOUT);
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
       }
-      producer.close(CLOSE_TIMEOUT);
     }
+  }
+
+  /**
+   * Compressed bytes of one partition the driver takes: {@link #MAX_PARTITION_BYTES}, less when the
+   * driver's heap could not hold {@code ahead + 1} of them in a quarter of it, and below half of
+   * {@code spark.driver.maxResultSize} (each partition is one job's result).
+   */
+  static long partitionBound(SparkConf conf, int ahead) {
+    long bound = Math.min(MAX_PARTITION_BYTES, Runtime.getRuntime().maxMemory() / (4L * (ahead + 1)));
+    long maxResult = conf.getSizeAsBytes("spark.driver.maxResultSize", "1g");
+    return Math.max(1, maxResult > 0 ? Math.min(bound, maxResult / 2) : bound);
   }
 
   /**

@@ -204,26 +204,26 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     Dataset<Row> records = KafkaRecords.of(spec, batch.rows());
     BatchWrite write = new BatchWrite(options, name(), batch.writer(), batch.batchId(), partitions, slices, UUID.randomUUID().toString());
     Exception fencedBy = null;
+    CommitResult despite = null;
     try {
       if (!onDriver(batch, resumed, write, records, fallback)) {
         writeSliced(write, records.withColumn(SLICE, pmod(hash(hashed), lit(slices))).repartition(slices, hashed), fallback);
       }
     } catch (Exception e) { // SparkException is checked, thrown through Scala
       if (!KafkaErrors.fenced(e)) {
-        CommitResult ours = committedDespite(e, batch, write.attempt());
-        if (ours == null) {
+        despite = committedDespite(e, batch, write.attempt());
+        if (despite == null) {
           throw Errors.<RuntimeException>rethrow(e);
         }
-        return ours;
-      }
-      if (!awaitOtherAttempt(batch)) {
+      } else if (awaitOtherAttempt(batch)) {
+        LOG.warn("sink={} batch={}: a producer of this attempt was fenced ({}); the batch is committed", name(), batch.batchId(),
+            e.getMessage());
+        fencedBy = e;
+      } else {
         throw Errors.<RuntimeException>rethrow(e);
       }
-      LOG.warn("sink={} batch={}: a producer of this attempt was fenced ({}); the batch is committed", name(), batch.batchId(),
-          e.getMessage());
-      fencedBy = e;
     }
-    CommitResult result = outcome(batch, write.attempt());
+    CommitResult result = despite != null ? despite : outcome(batch, write.attempt());
     if (fencedBy != null && result.alreadyCommitted()) {
       return CommitResult.lostRace(fencedBy); // no writer partition of this attempt committed: the other attempt wrote it all
     }
@@ -244,7 +244,8 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     // As many partitions computed ahead as Spark has task slots, so the upstream keeps them busy; at most
     // DRIVER_AHEAD_MAX, since each is held on the driver (compressed) until sent.
     int ahead = Math.min(DRIVER_AHEAD_MAX, Math.max(1, batch.session().sparkContext().defaultParallelism()));
-    DriverProducer.Outcome outcome = DriverProducer.write(write, records, fallback.get(0), ahead);
+    long bound = DriverProducer.partitionBound(batch.session().sparkContext().getConf(), ahead);
+    DriverProducer.Outcome outcome = DriverProducer.write(write, records, fallback.get(0), ahead, bound);
     if (outcome == DriverProducer.Outcome.OUTGREW) {
       slicedUntil = new SlicedUntil(batch.writer(), batch.batchId() + 1 + SLICED_AFTER_FALLBACK);
     }
@@ -289,15 +290,15 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   }
 
   /**
-   * After a failed write: the batch as written when the progress shows it committed in full with this
-   * attempt's commits (the failure came after the commit went through: its answer lost to a timeout or
-   * a lost connection), else null, and the failure stands.
+   * After a failed write: what the progress says when it shows the batch committed in full (the failure
+   * came after the commit went through, its answer lost to a timeout or a lost connection; or another
+   * attempt committed it): written by this attempt's commits, or skipped; else null, and the failure stands.
    */
   private CommitResult committedDespite(Exception failure, BatchContext batch, String attempt) {
     try {
       Map<Integer, Progress> now = progress.committed(batch.writer());
       CommitResult ours = ofAttempt(now, batch.batchId(), attempt);
-      if (progress.firstWithout(now, batch.batchId()) >= 0 || ours.alreadyCommitted()) {
+      if (progress.firstWithout(now, batch.batchId()) >= 0) {
         return null;
       }
       LOG.warn("sink={} batch={}: the write failed after its commit went through ({}); the batch is committed", name(),

@@ -67,7 +67,8 @@ final class ProgressRecovery {
   }
 
   /** The newest committed record of one writer partition in the topic. */
-  private record Newest(long batch, int slice, int slices) {
+  /** A writer partition's newest record: its batch, slice (of slices), and the previous batch it names (-1: none). */
+  private record Newest(long batch, int slice, int slices, long previous) {
     boolean after(Newest o) {
       return o == null || batch > o.batch || (batch == o.batch && slice > o.slice);
     }
@@ -123,7 +124,7 @@ final class ProgressRecovery {
     if (n.batch > batchId || n.slices < 0 || n.slice + partitions >= n.slices) {
       return new Progress(n.batch + 1, new ProgressTag(partitions, RECOVERED, 0, -1, -1, n.batch));
     }
-    return new Progress(batchId, new ProgressTag(partitions, RECOVERED, 0, n.slices, n.slice + 1, -1));
+    return new Progress(batchId, new ProgressTag(partitions, RECOVERED, 0, n.slices, n.slice + 1, n.previous));
   }
 
   /** The newest record of each writer partition in {@code missing}, read from the tail of every topic partition. */
@@ -208,13 +209,23 @@ final class ProgressRecovery {
           throw new IllegalStateException("sink " + sinkName + ": record " + tp + "@" + r.offset() + " of this writer has no "
               + ProduceTask.SLICE_HEADER + " header (written by an older version): cannot tell its writer partition.");
         }
-        return new Newest(batch, 0, -1);
+        return new Newest(batch, 0, -1, previousOf(r));
       }
       String[] parts = new String(slice, StandardCharsets.UTF_8).split("/");
-      return new Newest(batch, Integer.parseInt(parts[0]), Integer.parseInt(parts[1]));
+      return new Newest(batch, Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), previousOf(r));
     } catch (RuntimeException e) {
       throw new IllegalStateException("sink " + sinkName + ": unreadable eventproc headers on record " + tp + "@" + r.offset(), e);
     }
+  }
+
+  /** The batch a record names as its writer partition's previous ({@code <partition>:<batch>}); -1 when absent. */
+  private static long previousOf(ConsumerRecord<byte[], byte[]> r) {
+    byte[] h = header(r, ProduceTask.PREVIOUS_HEADER);
+    if (h == null) {
+      return -1;
+    }
+    String v = new String(h, StandardCharsets.UTF_8);
+    return Long.parseLong(v.substring(v.indexOf(':') + 1));
   }
 
   private static byte[] header(ConsumerRecord<byte[], byte[]> r, String key) {

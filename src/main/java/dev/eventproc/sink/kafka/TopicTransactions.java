@@ -165,6 +165,15 @@ final class TopicTransactions {
     commit(batch.batchId() + 1, -1);
   }
 
+  /**
+   * Whether an earlier attempt committed records of this batch (its part of it; a recovered part was
+   * found through one of its records): then the batch wrote records even if this attempt sends none.
+   */
+  private boolean earlierPartHadRecords() {
+    return progress != null && progress.partOf(batch.batchId())
+        && (progress.tag().rows() > 0 || ProgressRecovery.RECOVERED.equals(progress.tag().attempt()));
+  }
+
   /** Aborts the open transaction: nothing of it becomes visible to {@code read_committed} readers. */
   void abort() {
     producer.abortTransaction();
@@ -190,8 +199,11 @@ final class TopicTransactions {
   /** Commits what was sent with the progress: {@code offset} and, for a batch in part, the first slice not written. */
   private void commit(long offset, int done) {
     flush();
+    // The next batch names this one as its previous when it wrote records (rows > 0); a resumed batch that
+    // sends nothing more but had records in its committed part records itself instead, to the same end.
+    long named = done < 0 && sent == 0 && earlierPartHadRecords() ? batch.batchId() : previous;
     producer.sendOffsetsToTransaction(Map.of(progressAt, new OffsetAndMetadata(offset,
-        new ProgressTag(batch.partitions(), batch.attempt(), sent, batch.slices(), done, previous).encode())), group);
+        new ProgressTag(batch.partitions(), batch.attempt(), sent, batch.slices(), done, named).encode())), group);
     producer.commitTransaction();
   }
 
