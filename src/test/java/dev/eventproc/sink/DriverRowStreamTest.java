@@ -84,22 +84,11 @@ class DriverRowStreamTest {
         Encoders.row(rows(3).schema()));
     try (DriverRowStream stream = DriverRowStream.of(rows, 1)) {
       assertThat(stream.awaitRows(System.nanoTime() + TimeUnit.SECONDS.toNanos(30))).as("partition 0 arrives").isTrue();
-      int read = 0;
-      long waited;
-      while (true) { // partition 0's rows are at hand; then partition 1 is held
-        long before = System.nanoTime();
-        boolean ready = stream.awaitRows(before + TimeUnit.MILLISECONDS.toNanos(300));
-        waited = System.nanoTime() - before;
-        if (!ready || !stream.hasNext()) {
-          assertThat(ready).as("partition 1 is held: no rows by the deadline").isFalse();
-          break;
-        }
-        stream.next();
-        read++;
-      }
-      assertThat(read).as("partition 0's rows").isBetween(1, 4_999);
+      ReadUntilWait got = readUntilWait(stream); // partition 0's rows are at hand; then partition 1 is held
+      assertThat(got.ready()).as("partition 1 is held: no rows by the deadline").isFalse();
+      assertThat(got.read()).as("partition 0's rows").isBetween(1, 4_999);
       assertThat(heldStarted.getCount()).isZero();
-      assertThat(waited).as("returned at the deadline, not when the job ended").isLessThan(TimeUnit.SECONDS.toNanos(5));
+      assertThat(got.waitedNanos()).as("returned at the deadline, not when the job ended").isLessThan(TimeUnit.SECONDS.toNanos(5));
       held.countDown();
       assertThat(stream.awaitRows(System.nanoTime() + TimeUnit.SECONDS.toNanos(30))).as("released: partition 1 arrives").isTrue();
       stream.forEachRemaining(r -> { });
@@ -115,23 +104,28 @@ class DriverRowStreamTest {
         Encoders.row(rows(4).schema()));
     try (DriverRowStream stream = DriverRowStream.of(rows, 1)) {
       assertThat(stream.awaitRows(System.nanoTime() + TimeUnit.SECONDS.toNanos(30))).as("partition 0 arrives").isTrue();
-      int read = 0;
-      boolean ready;
-      long waited;
-      while (true) { // partition 0's rows, then partition 1 (empty, at once), then partition 2 (held)
-        long before = System.nanoTime();
-        ready = stream.awaitRows(before + TimeUnit.MILLISECONDS.toNanos(300));
-        waited = System.nanoTime() - before;
-        if (!ready || !stream.hasNext()) {
-          break;
-        }
-        stream.next();
-        read++;
-      }
-      assertThat(ready).as("partition 2 is held: no rows by the deadline (read %d rows)", read).isFalse();
-      assertThat(waited).as("returned at the deadline").isLessThan(TimeUnit.SECONDS.toNanos(5));
+      ReadUntilWait got = readUntilWait(stream); // partition 0's rows, then partition 1 (empty, at once), then 2 (held)
+      assertThat(got.ready()).as("partition 2 is held: no rows by the deadline (read %d rows)", got.read()).isFalse();
+      assertThat(got.waitedNanos()).as("returned at the deadline").isLessThan(TimeUnit.SECONDS.toNanos(5));
       held.countDown();
       stream.forEachRemaining(r -> { });
+    }
+  }
+
+  /** Rows read while each awaitRows (300 ms) found rows at hand; its answer and wait when it stopped. */
+  private record ReadUntilWait(int read, boolean ready, long waitedNanos) {}
+
+  private static ReadUntilWait readUntilWait(DriverRowStream stream) {
+    int read = 0;
+    while (true) {
+      long before = System.nanoTime();
+      boolean ready = stream.awaitRows(before + TimeUnit.MILLISECONDS.toNanos(300));
+      long waited = System.nanoTime() - before;
+      if (!ready || !stream.hasNext()) {
+        return new ReadUntilWait(read, ready, waited);
+      }
+      stream.next();
+      read++;
     }
   }
 

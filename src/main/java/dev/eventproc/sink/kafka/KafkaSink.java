@@ -42,8 +42,9 @@ import scala.Option;
  * <p>Each record belongs to one of {@code kafka.slices} slices by a hash of its key (the count is
  * recorded with the progress). {@code kafka.writers=single} (default) with {@code kafka.produce.on=driver}
  * (default): the driver's producer sends the records as the tasks hand them over and commits the batch in
- * one transaction ({@link DriverProducer}); a batch still unsent after the transaction's budget is aborted
- * and written in slices, as are the next {@value #SLICED_AFTER_FALLBACK} batches. Sliced
+ * one transaction ({@link DriverProducer}); a batch whose transaction reaches its budget before the last
+ * record, or with a partition too large for the driver, is aborted and written in slices, as are the
+ * writer's next {@value #SLICED_AFTER_FALLBACK} batches. Sliced
  * ({@code produce.on=task}, a batch committed in part, or that fallback): the batch is shuffled into its
  * slices (one shuffle partition each) and one transactional producer, in one Spark task, writes every
  * slice; {@code partitioned}: writer partition {@code w} of {@code kafka.partitions} writes slices
