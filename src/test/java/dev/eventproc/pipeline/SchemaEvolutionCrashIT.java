@@ -8,6 +8,7 @@ import dev.eventproc.testutils.ChildPipeline;
 import dev.eventproc.testutils.CrashHarness;
 import dev.eventproc.testutils.JsonFiles;
 import dev.eventproc.testutils.KillScenario;
+import dev.eventproc.testutils.PaymentFiles;
 import dev.eventproc.testutils.SchemaChangeKills;
 import dev.eventproc.testutils.TestPostgres;
 import dev.eventproc.testutils.TestSpark;
@@ -21,7 +22,6 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -214,15 +214,8 @@ class SchemaEvolutionCrashIT {
   }
 
   private static Map<String, String> config(Path dir, String name, String schema) {
-    Map<String, String> c = new LinkedHashMap<>();
-    c.put("pipeline.name", name);
-    c.put("checkpoint.location", dir.resolve("checkpoint").toString());
-    c.put("trigger", "available-now");
-    c.put("source.type", "files");
-    c.put("source.files.path", dir.resolve("in").toString());
-    c.put("source.schema", schema);
-    c.put("source.key.columns", "id");
-    c.put("source.event.time.column", "event_time");
+    Map<String, String> c = PaymentFiles.filesPipeline(name, dir, schema, "id");
+    c.remove("source.files.max.files.per.trigger"); // every file of a run in one batch
     c.put("stage.type", "none"); // no watermark, so no extra empty batch per run; the sinks drop stale versions
     return CrashHarness.filesQuarantine(c, dir);
   }
