@@ -54,7 +54,13 @@ public final class FaultInjection {
      * In an executor: a task wrote its share (its rows in PostgreSQL staging or in the driver's direct
      * COPY, records in an open Kafka transaction) and has not committed it.
      */
-    TASK_WRITTEN;
+    TASK_WRITTEN,
+    /**
+     * A writer committed its share of a batch itself (a Kafka writer part's transaction, in a task or in
+     * the driver's producer) and has not yet reported back to the sink: a failure here fails the write
+     * although its commit went through.
+     */
+    TASK_COMMITTED;
 
     public String spec() {
       return name().toLowerCase(Locale.ROOT).replace('_', '-');

@@ -6,6 +6,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupListing;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
@@ -29,6 +32,24 @@ public final class TestKafka {
 
   public static String servers() {
     return broker().bootstrapServers();
+  }
+
+  /**
+   * Deletes the (member-less) eventproc progress groups holding offsets of {@code topic} on {@code broker},
+   * as their expiry ({@code offsets.retention.minutes}) would; returns their ids.
+   */
+  public static List<String> deleteProgressGroups(LocalKafkaBroker broker, String topic) throws Exception {
+    List<String> ours = new ArrayList<>();
+    try (Admin admin = broker.admin()) {
+      for (ConsumerGroupListing g : admin.listConsumerGroups().all().get(30, TimeUnit.SECONDS)) {
+        if (g.groupId().startsWith("eventproc-") && admin.listConsumerGroupOffsets(g.groupId()).partitionsToOffsetAndMetadata()
+            .get(30, TimeUnit.SECONDS).containsKey(new TopicPartition(topic, 0))) {
+          ours.add(g.groupId());
+        }
+      }
+      admin.deleteConsumerGroups(ours).all().get(30, TimeUnit.SECONDS);
+    }
+    return ours;
   }
 
   /** Every record of a topic as a consumer with the given isolation level sees it, from the beginning to the end. */

@@ -100,6 +100,7 @@ final class DriverProducer {
       long sentAll = System.nanoTime();
       tx.commitBatch();
       open = false;
+      FaultInjection.at(FaultInjection.Point.TASK_COMMITTED, batch.sinkName(), batch.batchId());
       LOG.debug("sink={} batch={}: driver producer, first row after {} ms, {} records sent by {} ms, committed at {} ms",
           batch.sinkName(), batch.batchId(), firstRow < 0 ? -1 : (firstRow - started) / 1_000_000, tx.sent(),
           (sentAll - started) / 1_000_000, (System.nanoTime() - started) / 1_000_000);

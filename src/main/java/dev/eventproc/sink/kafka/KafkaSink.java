@@ -76,6 +76,8 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   static final int SLICED_AFTER_FALLBACK = 16;
   /** Partitions of a batch the driver's producer lets Spark compute ahead of the one it sends, at most. */
   static final int DRIVER_AHEAD_MAX = 8;
+  /** How long a failed write waits for a commit that went through to become readable (the coordinator's markers follow it). */
+  static final long COMMIT_SETTLE_MILLIS = 5_000;
   /** Set when a batch outgrew a driver transaction: the batches that go to slices directly. */
   private transient volatile SlicedUntil slicedUntil;
 
@@ -297,11 +299,12 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
    */
   private CommitResult committedDespite(Exception failure, BatchContext batch, String attempt) {
     try {
-      Map<Integer, Progress> now = progress.committed(batch.writer());
-      CommitResult ours = ofAttempt(now, batch.batchId(), attempt);
-      if (progress.firstWithout(now, batch.batchId()) >= 0) {
+      // A commit that just went through becomes readable a moment later: wait a little for it.
+      Map<Integer, Progress> now = progress.visibleWithin(batch.writer(), batch.batchId(), COMMIT_SETTLE_MILLIS);
+      if (now == null) {
         return null;
       }
+      CommitResult ours = ofAttempt(now, batch.batchId(), attempt);
       LOG.warn("sink={} batch={}: the write failed after its commit went through ({}); the batch is committed", name(),
           batch.batchId(), failure.toString());
       return ours;

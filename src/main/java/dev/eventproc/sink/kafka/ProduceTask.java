@@ -85,6 +85,7 @@ final class ProduceTask implements FlatMapFunction<Iterator<InternalRow>, Long> 
     FaultInjection.at(FaultInjection.Point.AFTER_STAGING, batch.sinkName(), batch.batchId());
     FaultInjection.at(FaultInjection.Point.TASK_WRITTEN, batch.sinkName(), batch.batchId());
     tx.commitBatch();
+    FaultInjection.at(FaultInjection.Point.TASK_COMMITTED, batch.sinkName(), batch.batchId());
     return tx.sent();
   }
 

@@ -139,17 +139,25 @@ final class WriterProgress implements Serializable {
    * its markers, a moment later (a group's first offsets can read as absent until then).
    */
   Map<Integer, Progress> awaitVisible(WriterId writer, long batchId) {
-    long deadline = System.currentTimeMillis() + PROGRESS_VISIBLE_MILLIS;
+    Map<Integer, Progress> progress = visibleWithin(writer, batchId, PROGRESS_VISIBLE_MILLIS);
+    if (progress == null) {
+      throw new IllegalStateException("sink " + sinkName + " batch " + batchId + ": writer partition "
+          + firstWithout(committed(writer), batchId) + " shows no committed progress " + PROGRESS_VISIBLE_MILLIS / 1000
+          + " s after its transaction. Spark will retry the batch; partitions already committed skip.");
+    }
+    return progress;
+  }
+
+  /** The progress of every writer partition once it shows the batch committed in full, or null if it does not within {@code millis}. */
+  Map<Integer, Progress> visibleWithin(WriterId writer, long batchId, long millis) {
+    long deadline = System.currentTimeMillis() + millis;
     while (true) {
       Map<Integer, Progress> progress = committed(writer);
-      int missing = firstWithout(progress, batchId);
-      if (missing < 0) {
+      if (firstWithout(progress, batchId) < 0) {
         return progress;
       }
       if (System.currentTimeMillis() > deadline) {
-        throw new IllegalStateException("sink " + sinkName + " batch " + batchId + ": writer partition " + missing
-            + " shows no committed progress " + PROGRESS_VISIBLE_MILLIS / 1000 + " s after its transaction. Spark will retry the "
-            + "batch; partitions already committed skip.");
+        return null;
       }
       Errors.sleep(100);
     }

@@ -13,6 +13,7 @@ import dev.eventproc.pipeline.PipelineRunner;
 import dev.eventproc.sink.FaultInjection;
 import dev.eventproc.sink.SinkSpec;
 import dev.eventproc.sink.WriteMode;
+import dev.eventproc.sink.kafka.KafkaSinkOptions.ProduceOn;
 import dev.eventproc.sink.kafka.KafkaSinkOptions.Writers;
 import dev.eventproc.testutils.CrashHarness;
 import dev.eventproc.testutils.TestKafka;
@@ -28,6 +29,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerInterceptor;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -140,6 +143,53 @@ class KafkaLongBatchIT {
         .isGreaterThan(800);
     assertThat(sentPerBatch.get("1")).as("batch 1 went to slices directly: no aborted driver attempt").isEqualTo(10);
     sink.close();
+  }
+
+  /**
+   * A batch committed in part (its first transactions) whose progress group then expired: the restarted
+   * sink rebuilds "in part, up to the newest record's slice" from the topic, writes the rest once, and the
+   * rest's records name the same previous batch as the committed part's, so eventproc.previous keeps the
+   * chain of batches (kafka_batch_gaps reads it).
+   */
+  @Test
+  void aBatchCommittedInPartWhoseProgressExpiredResumesOnceAndKeepsThePreviousBatch() throws Exception {
+    SparkSession spark = TestSpark.session();
+    String topic = "resumed-in-part";
+    SinkSpec spec = SinkSpec.builder().name("resumed").mode(WriteMode.APPEND).keyColumns("id").build();
+    KafkaSinkOptions options = KafkaSinkOptions.of(broker.bootstrapServers(), topic, Writers.SINGLE, 1, "resumed",
+        Map.of("interceptor.classes", SlowSends.class.getName(), "transaction.timeout.ms", TIMEOUT_MS)).withProduceOn(ProduceOn.TASK);
+    KafkaSink first = KafkaSink.create(spec, options);
+    assertThat(first.write(ids(spark, 0, 10), 0, "q").rowsWritten()).isEqualTo(10);
+    System.setProperty(FaultInjection.PROPERTY, "between-commits@1/resumed:throw");
+    try {
+      assertThatThrownBy(() -> first.write(ids(spark, 10, 810), 1, "q")).hasStackTraceContaining("injected fault");
+    } finally {
+      System.clearProperty(FaultInjection.PROPERTY);
+      first.close();
+    }
+    long committedPart = TestKafka.read(broker.bootstrapServers(), topic, true).stream()
+        .filter(r -> header(r, ProduceTask.BATCH_HEADER).equals("1")).count();
+    assertThat(committedPart).as("records of batch 1 committed before the failure: some slices, not all").isPositive().isLessThan(800);
+    assertThat(TestKafka.deleteProgressGroups(broker, topic)).as("progress group deleted").hasSize(1);
+
+    KafkaSink restarted = KafkaSink.create(spec, options);
+    assertThat(restarted.write(ids(spark, 10, 810), 1, "q").rowsWritten()).as("the slices not committed").isEqualTo(800 - committedPart);
+    assertThat(restarted.write(ids(spark, 810, 820), 2, "q").rowsWritten()).isEqualTo(10);
+    restarted.close();
+
+    List<ConsumerRecord<String, String>> visible = TestKafka.read(broker.bootstrapServers(), topic, true);
+    assertThat(visible).extracting(ConsumerRecord::key).as("each record once").doesNotHaveDuplicates().hasSize(820);
+    Map<String, Set<String>> previousByBatch = new TreeMap<>();
+    for (ConsumerRecord<String, String> r : visible) {
+      previousByBatch.computeIfAbsent(header(r, ProduceTask.BATCH_HEADER), b -> new TreeSet<>())
+          .add(header(r, ProduceTask.PREVIOUS_HEADER));
+    }
+    assertThat(previousByBatch).as("eventproc.previous by batch: both parts of batch 1 name batch 0")
+        .isEqualTo(Map.of("0", Set.of("0:-1"), "1", Set.of("0:0"), "2", Set.of("0:1")));
+  }
+
+  private static Dataset<Row> ids(SparkSession spark, long from, long to) {
+    return spark.range(from, to).selectExpr("CAST(id AS STRING) AS id");
   }
 
   @Test

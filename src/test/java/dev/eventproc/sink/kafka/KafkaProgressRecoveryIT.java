@@ -14,14 +14,12 @@ import dev.eventproc.testutils.CrashHarness;
 import dev.eventproc.testutils.TestKafka;
 import dev.eventproc.testutils.TestSpark;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ConsumerGroupListing;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -116,19 +114,8 @@ class KafkaProgressRecoveryIT {
         KafkaSinkOptions.of(TestKafka.servers(), topic, Writers.SINGLE, 1, "lost", Map.of()));
   }
 
-  /** Deletes the (member-less) progress groups holding offsets of {@code topic}, as their expiry would; returns their ids. */
   private static List<String> deleteProgressGroups(String topic) throws Exception {
-    List<String> ours = new ArrayList<>();
-    try (Admin admin = TestKafka.broker().admin()) {
-      for (ConsumerGroupListing g : admin.listConsumerGroups().all().get(30, TimeUnit.SECONDS)) {
-        if (g.groupId().startsWith("eventproc-") && admin.listConsumerGroupOffsets(g.groupId()).partitionsToOffsetAndMetadata()
-            .get(30, TimeUnit.SECONDS).containsKey(new TopicPartition(topic, 0))) {
-          ours.add(g.groupId());
-        }
-      }
-      admin.deleteConsumerGroups(ours).all().get(30, TimeUnit.SECONDS);
-    }
-    return ours;
+    return TestKafka.deleteProgressGroups(TestKafka.broker(), topic);
   }
 
   private static void assertReadOnce(String topic) throws Exception {

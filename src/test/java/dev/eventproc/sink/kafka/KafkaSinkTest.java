@@ -292,6 +292,39 @@ class KafkaSinkTest {
     inTask.close();
   }
 
+  /**
+   * A write whose Spark job fails after the writer's commit went through (an executor lost on its way
+   * back, the driver's producer failing after its commit): the sink reads its progress and reports the
+   * batch written by this attempt, instead of failing a batch that is committed.
+   */
+  @ParameterizedTest
+  @EnumSource(ProduceOn.class)
+  void aWriteThatFailsAfterItsCommitWentThroughReportsTheBatchWritten(ProduceOn on) {
+    KafkaSink sink = KafkaSink.create(SinkSpec.builder().name("despite").mode(WriteMode.APPEND).build(),
+        KafkaSinkOptions.of(TestKafka.servers(), topic, Writers.SINGLE, 1, "despite", Map.of()).withProduceOn(on));
+    AtomicInteger failed = new AtomicInteger();
+    FaultInjection.setTestHook((point, sinkName, batchId) -> {
+      if (point == FaultInjection.Point.TASK_COMMITTED && batchId == 0) {
+        failed.incrementAndGet();
+        throw new IllegalStateException("lost after the commit");
+      }
+    });
+    BatchOutcome first;
+    try {
+      first = sink.write(batch(0, 60), 0, "q");
+    } finally {
+      FaultInjection.setTestHook(null);
+    }
+    assertThat(failed).as("the write failed after its commit").hasValue(1);
+    assertThat(first.status()).isEqualTo(Status.COMMITTED);
+    assertThat(first.rowsWritten()).as("read back from this attempt's progress").isEqualTo(60);
+    assertThat(sink.metrics().racesLost()).as("its own commit, not a race lost to another attempt").isZero();
+    assertThat(sink.write(batch(0, 60), 0, "q").status()).isEqualTo(Status.SKIPPED_REPLAY);
+    assertThat(sink.write(batch(60, 80), 1, "q").rowsWritten()).isEqualTo(20);
+    assertThat(committedValues()).hasSize(80).allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
+    sink.close();
+  }
+
   private static String header(ConsumerRecord<String, String> r, String name) {
     return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
   }
