@@ -68,6 +68,9 @@ public final class Sessions {
     if (!submitted.contains(CODEGEN_CACHE_KEY)) {
       b = b.config(CODEGEN_CACHE_KEY, CODEGEN_CACHE_ENTRIES);
     }
+    if (!submitted.contains(CheckpointFiles.CONF_KEY)) {
+      b = b.config(CheckpointFiles.CONF_KEY, CheckpointFiles.class.getName()); // a config's spark.* key still wins, below
+    }
     if (master == null) {
       master = "local[*]";
       b = b.master(master);

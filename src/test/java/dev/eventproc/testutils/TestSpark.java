@@ -1,5 +1,6 @@
 package dev.eventproc.testutils;
 
+import dev.eventproc.pipeline.CheckpointFiles;
 import dev.eventproc.pipeline.Sessions;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,6 +37,7 @@ public final class TestSpark {
           .config("spark.databricks.delta.snapshotPartitions", "2")
           .config("spark.sql.streaming.stateStore.stateSchemaCheck", "true")
           .config(Sessions.CODEGEN_CACHE_KEY, Sessions.CODEGEN_CACHE_ENTRIES) // as eventproc run has it
+          .config(CheckpointFiles.CONF_KEY, CheckpointFiles.class.getName()) // as eventproc run has it
           .getOrCreate();
     }
     return session;
