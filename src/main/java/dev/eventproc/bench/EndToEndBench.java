@@ -101,7 +101,7 @@ public final class EndToEndBench {
         SustainedPhase.Sustained sustained = SustainedPhase.handWritten(spark, s, target);
         report.add(new BenchResult(SUITE, handWritten, sustained.rows(), sustained.seconds(), (target == Target.POSTGRES
             ? "dropDuplicatesWithinWatermark, JDBC (" + PostgresBaselines.JDBC_SETTINGS + ") into staging + INSERT ON CONFLICT"
-            : "dropDuplicatesWithinWatermark, MERGE without transaction ids") + "; at least once"));
+            : "dropDuplicatesWithinWatermark, MERGE without transaction ids") + "; at least once; Spark's checkpoint files"));
         report.note(String.format(Locale.ROOT, "e2e %s hand-written: sustained %,.0f events/s; %s; state rows per batch %s; sink %s",
             label, sustained.rows() / sustained.seconds(), sustained.writeTimes(), sustained.state(), sustained.sinkCheck()));
       }).runAll();

@@ -10,6 +10,7 @@ import static org.apache.spark.sql.functions.row_number;
 
 import dev.eventproc.bench.EndToEndBench.Settings;
 import dev.eventproc.bench.EndToEndBench.Target;
+import dev.eventproc.pipeline.CheckpointFiles;
 import dev.eventproc.util.Jdbc;
 import io.delta.tables.DeltaTable;
 import java.sql.Connection;
@@ -35,11 +36,14 @@ import org.apache.spark.sql.types.StructType;
  * key of the batch and writes it with the usual at-least-once upsert: PostgreSQL through Spark's
  * JDBC writer (tuned as {@link PostgresBaselines}) into an unlogged staging table and one
  * {@code INSERT ... ON CONFLICT DO UPDATE} where the version is newer; Delta through one
- * {@code MERGE} without transaction ids. No ledger, no quarantine, no accounting.
+ * {@code MERGE} without transaction ids. No ledger, no quarantine, no accounting. Its checkpoint goes
+ * through Spark's own checkpoint file manager, as in the user's own session ({@link CheckpointFiles} is
+ * eventproc's).
  */
 final class HandWrittenPipeline {
   static final String TABLE = "handwritten";
   private static final String COLUMNS = "payment_id, account_id, amount, currency, version, op, event_time";
+  static final String SPARKS_CHECKPOINT_FILES = "org.apache.spark.sql.execution.streaming.FileContextBasedCheckpointFileManager";
 
   private HandWrittenPipeline() {}
 
@@ -62,9 +66,20 @@ final class HandWrittenPipeline {
         .withWatermark("event_time", WATERMARK_DELAY.toSeconds() + " seconds")
         .dropDuplicatesWithinWatermark("payment_id", "version");
     VoidFunction2<Dataset<Row>, Long> write = target == Target.POSTGRES ? postgres(s) : delta(spark, s, schema);
-    return events.writeStream().trigger(Trigger.AvailableNow())
-        .option("checkpointLocation", s.work().resolve(TABLE).resolve("checkpoint").toString())
-        .foreachBatch(write).start();
+    // A query takes the session's settings when it starts (it runs on a copy of the session): Spark's manager for this one.
+    String sessions = spark.conf().get(CheckpointFiles.CONF_KEY, null);
+    spark.conf().set(CheckpointFiles.CONF_KEY, SPARKS_CHECKPOINT_FILES);
+    try {
+      return events.writeStream().trigger(Trigger.AvailableNow())
+          .option("checkpointLocation", s.work().resolve(TABLE).resolve("checkpoint").toString())
+          .foreachBatch(write).start();
+    } finally {
+      if (sessions == null) {
+        spark.conf().unset(CheckpointFiles.CONF_KEY);
+      } else {
+        spark.conf().set(CheckpointFiles.CONF_KEY, sessions);
+      }
+    }
   }
 
   private static VoidFunction2<Dataset<Row>, Long> postgres(Settings s) throws SQLException {

@@ -51,6 +51,7 @@ final class LocalCheckpointFiles implements CheckpointFileManager {
     TaskContext task = TaskContext.get();
     String name = "." + target.getFileName() + "." + UUID.randomUUID() + (task == null ? "" : ".TID" + task.taskAttemptId()) + ".tmp";
     try {
+      Files.createDirectories(target.getParent()); // as Hadoop's create does
       return new AtomicFile(target, target.resolveSibling(name), overwriteIfPossible);
     } catch (IOException e) {
       throw Errors.<RuntimeException>rethrow(e);

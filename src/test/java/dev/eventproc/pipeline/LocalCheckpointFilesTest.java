@@ -97,6 +97,9 @@ class LocalCheckpointFilesTest {
         .isInstanceOf(java.io.FileNotFoundException.class);
     files.delete(new org.apache.hadoop.fs.Path(file.toUri()));
     assertThat(names(dir)).isEmpty();
+
+    write(files, dir.resolve("state/0/1.delta"), "x", false);
+    assertThat(dir.resolve("state/0/1.delta")).as("parents created, as Hadoop's create does").hasContent("x");
   }
 
   /**
