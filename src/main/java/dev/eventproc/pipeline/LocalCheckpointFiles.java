@@ -1,8 +1,8 @@
 package dev.eventproc.pipeline;
 
+import dev.eventproc.util.Errors;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import dev.eventproc.util.Errors;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.FileAlreadyExistsException;
