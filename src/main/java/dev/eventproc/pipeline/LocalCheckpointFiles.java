@@ -3,7 +3,6 @@ package dev.eventproc.pipeline;
 import dev.eventproc.util.Errors;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -20,6 +19,8 @@ import org.apache.hadoop.fs.PathFilter;
 import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.execution.streaming.CheckpointFileManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Checkpoint files on a local (or locally mounted) file system, written and renamed through
@@ -36,6 +37,7 @@ import org.apache.spark.sql.execution.streaming.CheckpointFileManager;
  * callers expect them.
  */
 final class LocalCheckpointFiles implements CheckpointFileManager {
+  private static final Logger LOG = LoggerFactory.getLogger(LocalCheckpointFiles.class);
   private final Path root;
   private final RawLocalFileSystem fs;
 
@@ -51,7 +53,7 @@ final class LocalCheckpointFiles implements CheckpointFileManager {
     TaskContext task = TaskContext.get();
     String name = "." + target.getFileName() + "." + UUID.randomUUID() + (task == null ? "" : ".TID" + task.taskAttemptId()) + ".tmp";
     try {
-      Files.createDirectories(target.getParent()); // as Hadoop's create does
+      directory(target.getParent()); // as Hadoop's create does
       return new AtomicFile(target, target.resolveSibling(name), overwriteIfPossible);
     } catch (IOException e) {
       throw Errors.<RuntimeException>rethrow(e);
@@ -80,7 +82,7 @@ final class LocalCheckpointFiles implements CheckpointFileManager {
   @Override
   public void mkdirs(Path path) {
     try {
-      Files.createDirectories(local(path));
+      directory(local(path));
     } catch (IOException e) {
       throw Errors.<RuntimeException>rethrow(e);
     }
@@ -111,6 +113,17 @@ final class LocalCheckpointFiles implements CheckpointFileManager {
     Path qualified = fs.makeQualified(root);
     mkdirs(qualified);
     return qualified;
+  }
+
+  /**
+   * Creates a directory and its parents unless it is one already. The check comes first because JDK 17
+   * before 17.0.14 refuses a symbolic link to a directory in {@code createDirectories} (JDK-8294193), and
+   * a checkpoint location behind a link is common (a mounted volume).
+   */
+  private static void directory(java.nio.file.Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir);
+    }
   }
 
   private java.nio.file.Path local(Path path) {
@@ -168,11 +181,17 @@ final class LocalCheckpointFiles implements CheckpointFileManager {
       try {
         Files.deleteIfExists(temp);
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot delete " + temp, e);
+        // callers cancel while handling another failure, which must not be masked; Spark's manager warns too
+        LOG.warn("Could not delete the temporary checkpoint file {} of a cancelled write: {}", temp, e.toString());
       }
     }
 
     private void publish() throws IOException {
+      // before the new content appears: a stale checksum beside it would fail Spark's default manager on
+      // this file, and a kill between the two steps must not leave the old checksum with the new content
+      if (overwrite || !Files.exists(target)) {
+        Files.deleteIfExists(checksumOf(target));
+      }
       if (overwrite) {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE); // rename(2): replaces atomically
       } else {
@@ -188,7 +207,6 @@ final class LocalCheckpointFiles implements CheckpointFileManager {
           }
         }
       }
-      Files.deleteIfExists(checksumOf(target)); // a stale checksum would fail Spark's default manager on this file
     }
 
     private IOException exists() {

@@ -103,6 +103,51 @@ class LocalCheckpointFilesTest {
   }
 
   /**
+   * A cancel comes while its caller handles another failure: a temporary file it cannot delete is
+   * warned about, as Spark's manager does, and does not replace that failure with its own.
+   */
+  @Test
+  void aCancelThatCannotDeleteItsTemporaryFileDoesNotThrow() throws IOException {
+    Path dir = TestSpark.newDir("checkpoint-files");
+    CheckpointFiles files = files(dir);
+    CancellableFSDataOutputStream out = files.createAtomic(new org.apache.hadoop.fs.Path(dir.resolve("3").toUri()), false);
+    out.write(1);
+    Path temp = dir.resolve(names(dir).get(0));
+    Files.delete(temp); // a non-empty directory in its place: deleting it fails even for root
+    Files.createDirectories(temp.resolve("in-the-way"));
+    out.cancel();
+    assertThat(dir.resolve("3")).doesNotExist();
+  }
+
+  /**
+   * The stale checksum goes before the new content appears: if it could not go (or the process died
+   * in between), the old content must stay beside its own checksum, never the new content beside the old
+   * checksum, which Spark's default manager would refuse to read.
+   */
+  @Test
+  void anOverwriteWhoseStaleChecksumCannotGoLeavesTheOldContent() throws IOException {
+    Path dir = TestSpark.newDir("checkpoint-files");
+    CheckpointFiles files = files(dir);
+    Path file = dir.resolve("2.delta");
+    write(files, file, "old", false);
+    Files.createDirectories(dir.resolve(".2.delta.crc").resolve("in-the-way")); // deleting it fails even for root
+    assertThatThrownBy(() -> write(files, file, "new", true)).isInstanceOf(IOException.class);
+    assertThat(file).hasContent("old");
+  }
+
+  /** A checkpoint location behind a symbolic link (a mounted volume) is used as the directory it points to. */
+  @Test
+  void aCheckpointBehindASymbolicLinkIsWritten() throws IOException {
+    Path dir = TestSpark.newDir("checkpoint-files");
+    Path real = Files.createDirectories(dir.resolve("volume"));
+    Path link = Files.createSymbolicLink(dir.resolve("checkpoint"), real);
+    CheckpointFiles files = files(link);
+    files.mkdirs(new org.apache.hadoop.fs.Path(link.toUri()));
+    write(files, link.resolve("offsets/0"), "v1", false);
+    assertThat(real.resolve("offsets/0")).hasContent("v1");
+  }
+
+  /**
    * A stateful query over three batches: with eventproc's manager its checkpoint starts no process
    * (recorded by Java Flight Recorder); the same query with Spark's default manager starts some for
    * every file, which shows the recording sees them.
