@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
@@ -164,6 +165,39 @@ class LocalCheckpointFilesTest {
     } finally {
       spark.conf().set(CheckpointFiles.CONF_KEY, CheckpointFiles.class.getName());
     }
+  }
+
+  /**
+   * One deduplicating query restarted on its checkpoint with eventproc's manager, then Spark's default
+   * (as a user switching eventproc off would), then eventproc's again: each restart reads the state and
+   * logs the other wrote, so a duplicate of an event from an earlier run is still dropped and every
+   * event comes out once.
+   */
+  @Test
+  void aCheckpointMovesBetweenSparksManagerAndEventprocsBothWays() throws Exception {
+    SparkSession spark = TestSpark.session();
+    Path dir = TestSpark.newDir("checkpoint-switch");
+    List<String> out = new CopyOnWriteArrayList<>();
+    String[] managers = {CheckpointFiles.class.getName(), SPARKS_DEFAULT, CheckpointFiles.class.getName()};
+    try {
+      for (int run = 0; run < managers.length; run++) {
+        spark.conf().set(CheckpointFiles.CONF_KEY, managers[run]);
+        try (OutputStream file = Files.newOutputStream(Files.createDirectories(dir.resolve("in")).resolve(run + ".json"))) {
+          // a new event, and a duplicate of the first run's event
+          file.write(("{\"id\":\"e" + run + "\",\"t\":\"2026-03-01T10:00:0" + run + "Z\"}\n"
+              + "{\"id\":\"e0\",\"t\":\"2026-03-01T10:00:00Z\"}\n").getBytes(StandardCharsets.UTF_8));
+        }
+        spark.readStream().schema("id STRING, t TIMESTAMP").json(dir.resolve("in").toString())
+            .withWatermark("t", "1 minute").dropDuplicatesWithinWatermark("id").writeStream()
+            .option("checkpointLocation", dir.resolve("checkpoint").toString())
+            .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (batch, id) -> batch.collectAsList().forEach(r -> out.add(r.getString(0))))
+            .trigger(Trigger.AvailableNow()).start().awaitTermination();
+        assertThat(dir.resolve("checkpoint/commits/" + run)).as("run %d (%s) committed its batch", run, managers[run]).exists();
+      }
+    } finally {
+      spark.conf().set(CheckpointFiles.CONF_KEY, CheckpointFiles.class.getName());
+    }
+    assertThat(out).containsExactlyInAnyOrder("e0", "e1", "e2");
   }
 
   /** The commands of the processes started while a deduplicating query runs three batches with a checkpoint under {@code dir}. */
