@@ -295,7 +295,7 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
   /**
    * After a failed write: what the progress says when it shows the batch committed in full (the failure
    * came after the commit went through, its answer lost to a timeout or a lost connection; or another
-   * attempt committed it): written by this attempt's commits, or skipped; else null, and the failure stands.
+   * attempt committed it): written by this attempt's commits, or a lost race; else null, and the failure stands.
    */
   private CommitResult committedDespite(Exception failure, BatchContext batch, String attempt) {
     try {
@@ -305,6 +305,9 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
         return null;
       }
       CommitResult ours = ofAttempt(now, batch.batchId(), attempt);
+      if (ours.alreadyCommitted()) {
+        return CommitResult.lostRace(failure); // no commit of this attempt: another one wrote the batch
+      }
       LOG.warn("sink={} batch={}: the write failed after its commit went through ({}); the batch is committed", name(),
           batch.batchId(), failure.toString());
       return ours;

@@ -30,12 +30,14 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -201,6 +203,62 @@ class KafkaSinkTest {
         .allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
     older.close();
     newer.close();
+  }
+
+  /**
+   * A write that fails for another reason than a fencing (a lost connection) after another attempt of
+   * its writer committed the batch: a replay for this attempt, counted as a lost race. The older writer
+   * is held with its records sent, uncommitted, while the newer one writes and commits the whole batch.
+   */
+  @Test
+  void aWriteFailingAfterAnotherAttemptCommittedTheBatchCountsALostRace() throws Exception {
+    KafkaSink older = driverSink("lost_race");
+    KafkaSink newer = driverSink("lost_race");
+    older.write(batch(0, 1), 0, "q"); // progress in the group: no recovery (which starts producers of its own)
+    AtomicReference<Thread> olderThread = new AtomicReference<>();
+    CountDownLatch olderSent = new CountDownLatch(1);
+    CountDownLatch newerCommitted = new CountDownLatch(1);
+    FaultInjection.setTestHook((point, sinkName, batchId) -> {
+      if (point == FaultInjection.Point.TASK_WRITTEN && batchId == 1 && Thread.currentThread() == olderThread.get()) {
+        olderSent.countDown();
+        try {
+          assertThat(newerCommitted.await(2, TimeUnit.MINUTES)).as("the newer writer committed").isTrue();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        throw new IllegalStateException("connection lost after the other attempt committed");
+      }
+    });
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    BatchOutcome won;
+    BatchOutcome lost;
+    try {
+      Future<BatchOutcome> first = pool.submit(() -> {
+        olderThread.set(Thread.currentThread());
+        return older.write(batch(1, 101), 1, "q");
+      });
+      assertThat(olderSent.await(2, TimeUnit.MINUTES)).as("the older writer sent batch 1 and holds").isTrue();
+      won = newer.write(batch(1, 101), 1, "q");
+      newerCommitted.countDown();
+      lost = first.get(2, TimeUnit.MINUTES);
+    } finally {
+      FaultInjection.setTestHook(null);
+      pool.shutdownNow();
+    }
+    assertThat(won.status()).isEqualTo(Status.COMMITTED);
+    assertThat(won.rowsWritten()).isEqualTo(100);
+    assertThat(lost.status()).isEqualTo(Status.SKIPPED_REPLAY);
+    assertThat(newer.metrics().racesLost()).isZero();
+    assertThat(older.metrics().racesLost()).as("the older writer's failure came after the other attempt's commit").isEqualTo(1);
+    assertThat(older.metrics().lastRaceLost()).hasMessageContaining("connection lost");
+    assertThat(committedValues()).hasSize(101).allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
+    older.close();
+    newer.close();
+  }
+
+  private KafkaSink driverSink(String name) {
+    return KafkaSink.create(SinkSpec.builder().name(name).mode(WriteMode.APPEND).build(),
+        KafkaSinkOptions.of(TestKafka.servers(), topic, Writers.SINGLE, 1, name, Map.of()).withProduceOn(ProduceOn.DRIVER));
   }
 
   private static List<Throwable> causes(Throwable t) {
