@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * stateful query, 1.5-2 ms each. This one starts none and keeps the same promises: a file appears
  * whole or not at all (written to a hidden temporary file, then renamed), and a write that must not
  * overwrite fails with Hadoop's {@code FileAlreadyExistsException} if the file exists, atomically (a
- * hard link, which the system refuses when the name is taken), so two runs of one query still cannot
- * both write the same batch. Files it overwrites lose a stale Hadoop checksum sibling ({@code .name.crc}),
+ * hard link, which the system refuses when the name is taken; where there are no hard links, a rename
+ * after a check, with a short window between the two), so two runs of one query still cannot both
+ * write the same batch. Files it overwrites lose a stale Hadoop checksum sibling ({@code .name.crc}),
  * so Spark's default manager can read the checkpoint again; listings hide those siblings as it does.
  * Failures are Hadoop's and Java's own {@code IOException}s (file not found, file exists), as Spark's
  * callers expect them.
@@ -163,7 +164,7 @@ final class LocalCheckpointFiles implements CheckpointFileManager {
         super.close();
         publish();
       } finally {
-        Files.deleteIfExists(temp);
+        deleteTemp(); // never in place of publish()'s outcome: a refused write must stay Hadoop's FileAlreadyExistsException
       }
     }
 
@@ -178,11 +179,15 @@ final class LocalCheckpointFiles implements CheckpointFileManager {
       } catch (IOException ignored) {
         // the temporary file goes anyway
       }
+      deleteTemp(); // callers cancel while handling another failure, which must not be masked
+    }
+
+    /** Deletes the temporary file; a failure is warned about, as Spark's manager does, and leaves a stray hidden file. */
+    private void deleteTemp() {
       try {
         Files.deleteIfExists(temp);
       } catch (IOException e) {
-        // callers cancel while handling another failure, which must not be masked; Spark's manager warns too
-        LOG.warn("Could not delete the temporary checkpoint file {} of a cancelled write: {}", temp, e.toString());
+        LOG.warn("Could not delete the temporary checkpoint file {}", temp, e);
       }
     }
 

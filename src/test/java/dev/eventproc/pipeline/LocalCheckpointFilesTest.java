@@ -3,6 +3,7 @@ package dev.eventproc.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.eventproc.testutils.LogCapture;
 import dev.eventproc.testutils.TestSpark;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -116,8 +117,31 @@ class LocalCheckpointFilesTest {
     Path temp = dir.resolve(names(dir).get(0));
     Files.delete(temp); // a non-empty directory in its place: deleting it fails even for root
     Files.createDirectories(temp.resolve("in-the-way"));
-    out.cancel();
+    try (LogCapture logs = new LogCapture()) {
+      out.cancel();
+      assertThat(logs.all()).contains("Could not delete the temporary checkpoint file " + temp);
+    }
     assertThat(dir.resolve("3")).doesNotExist();
+  }
+
+  /**
+   * A write refused because its file exists (another run of the query wrote it) fails with Hadoop's
+   * {@code FileAlreadyExistsException}, which Spark reads as a concurrent run, even when its temporary
+   * file cannot be deleted afterwards.
+   */
+  @Test
+  void aRefusedWriteStaysRefusedWhenItsTemporaryFileCannotBeDeleted() throws IOException {
+    Path dir = TestSpark.newDir("checkpoint-files");
+    CheckpointFiles files = files(dir);
+    Path file = dir.resolve("4");
+    write(files, file, "first", false);
+    CancellableFSDataOutputStream second = files.createAtomic(new org.apache.hadoop.fs.Path(file.toUri()), false);
+    second.write(1);
+    Path temp = dir.resolve(names(dir).stream().filter(n -> n.endsWith(".tmp")).findFirst().orElseThrow());
+    Files.delete(temp);
+    Files.createDirectories(temp.resolve("in-the-way"));
+    assertThatThrownBy(second::close).isInstanceOf(FileAlreadyExistsException.class);
+    assertThat(file).hasContent("first");
   }
 
   /**
@@ -136,7 +160,11 @@ class LocalCheckpointFilesTest {
     assertThat(file).hasContent("old");
   }
 
-  /** A checkpoint location behind a symbolic link (a mounted volume) is used as the directory it points to. */
+  /**
+   * A checkpoint location behind a symbolic link (a mounted volume) is used as the directory it points to.
+   * Without the check before {@code createDirectories} this fails only on JDK 17 builds before 17.0.14
+   * (JDK-8294193), not on the 17.0.15 this project's CI runs: it guards users on older JDKs.
+   */
   @Test
   void aCheckpointBehindASymbolicLinkIsWritten() throws IOException {
     Path dir = TestSpark.newDir("checkpoint-files");
@@ -171,7 +199,8 @@ class LocalCheckpointFilesTest {
    * One deduplicating query restarted on its checkpoint with eventproc's manager, then Spark's default
    * (as a user switching eventproc off would), then eventproc's again: each restart reads the state and
    * logs the other wrote, so a duplicate of an event from an earlier run is still dropped and every
-   * event comes out once.
+   * event comes out once. (No run overwrites a file the other manager wrote; the stale checksum has its
+   * own tests above.)
    */
   @Test
   void aCheckpointMovesBetweenSparksManagerAndEventprocsBothWays() throws Exception {
@@ -179,6 +208,7 @@ class LocalCheckpointFilesTest {
     Path dir = TestSpark.newDir("checkpoint-switch");
     List<String> out = new CopyOnWriteArrayList<>();
     String[] managers = {CheckpointFiles.class.getName(), SPARKS_DEFAULT, CheckpointFiles.class.getName()};
+    long committed = 0;
     try {
       for (int run = 0; run < managers.length; run++) {
         spark.conf().set(CheckpointFiles.CONF_KEY, managers[run]);
@@ -192,12 +222,20 @@ class LocalCheckpointFilesTest {
             .option("checkpointLocation", dir.resolve("checkpoint").toString())
             .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (batch, id) -> batch.collectAsList().forEach(r -> out.add(r.getString(0))))
             .trigger(Trigger.AvailableNow()).start().awaitTermination();
-        assertThat(dir.resolve("checkpoint/commits/" + run)).as("run %d (%s) committed its batch", run, managers[run]).exists();
+        assertThat(commits(dir.resolve("checkpoint/commits"))).as("run %d (%s) committed a batch", run, managers[run])
+            .isGreaterThan(committed);
+        committed = commits(dir.resolve("checkpoint/commits"));
       }
     } finally {
       spark.conf().set(CheckpointFiles.CONF_KEY, CheckpointFiles.class.getName());
     }
     assertThat(out).containsExactlyInAnyOrder("e0", "e1", "e2");
+  }
+
+  private static long commits(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().matches("\\d+")).count();
+    }
   }
 
   /** The commands of the processes started while a deduplicating query runs three batches with a checkpoint under {@code dir}. */
