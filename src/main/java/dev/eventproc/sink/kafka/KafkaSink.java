@@ -230,6 +230,12 @@ public final class KafkaSink extends AbstractBatchSink implements AutoCloseable 
     if (fencedBy != null && result.alreadyCommitted()) {
       return CommitResult.lostRace(fencedBy); // no writer partition of this attempt committed: the other attempt wrote it all
     }
+    if (result.alreadyCommitted() && result.lostTo() == null) {
+      // Found uncommitted before this call, committed now, none of it by this attempt: another attempt wrote it
+      // meanwhile, and this one's producers, reading the progress after their fencing, sent nothing.
+      return CommitResult.lostRace(new IllegalStateException("sink " + name() + " batch " + batch.batchId() + ": another attempt of "
+          + batch.writer() + " committed the batch while this attempt was writing it"));
+    }
     // Resumed a batch committed in part and found nothing left to write: it was committed, a replay.
     return resumed && !result.alreadyCommitted() && result.rowsWritten() == 0 ? CommitResult.skipped() : result;
   }

@@ -212,8 +212,8 @@ class KafkaSinkTest {
    */
   @Test
   void aWriteFailingAfterAnotherAttemptCommittedTheBatchCountsALostRace() throws Exception {
-    KafkaSink older = driverSink("lost_race");
-    KafkaSink newer = driverSink("lost_race");
+    KafkaSink older = sink("lost_race", WriteMode.APPEND, Writers.SINGLE, 1); // the driver's producer, by default
+    KafkaSink newer = sink("lost_race", WriteMode.APPEND, Writers.SINGLE, 1);
     older.write(batch(0, 1), 0, "q"); // progress in the group: no recovery (which starts producers of its own)
     AtomicReference<Thread> olderThread = new AtomicReference<>();
     CountDownLatch olderSent = new CountDownLatch(1);
@@ -244,6 +244,8 @@ class KafkaSinkTest {
     } finally {
       FaultInjection.setTestHook(null);
       pool.shutdownNow();
+      older.close();
+      newer.close();
     }
     assertThat(won.status()).isEqualTo(Status.COMMITTED);
     assertThat(won.rowsWritten()).isEqualTo(100);
@@ -252,13 +254,54 @@ class KafkaSinkTest {
     assertThat(older.metrics().racesLost()).as("the older writer's failure came after the other attempt's commit").isEqualTo(1);
     assertThat(older.metrics().lastRaceLost()).hasMessageContaining("connection lost");
     assertThat(committedValues()).hasSize(101).allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
-    older.close();
-    newer.close();
   }
 
-  private KafkaSink driverSink(String name) {
-    return KafkaSink.create(SinkSpec.builder().name(name).mode(WriteMode.APPEND).build(),
-        KafkaSinkOptions.of(TestKafka.servers(), topic, Writers.SINGLE, 1, name, Map.of()).withProduceOn(ProduceOn.DRIVER));
+  /**
+   * Another attempt of the writer commits the batch after this attempt found it uncommitted and before
+   * this attempt's producer starts: the producer, reading the progress after its fencing, sends nothing,
+   * and the batch is a replay for this attempt, counted as a lost race (no failure tells of it).
+   */
+  @Test
+  void anAttemptOvertakenBeforeItsProducerStartsCountsALostRace() throws Exception {
+    KafkaSink older = sink("overtaken", WriteMode.APPEND, Writers.SINGLE, 1);
+    KafkaSink newer = sink("overtaken", WriteMode.APPEND, Writers.SINGLE, 1);
+    older.write(batch(0, 1), 0, "q"); // progress in the group: no recovery (which starts producers of its own)
+    AtomicReference<Thread> olderThread = new AtomicReference<>();
+    CountDownLatch olderChecked = new CountDownLatch(1);
+    CountDownLatch newerCommitted = new CountDownLatch(1);
+    FaultInjection.setTestHook((point, sinkName, batchId) -> {
+      if (point == FaultInjection.Point.BEFORE_COMMIT && batchId == 1 && Thread.currentThread() == olderThread.get()) {
+        olderChecked.countDown();
+        try {
+          assertThat(newerCommitted.await(2, TimeUnit.MINUTES)).as("the newer writer committed").isTrue();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    BatchOutcome won;
+    BatchOutcome lost;
+    try {
+      Future<BatchOutcome> first = pool.submit(() -> {
+        olderThread.set(Thread.currentThread());
+        return older.write(batch(1, 101), 1, "q");
+      });
+      assertThat(olderChecked.await(2, TimeUnit.MINUTES)).as("the older writer found batch 1 uncommitted and holds").isTrue();
+      won = newer.write(batch(1, 101), 1, "q");
+      newerCommitted.countDown();
+      lost = first.get(2, TimeUnit.MINUTES);
+    } finally {
+      FaultInjection.setTestHook(null);
+      pool.shutdownNow();
+      older.close();
+      newer.close();
+    }
+    assertThat(won.status()).isEqualTo(Status.COMMITTED);
+    assertThat(lost.status()).isEqualTo(Status.SKIPPED_REPLAY);
+    assertThat(newer.metrics().racesLost()).isZero();
+    assertThat(older.metrics().racesLost()).as("the newer attempt committed the batch after the older one's check").isEqualTo(1);
+    assertThat(committedValues()).hasSize(101).allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
   }
 
   private static List<Throwable> causes(Throwable t) {
