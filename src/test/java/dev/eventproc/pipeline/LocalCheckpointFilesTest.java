@@ -36,6 +36,7 @@ import org.junit.jupiter.api.Test;
  * nothing) without starting a process, which Spark's default manager does five times per file.
  */
 class LocalCheckpointFilesTest {
+  private static final String IN_THE_WAY = "in-the-way";
   private static final String SPARKS_DEFAULT = "org.apache.spark.sql.execution.streaming.FileContextBasedCheckpointFileManager";
 
   private static CheckpointFiles files(Path dir) throws IOException {
@@ -48,6 +49,13 @@ class LocalCheckpointFilesTest {
     CancellableFSDataOutputStream out = files.createAtomic(new org.apache.hadoop.fs.Path(file.toUri()), overwrite);
     out.write(text.getBytes(StandardCharsets.UTF_8));
     out.close();
+  }
+
+  /** Puts a non-empty directory in place of {@code file}, so deleting it fails (even for root); returns {@code file}. */
+  private static Path undeletable(Path file) throws IOException {
+    Files.delete(file);
+    Files.createDirectories(file.resolve(IN_THE_WAY));
+    return file;
   }
 
   private static List<String> names(Path dir) throws IOException {
@@ -114,9 +122,7 @@ class LocalCheckpointFilesTest {
     CheckpointFiles files = files(dir);
     CancellableFSDataOutputStream out = files.createAtomic(new org.apache.hadoop.fs.Path(dir.resolve("3").toUri()), false);
     out.write(1);
-    Path temp = dir.resolve(names(dir).get(0));
-    Files.delete(temp); // a non-empty directory in its place: deleting it fails even for root
-    Files.createDirectories(temp.resolve("in-the-way"));
+    Path temp = undeletable(dir.resolve(names(dir).get(0)));
     try (LogCapture logs = new LogCapture()) {
       out.cancel();
       assertThat(logs.all()).contains("Could not delete the temporary checkpoint file " + temp);
@@ -137,9 +143,7 @@ class LocalCheckpointFilesTest {
     write(files, file, "first", false);
     CancellableFSDataOutputStream second = files.createAtomic(new org.apache.hadoop.fs.Path(file.toUri()), false);
     second.write(1);
-    Path temp = dir.resolve(names(dir).stream().filter(n -> n.endsWith(".tmp")).findFirst().orElseThrow());
-    Files.delete(temp);
-    Files.createDirectories(temp.resolve("in-the-way"));
+    undeletable(dir.resolve(names(dir).stream().filter(n -> n.endsWith(".tmp")).findFirst().orElseThrow()));
     assertThatThrownBy(second::close).isInstanceOf(FileAlreadyExistsException.class);
     assertThat(file).hasContent("first");
   }
@@ -155,7 +159,7 @@ class LocalCheckpointFilesTest {
     CheckpointFiles files = files(dir);
     Path file = dir.resolve("2.delta");
     write(files, file, "old", false);
-    Files.createDirectories(dir.resolve(".2.delta.crc").resolve("in-the-way")); // deleting it fails even for root
+    Files.createDirectories(dir.resolve(".2.delta.crc").resolve(IN_THE_WAY)); // deleting it fails even for root
     assertThatThrownBy(() -> write(files, file, "new", true)).isInstanceOf(IOException.class);
     assertThat(file).hasContent("old");
   }

@@ -214,46 +214,12 @@ class KafkaSinkTest {
   void aWriteFailingAfterAnotherAttemptCommittedTheBatchCountsALostRace() throws Exception {
     KafkaSink older = sink("lost_race", WriteMode.APPEND, Writers.SINGLE, 1); // the driver's producer, by default
     KafkaSink newer = sink("lost_race", WriteMode.APPEND, Writers.SINGLE, 1);
-    older.write(batch(0, 1), 0, "q"); // progress in the group: no recovery (which starts producers of its own)
-    AtomicReference<Thread> olderThread = new AtomicReference<>();
-    CountDownLatch olderSent = new CountDownLatch(1);
-    CountDownLatch newerCommitted = new CountDownLatch(1);
-    FaultInjection.setTestHook((point, sinkName, batchId) -> {
-      if (point == FaultInjection.Point.TASK_WRITTEN && batchId == 1 && Thread.currentThread() == olderThread.get()) {
-        olderSent.countDown();
-        try {
-          assertThat(newerCommitted.await(2, TimeUnit.MINUTES)).as("the newer writer committed").isTrue();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        throw new IllegalStateException("connection lost after the other attempt committed");
-      }
+    Race race = overtake(older, newer, FaultInjection.Point.TASK_WRITTEN, () -> {
+      throw new IllegalStateException("connection lost after the other attempt committed");
     });
-    ExecutorService pool = Executors.newSingleThreadExecutor();
-    BatchOutcome won;
-    BatchOutcome lost;
-    try {
-      Future<BatchOutcome> first = pool.submit(() -> {
-        olderThread.set(Thread.currentThread());
-        return older.write(batch(1, 101), 1, "q");
-      });
-      assertThat(olderSent.await(2, TimeUnit.MINUTES)).as("the older writer sent batch 1 and holds").isTrue();
-      won = newer.write(batch(1, 101), 1, "q");
-      newerCommitted.countDown();
-      lost = first.get(2, TimeUnit.MINUTES);
-    } finally {
-      FaultInjection.setTestHook(null);
-      pool.shutdownNow();
-      older.close();
-      newer.close();
-    }
-    assertThat(won.status()).isEqualTo(Status.COMMITTED);
-    assertThat(won.rowsWritten()).isEqualTo(100);
-    assertThat(lost.status()).isEqualTo(Status.SKIPPED_REPLAY);
-    assertThat(newer.metrics().racesLost()).isZero();
+    assertThat(race.won().rowsWritten()).isEqualTo(100);
     assertThat(older.metrics().racesLost()).as("the older writer's failure came after the other attempt's commit").isEqualTo(1);
     assertThat(older.metrics().lastRaceLost()).hasMessageContaining("connection lost");
-    assertThat(committedValues()).hasSize(101).allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
   }
 
   /**
@@ -265,18 +231,30 @@ class KafkaSinkTest {
   void anAttemptOvertakenBeforeItsProducerStartsCountsALostRace() throws Exception {
     KafkaSink older = sink("overtaken", WriteMode.APPEND, Writers.SINGLE, 1);
     KafkaSink newer = sink("overtaken", WriteMode.APPEND, Writers.SINGLE, 1);
+    overtake(older, newer, FaultInjection.Point.BEFORE_COMMIT, () -> {});
+    assertThat(older.metrics().racesLost()).as("the newer attempt committed the batch after the older one's check").isEqualTo(1);
+  }
+
+  /**
+   * Two attempts of one writer on batch 1: {@code older} is held at {@code point} (on its own thread) while
+   * {@code newer} writes and commits the whole batch, then runs {@code then} there and goes on. Checks that
+   * the newer one committed, the older one reports a replay and the topic holds every record once; closes
+   * both sinks.
+   */
+  private Race overtake(KafkaSink older, KafkaSink newer, FaultInjection.Point point, Runnable then) throws Exception {
     older.write(batch(0, 1), 0, "q"); // progress in the group: no recovery (which starts producers of its own)
     AtomicReference<Thread> olderThread = new AtomicReference<>();
-    CountDownLatch olderChecked = new CountDownLatch(1);
+    CountDownLatch olderHeld = new CountDownLatch(1);
     CountDownLatch newerCommitted = new CountDownLatch(1);
-    FaultInjection.setTestHook((point, sinkName, batchId) -> {
-      if (point == FaultInjection.Point.BEFORE_COMMIT && batchId == 1 && Thread.currentThread() == olderThread.get()) {
-        olderChecked.countDown();
+    FaultInjection.setTestHook((p, sinkName, batchId) -> {
+      if (p == point && batchId == 1 && Thread.currentThread() == olderThread.get()) {
+        olderHeld.countDown();
         try {
           assertThat(newerCommitted.await(2, TimeUnit.MINUTES)).as("the newer writer committed").isTrue();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
+        then.run();
       }
     });
     ExecutorService pool = Executors.newSingleThreadExecutor();
@@ -287,7 +265,7 @@ class KafkaSinkTest {
         olderThread.set(Thread.currentThread());
         return older.write(batch(1, 101), 1, "q");
       });
-      assertThat(olderChecked.await(2, TimeUnit.MINUTES)).as("the older writer found batch 1 uncommitted and holds").isTrue();
+      assertThat(olderHeld.await(2, TimeUnit.MINUTES)).as("the older writer reached %s of batch 1 and holds", point.spec()).isTrue();
       won = newer.write(batch(1, 101), 1, "q");
       newerCommitted.countDown();
       lost = first.get(2, TimeUnit.MINUTES);
@@ -300,9 +278,12 @@ class KafkaSinkTest {
     assertThat(won.status()).isEqualTo(Status.COMMITTED);
     assertThat(lost.status()).isEqualTo(Status.SKIPPED_REPLAY);
     assertThat(newer.metrics().racesLost()).isZero();
-    assertThat(older.metrics().racesLost()).as("the newer attempt committed the batch after the older one's check").isEqualTo(1);
     assertThat(committedValues()).hasSize(101).allSatisfy((v, n) -> assertThat(n).isEqualTo(1));
+    return new Race(lost, won);
   }
+
+  /** What the two attempts of {@link #overtake} reported. */
+  private record Race(BatchOutcome lost, BatchOutcome won) {}
 
   private static List<Throwable> causes(Throwable t) {
     List<Throwable> out = new ArrayList<>();
