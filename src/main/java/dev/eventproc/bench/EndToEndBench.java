@@ -41,6 +41,8 @@ public final class EndToEndBench {
   static final String PASSWORD_VARIABLE = "EVENTPROC_BENCH_E2E_PG_PASSWORD";
   static final Duration WATERMARK_DELAY = Duration.ofSeconds(5);
   static final Duration WARM_UP = Duration.ofSeconds(5);
+  /** How the notes introduce {@link JobTimes}' breakdown. */
+  private static final String JOB_TIMES = "time per batch by Spark job (median over the measured batches): ";
   static final String[] CURRENCIES = {"EUR", "USD", "GBP", "CHF"};
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -97,6 +99,7 @@ public final class EndToEndBench {
         report.note(String.format(Locale.ROOT, "e2e %s: sustained %,.0f events/s; %s; state rows per batch %s (bound %,d): %s; sink %s",
             label, sustained.rows() / sustained.seconds(), sustained.writeTimes(), sustained.state(), sustained.stateBound(),
             sustained.flat() ? "flat" : "NOT FLAT", sustained.sinkCheck()));
+        report.note("e2e " + label + ": " + JOB_TIMES + sustained.jobTimes());
       }).add(handWritten, () -> {
         SustainedPhase.Sustained sustained = SustainedPhase.handWritten(spark, s, target);
         report.add(new BenchResult(SUITE, handWritten, sustained.rows(), sustained.seconds(), (target == Target.POSTGRES
@@ -104,6 +107,7 @@ public final class EndToEndBench {
             : "dropDuplicatesWithinWatermark, MERGE without transaction ids") + "; at least once; Spark's checkpoint files"));
         report.note(String.format(Locale.ROOT, "e2e %s hand-written: sustained %,.0f events/s; %s; state rows per batch %s; sink %s",
             label, sustained.rows() / sustained.seconds(), sustained.writeTimes(), sustained.state(), sustained.sinkCheck()));
+        report.note("e2e " + label + " hand-written: " + JOB_TIMES + sustained.jobTimes());
       }).runAll();
       report.goal(new BenchGoal(SUITE, eventproc, handWritten, 1.0, "exactly-once pipeline vs the hand-written at-least-once one"));
       if (!s.latencyRun().isZero()) {

@@ -16,6 +16,7 @@ import dev.eventproc.pipeline.Pipeline;
 import dev.eventproc.pipeline.ProgressListener;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
@@ -34,9 +35,12 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
 final class SustainedPhase {
   private SustainedPhase() {}
 
-  /** @param stateStore "RocksDB" when the state operators report RocksDB's metrics, else "default" */
+  /**
+   * @param stateStore "RocksDB" when the state operators report RocksDB's metrics, else "default"
+   * @param jobTimes where the measured batches' time went, by Spark job ({@link JobTimes})
+   */
   record Sustained(long rows, double seconds, List<Long> state, long stateBound, boolean flat, String sinkCheck, String stateStore,
-      List<Long> writeMillis) {
+      List<Long> writeMillis, String jobTimes) {
     /**
      * Where a batch's time goes: the median of Spark's {@code addBatch} (the foreachBatch call: stage,
      * sink, commit) over the full batches after the first, and that of the last batch (a few rows: the fixed cost).
@@ -58,24 +62,36 @@ final class SustainedPhase {
     Map<String, String> c = config(s, target, "sustained", backlog.topic());
     c.put("trigger", "available-now");
     c.put("source.kafka.max.offsets.per.trigger", String.valueOf(s.batchEvents()));
-    Pipeline p = Pipeline.start(spark, pipelineConfig(c, s), null);
+    JobTimes jobs = JobTimes.register(spark);
+    Pipeline p;
     try {
-      p.query().awaitTermination();
+      p = Pipeline.start(spark, pipelineConfig(c, s), null);
+      try {
+        p.query().awaitTermination();
+      } finally {
+        p.removeListener();
+      }
     } finally {
-      p.removeListener();
+      jobs.unregister(spark);
     }
     // Keys live in state from their first event until the watermark passes their newest one: half
     // the event rate (two versions per key) over the delay plus one batch of event time.
-    return measure(withData(p.query()), s, 2, checkSink(spark, s, target, c, backlog.feed()));
+    return measure(p.query(), jobs, s, 2, checkSink(spark, s, target, c, backlog.feed()));
   }
 
   /** The same backlog through {@link HandWrittenPipeline}, measured the same way. */
   static Sustained handWritten(SparkSession spark, Settings s, Target target) throws Exception {
     Backlog backlog = produce(s);
-    StreamingQuery q = HandWrittenPipeline.start(spark, s, target, backlog.topic());
-    q.awaitTermination();
+    JobTimes jobs = JobTimes.register(spark);
+    StreamingQuery q;
+    try {
+      q = HandWrittenPipeline.start(spark, s, target, backlog.topic());
+      q.awaitTermination();
+    } finally {
+      jobs.unregister(spark);
+    }
     // Its state holds every (key, version) until the watermark passes it: the whole event rate.
-    return measure(withData(q), s, 1, checkSink(spark, s, target, HandWrittenPipeline.sinkLocation(s, target), backlog.feed()));
+    return measure(q, jobs, s, 1, checkSink(spark, s, target, HandWrittenPipeline.sinkLocation(s, target), backlog.feed()));
   }
 
   private static Backlog produce(Settings s) throws Exception {
@@ -109,7 +125,8 @@ final class SustainedPhase {
    * and whether state stayed within its bound: (delay + one batch of event time + 1 s) x event rate /
    * {@code eventsPerStateRow}, over the second half of the batches.
    */
-  private static Sustained measure(List<StreamingQueryProgress> batches, Settings s, int eventsPerStateRow, String sinkCheck) {
+  private static Sustained measure(StreamingQuery query, JobTimes jobs, Settings s, int eventsPerStateRow, String sinkCheck) {
+    List<StreamingQueryProgress> batches = withData(query);
     if (batches.size() < 2) {
       throw new IllegalStateException("e2e: the backlog fit in one batch; give more --rows or a smaller --e2e-batch");
     }
@@ -127,6 +144,11 @@ final class SustainedPhase {
     boolean rocksDb = batches.stream().flatMap(b -> Arrays.stream(b.stateOperators()))
         .anyMatch(op -> op.customMetrics().keySet().stream().anyMatch(k -> k.startsWith("rocksdb")));
     List<Long> writeMillis = batches.stream().map(b -> b.durationMs().getOrDefault("addBatch", 0L)).toList();
-    return new Sustained(rows, seconds, state, bound, flat, sinkCheck, rocksDb ? "RocksDB" : "default", writeMillis);
+    Map<Long, Long> measured = new LinkedHashMap<>();
+    for (StreamingQueryProgress b : batches.subList(1, batches.size())) {
+      measured.put(b.batchId(), b.durationMs().getOrDefault("triggerExecution", 0L));
+    }
+    return new Sustained(rows, seconds, state, bound, flat, sinkCheck, rocksDb ? "RocksDB" : "default", writeMillis,
+        jobs.summary(query.id().toString(), measured));
   }
 }
