@@ -10,7 +10,6 @@ import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.spark.scheduler.SparkListener;
@@ -25,13 +24,22 @@ import org.apache.spark.sql.SparkSession;
  * "Compute snapshot for version: N", ...); a job without such a name is the query's own (in a pipeline:
  * the source, the stage and the batch's counts). Spark's event log holds the same; this prints it beside
  * the figures it explains.
+ *
+ * <p>A phase's time is the sum of its jobs' wall times (jobs that overlap count twice there, once in the
+ * time outside jobs), and each figure is a median of its own, so the figures of a batch do not add up to
+ * its duration.
  */
 final class JobTimes extends SparkListener {
   /** The query's own jobs, with no phase in their description. */
   static final String OWN_JOBS = "query's own jobs (source, stage, counts)";
   /** Time of a batch in no job. */
   static final String OUTSIDE_JOBS = "outside jobs (driver: planning, commits, checks)";
-  private static final Pattern BATCH = Pattern.compile("batch = (\\d+)[:\\s-]*(.*)", Pattern.DOTALL);
+  /** Spark's local properties on a streaming query's jobs (StreamExecution, MicroBatchExecution). */
+  private static final String QUERY_ID = "sql.streaming.queryId";
+  private static final String BATCH_ID = "streaming.sql.batchId";
+  private static final String DESCRIPTION = "spark.job.description";
+  /** What separates Delta's job name from Spark's "batch = N": ": " or " - ". */
+  private static final Pattern SEPARATOR = Pattern.compile("^[:\\s-]+");
   private static final Pattern NUMBER = Pattern.compile("\\d+");
 
   /** One job of one batch of a query. */
@@ -39,8 +47,10 @@ final class JobTimes extends SparkListener {
 
   private final Map<Integer, Job> running = new ConcurrentHashMap<>();
   private final List<Job> done = new ArrayList<>();
+  private volatile boolean incomplete;
 
-  private JobTimes() {}
+  /** Collects without being registered (tests); see {@link #register}. */
+  JobTimes() {}
 
   /** Starts collecting the jobs of streaming queries (register before a query starts, to see its first batch). */
   static JobTimes register(SparkSession spark) {
@@ -49,12 +59,16 @@ final class JobTimes extends SparkListener {
     return t;
   }
 
-  /** Stops collecting, after Spark's listener bus has delivered what it holds (or 10 s). */
+  /**
+   * Stops collecting, after Spark's listener bus has delivered what it holds (or 10 s; the summary then
+   * says it may be incomplete). The wait is Spark-internal API (public in bytecode, meant for Spark's tests):
+   * a bench may lean on it, eventproc's pipeline does not.
+   */
   void unregister(SparkSession spark) {
     try {
       spark.sparkContext().listenerBus().waitUntilEmpty(10_000);
     } catch (TimeoutException e) {
-      // A job end still queued is left out: its batch shows less job time, which the summary would show.
+      incomplete = true;
     } finally {
       spark.sparkContext().removeSparkListener(this);
     }
@@ -63,11 +77,10 @@ final class JobTimes extends SparkListener {
   @Override
   public void onJobStart(SparkListenerJobStart start) {
     Properties p = start.properties();
-    String queryId = p == null ? null : p.getProperty("sql.streaming.queryId");
-    if (queryId == null) {
+    if (p == null) {
       return;
     }
-    Job job = parse(queryId, p.getProperty("spark.job.description"), start.time(), start.time());
+    Job job = parse(p.getProperty(QUERY_ID), p.getProperty(BATCH_ID), p.getProperty(DESCRIPTION), start.time());
     if (job != null) {
       running.put(start.jobId(), job);
     }
@@ -84,27 +97,29 @@ final class JobTimes extends SparkListener {
   }
 
   /**
-   * A job from its description (Spark's streaming description ends with "batch = N", Delta's job
-   * names follow it); null when the description names no batch. Numbers in the phase (versions) are
+   * A started job from its query's id, its batch id and its description (Spark's ends with "batch = N",
+   * Delta's job names follow); null for a job of no streaming batch. Numbers in the phase (versions) are
    * dropped, so a phase is one label across batches.
    */
-  static Job parse(String queryId, String description, long startMillis, long endMillis) {
-    if (description == null) {
+  static Job parse(String queryId, String batchId, String description, long startMillis) {
+    if (queryId == null || batchId == null || !NUMBER.matcher(batchId).matches()) {
       return null;
     }
-    Matcher m = BATCH.matcher(description);
-    if (!m.find()) {
-      return null;
-    }
-    String phase = NUMBER.matcher(m.group(2).trim()).replaceAll("N").trim();
-    return new Job(queryId, Long.parseLong(m.group(1)), phase.isEmpty() ? OWN_JOBS : phase, startMillis, endMillis);
+    // The last "batch = <id>": a query's name comes before it and could hold the same words.
+    String marker = "batch = " + batchId;
+    int at = description == null ? -1 : description.lastIndexOf(marker);
+    String named = at < 0 ? "" : SEPARATOR.matcher(description.substring(at + marker.length())).replaceFirst("");
+    String phase = NUMBER.matcher(named.trim()).replaceAll("N").trim();
+    return new Job(queryId, Long.parseLong(batchId), phase.isEmpty() ? OWN_JOBS : phase, startMillis, startMillis);
   }
 
   /** {@link #summary(List, Map)} of the jobs seen of query {@code queryId}. */
   String summary(String queryId, Map<Long, Long> batchMillis) {
+    String summary;
     synchronized (done) {
-      return summary(done.stream().filter(j -> j.queryId().equals(queryId)).toList(), batchMillis);
+      summary = summary(done.stream().filter(j -> j.queryId().equals(queryId)).toList(), batchMillis);
     }
+    return incomplete ? summary + " (incomplete: Spark's listener bus did not deliver every job within 10 s)" : summary;
   }
 
   /**
@@ -162,6 +177,7 @@ final class JobTimes extends SparkListener {
     return out;
   }
 
+  /** The middle value; of an even count, the upper of the two middle ones. */
   private static long median(List<Long> values) {
     if (values.isEmpty()) {
       return 0;
