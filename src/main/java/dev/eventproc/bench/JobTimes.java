@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
@@ -128,27 +128,18 @@ final class JobTimes extends SparkListener {
    * "phase 1,234 ms; ...".
    */
   static String summary(List<Job> jobs, Map<Long, Long> batchMillis) {
-    Map<Long, List<Job>> byBatch = jobs.stream().collect(Collectors.groupingBy(Job::batchId));
-    Map<String, List<Long>> perPhase = new TreeMap<>();
-    List<Long> outside = new ArrayList<>();
-    for (Map.Entry<Long, Long> entry : batchMillis.entrySet()) {
-      long b = entry.getKey();
-      List<Job> batch = byBatch.getOrDefault(b, List.of());
-      Map<String, Long> sums = new LinkedHashMap<>();
-      for (Job j : batch) {
-        sums.merge(j.phase(), j.endMillis() - j.startMillis(), Long::sum);
-      }
-      for (String phase : batch.stream().map(Job::phase).distinct().toList()) {
-        perPhase.computeIfAbsent(phase, k -> new ArrayList<>());
-      }
-      for (Map.Entry<String, List<Long>> e : perPhase.entrySet()) {
-        e.getValue().add(sums.getOrDefault(e.getKey(), 0L));
-      }
-      outside.add(Math.max(0, entry.getValue() - busy(batch)));
-    }
+    Map<Long, List<Job>> byBatch = jobs.stream().filter(j -> batchMillis.containsKey(j.batchId()))
+        .collect(Collectors.groupingBy(Job::batchId));
     Map<String, Long> medians = new LinkedHashMap<>();
-    perPhase.forEach((phase, times) -> medians.put(phase, median(padded(times, batchMillis.size()))));
-    medians.put(OUTSIDE_JOBS, median(outside));
+    for (String phase : new TreeSet<>(byBatch.values().stream().flatMap(List::stream).map(Job::phase).toList())) {
+      medians.put(phase, median(batchMillis.keySet().stream()
+          .map(b -> byBatch.getOrDefault(b, List.of()).stream().filter(j -> j.phase().equals(phase))
+              .mapToLong(j -> j.endMillis() - j.startMillis()).sum())
+          .toList()));
+    }
+    medians.put(OUTSIDE_JOBS, median(batchMillis.entrySet().stream()
+        .map(e -> Math.max(0, e.getValue() - busy(byBatch.getOrDefault(e.getKey(), List.of()))))
+        .toList()));
     return medians.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
         .map(e -> String.format(Locale.ROOT, "%s %,d ms", e.getKey(), e.getValue()))
         .collect(Collectors.joining("; "));
@@ -167,18 +158,8 @@ final class JobTimes extends SparkListener {
     return busy;
   }
 
-  /** A phase first seen in a later batch took 0 ms in the batches before it. */
-  private static List<Long> padded(List<Long> times, int batches) {
-    List<Long> out = new ArrayList<>();
-    for (int i = times.size(); i < batches; i++) {
-      out.add(0L);
-    }
-    out.addAll(times);
-    return out;
-  }
-
-  /** The middle value; of an even count, the upper of the two middle ones. */
-  private static long median(List<Long> values) {
+  /** The middle value; of an even count, the upper of the two middle ones; 0 of none. */
+  static long median(List<Long> values) {
     if (values.isEmpty()) {
       return 0;
     }

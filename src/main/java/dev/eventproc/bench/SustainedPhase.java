@@ -47,9 +47,8 @@ final class SustainedPhase {
      */
     String writeTimes() {
       List<Long> full = writeMillis.size() > 2 ? writeMillis.subList(1, writeMillis.size() - 1) : writeMillis;
-      List<Long> sorted = full.stream().sorted().toList();
       return String.format(Locale.ROOT, "batch write (Spark's addBatch) median %,d ms, last batch %,d ms",
-          sorted.get(sorted.size() / 2), writeMillis.get(writeMillis.size() - 1));
+          JobTimes.median(full), writeMillis.get(writeMillis.size() - 1));
     }
   }
 
