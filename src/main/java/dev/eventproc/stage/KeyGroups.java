@@ -1,10 +1,16 @@
 package dev.eventproc.stage;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.isnan;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
+
+import dev.eventproc.config.Identifiers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
 import org.apache.spark.api.java.function.FlatMapGroupsWithStateFunction;
-import org.apache.spark.api.java.function.MapFunction;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoder;
 import org.apache.spark.sql.Encoders;
@@ -12,7 +18,10 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.streaming.GroupStateTimeout;
 import org.apache.spark.sql.streaming.OutputMode;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.DoubleType;
+import org.apache.spark.sql.types.FloatType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -38,34 +47,34 @@ final class KeyGroups {
     groupColumns.add(ParsedEvents.PASS_THROUGH_ID);
     groupColumns.addAll(keyColumns);
     StructType keySchema = new StructType();
-    int[] keyIndexes = new int[groupColumns.size()];
-    for (int i = 0; i < keyIndexes.length; i++) {
-      keyIndexes[i] = in.fieldIndex(groupColumns.get(i));
-      keySchema = keySchema.add(in.fields()[keyIndexes[i]]);
+    List<Column> keys = new ArrayList<>();
+    for (String name : groupColumns) {
+      StructField field = in.fields()[in.fieldIndex(name)];
+      keySchema = keySchema.add(field);
+      keys.add(groupKey(field));
     }
     StructType out = nullable(in).add(ParsedEvents.DROPPED, DataTypes.LongType, true);
-    return rows
-        .groupByKey((MapFunction<Row, Row>) r -> groupKey(r, keyIndexes), Encoders.row(keySchema))
+    // Grouped on columns, not by a function of the row: a key function turns every row into a JVM object
+    // once more, only to find its key. The state rows and their partitions are the key function's of
+    // earlier versions (StageStateResumeIT resumes a checkpoint it wrote).
+    return rows.groupBy(keys.toArray(Column[]::new))
+        .as(Encoders.row(keySchema), Encoders.row(in))
         .flatMapGroupsWithState(function.apply(in, out), OutputMode.Append(), stateEncoder, Encoders.row(out),
             GroupStateTimeout.EventTimeTimeout());
   }
 
   /**
-   * The key of a row's group. -0.0 becomes 0.0 (and every NaN one NaN), since the sinks' MERGE sees
-   * them as one key: two groups would emit two rows for it.
+   * A key column as the group sees it. -0.0 becomes 0.0 (and every NaN one NaN), since the sinks' MERGE
+   * sees them as one key: two groups would emit two rows for it. The value keeps its column's name and
+   * type, so the state's key schema is the key columns' own.
    */
-  static Row groupKey(Row r, int[] indexes) {
-    Object[] values = new Object[indexes.length];
-    for (int i = 0; i < indexes.length; i++) {
-      Object v = r.get(indexes[i]);
-      if (v instanceof Double d) {
-        v = d.isNaN() ? Double.NaN : d + 0.0d;
-      } else if (v instanceof Float f) {
-        v = f.isNaN() ? Float.NaN : f + 0.0f;
-      }
-      values[i] = v;
+  static Column groupKey(StructField field) {
+    Column c = col(Identifiers.quoteSpark(field.name()));
+    DataType type = field.dataType();
+    if (!(type instanceof DoubleType || type instanceof FloatType)) {
+      return c;
     }
-    return RowFactory.create(values);
+    return when(isnan(c), lit(Double.NaN).cast(type)).otherwise(c.plus(lit(0).cast(type))).as(field.name());
   }
 
   /** A row of the output: the input row's first {@code width} columns and a null drop count. */
