@@ -54,9 +54,9 @@ final class KeyGroups {
       keys.add(groupKey(field));
     }
     StructType out = nullable(in).add(ParsedEvents.DROPPED, DataTypes.LongType, true);
-    // Grouped on columns, not by a function of the row: a key function turns every row into a JVM object
-    // once more, only to find its key. The state rows and their partitions are the key function's of
-    // earlier versions (StageStateResumeIT resumes a checkpoint it wrote).
+    // Grouped on columns, not by a function of the row, which would turn every row into a JVM object once
+    // more only to find its key. The key's columns, types and values are state layout 2 (StageStateLayout):
+    // a change to them must change the layout (StageStateResumeIT resumes a checkpoint of it).
     return rows.groupBy(keys.toArray(Column[]::new))
         .as(Encoders.row(keySchema), Encoders.row(in))
         .flatMapGroupsWithState(function.apply(in, out), OutputMode.Append(), stateEncoder, Encoders.row(out),
@@ -68,7 +68,7 @@ final class KeyGroups {
    * sees them as one key: two groups would emit two rows for it. The value keeps its column's name and
    * type, so the state's key schema is the key columns' own.
    */
-  static Column groupKey(StructField field) {
+  private static Column groupKey(StructField field) {
     Column c = col(Identifiers.quoteSpark(field.name()));
     DataType type = field.dataType();
     if (!(type instanceof DoubleType || type instanceof FloatType)) {

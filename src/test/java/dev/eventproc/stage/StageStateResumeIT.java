@@ -29,18 +29,20 @@ import org.junit.jupiter.api.Test;
  * it holds and emit older versions as new.
  *
  * <p>The fixture {@code checkpoints/dedupe-latest-layout2} holds batches 0 and 1 of {@link #stage},
- * written by commit 30203c1 (keys grouped by a key function, {@code groupByKey}): ten keys (id, at, score) at
- * versions 100 down to 91, with score -0.0, then the same keys at older versions, dropped. The stage
- * must file -0.0 under 0.0 as the earlier one did.
+ * written by commit 30203c1 (keys grouped by a key function, {@code groupByKey}) with
+ * {@code run(emptyDirectory, 2)}: ten composite keys of every scalar type (a double -0.0 and a float
+ * -0.0, which the stage files under 0.0; a NaN; a null) at versions 100 down to 91, then the same keys at
+ * older versions, dropped. Batch 2 brings them once more, -0.0 again and the NaN of another computation.
  */
 class StageStateResumeIT {
   private static final String FIXTURE = "checkpoints/dedupe-latest-layout2";
-  private final SparkSession spark = TestSpark.session();
+  /** A key of every scalar type a key column may have, a null among them. */
+  private static final List<String> KEY = List.of("id", "at", "score", "ratio", "nan", "day", "small_amount",
+      "large_amount", "even", "bytes", "number", "nothing");
 
   /**
-   * Ten rows per batch, one second of event time apart; versions fall as values rise. Keys (0-9, a
-   * timestamp of microseconds, -0.0) in batches 0 to 2, whose state holds them with 0.0; new keys (30-39,
-   * 0.0) in batch 3.
+   * Ten rows per batch, one second of event time apart; versions fall as values rise. Keys 0-9 (ids, and
+   * the other key columns derived from them) in batches 0 to 2; new ids 30-39 in batch 3.
    */
   static Dataset<Row> stage(SparkSession spark) {
     Dataset<Row> input = spark.readStream().format("rate-micro-batch")
@@ -50,10 +52,17 @@ class StageStateResumeIT {
         .option("startTimestamp", 1_767_225_600_000L)
         .load()
         .selectExpr("CAST(CASE WHEN value < 30 THEN value % 10 ELSE value END AS STRING) AS id",
-            "CASE WHEN value < 30 THEN -CAST(value * 0 AS DOUBLE) ELSE CAST(value * 0 AS DOUBLE) END AS score",
+            "100 - value AS version", "timestamp AS event_time",
             "timestamp_micros(1767225600000001 + value % 10) AS at",
-            "100 - value AS version", "timestamp AS event_time");
-    return LatestVersion.apply(input, List.of("id", "at", "score"), "version", null, "event_time", Duration.ofHours(1));
+            "CASE WHEN value < 30 THEN -CAST(value * 0 AS DOUBLE) ELSE CAST(value * 0 AS DOUBLE) END AS score",
+            "CASE WHEN value < 30 THEN -CAST(value * 0 AS FLOAT) ELSE CAST(value * 0 AS FLOAT) END AS ratio",
+            "CASE WHEN value < 20 THEN CAST('NaN' AS DOUBLE) ELSE sqrt(CAST(-1 - value * 0 AS DOUBLE)) END AS nan",
+            "date_add(DATE'2026-01-01', CAST(value % 10 AS INT)) AS day",
+            "CAST(value % 10 + 0.25 AS DECIMAL(10,2)) AS small_amount",
+            "CAST(value % 10 + 0.25 AS DECIMAL(20,2)) AS large_amount",
+            "value % 2 = 0 AS even", "CAST(CAST(value % 10 AS STRING) AS BINARY) AS bytes",
+            "CAST(value % 10 AS INT) AS number", "CAST(NULL AS STRING) AS nothing");
+    return LatestVersion.apply(input, KEY, "version", null, "event_time", Duration.ofHours(1));
   }
 
   @Test
@@ -71,8 +80,8 @@ class StageStateResumeIT {
 
   /**
    * Runs the stage on {@code checkpoint} for {@code batches} more batches, one query start each (a
-   * trigger of one batch, so no batch runs that the test does not count): the rows they emitted, as
-   * id:version.
+   * trigger of one batch: the rate source always has a next batch, so no batch runs that the test does
+   * not count): the rows they emitted, as id:version.
    */
   static List<String> run(Path checkpoint, int batches) throws TimeoutException, StreamingQueryException {
     List<String> emitted = new CopyOnWriteArrayList<>();
