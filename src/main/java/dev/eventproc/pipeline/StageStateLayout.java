@@ -21,6 +21,15 @@ final class StageStateLayout {
 
   private StageStateLayout() {}
 
+  /** Whether {@code layout} is newer than this version's: written by a later eventproc, then rolled back. */
+  private static boolean isLater(String layout) {
+    try {
+      return Integer.parseInt(layout.trim()) > Integer.parseInt(CURRENT);
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
   /** Records the layout of this config's stage, if it keeps eventproc's dedupe state. */
   static void record(Map<String, String> fingerprint, PipelineConfig config) {
     if (config.stage().type() == StageOptions.Type.DEDUPE_FIRST_SEEN || config.stage().type() == StageOptions.Type.DEDUPE_LATEST) {
@@ -29,8 +38,8 @@ final class StageStateLayout {
   }
 
   /**
-   * Refuses a checkpoint whose stage of the same type kept its state in another layout (a changed
-   * stage type is reported with the other changed keys).
+   * Refuses a checkpoint whose stage of the same type kept its state in another layout, an earlier
+   * eventproc's or a later one's (a changed stage type is reported with the other changed keys).
    */
   static void check(Map<String, String> before, Map<String, String> now, String checkpoint) {
     String wanted = now.get(KEY);
@@ -39,11 +48,13 @@ final class StageStateLayout {
       return;
     }
     String stage = now.get(StageOptions.TYPE);
+    String written = before.getOrDefault(KEY, "1");
+    boolean later = isLater(written);
     throw new ConfigException("checkpoint " + checkpoint + " holds " + StageOptions.TYPE + "=" + stage + " state written by "
-        + "an earlier eventproc (state layout " + before.getOrDefault(KEY, "1") + "); this version keeps it in layout "
-        + wanted + " (keys grouped on their typed columns, quarantined rows passed through) and cannot read the old one. "
-        + "Finish the old pipeline with the earlier version, or run with --reset-checkpoint to delete the checkpoint and "
-        + "read the source again from its starting offsets (a new writer: an append sink then gets the events again), or "
-        + "start on a new checkpoint.location.");
+        + (later ? "a later" : "an earlier") + " eventproc (state layout " + written + "); this version keeps it in layout "
+        + wanted + " (keys grouped on their typed columns, quarantined rows passed through) and cannot read that one. "
+        + (later ? "Run the pipeline with the version that wrote it" : "Finish the old pipeline with the earlier version")
+        + ", or run with --reset-checkpoint to delete the checkpoint and read the source again from its starting offsets "
+        + "(a new writer: an append sink then gets the events again), or start on a new checkpoint.location.");
   }
 }

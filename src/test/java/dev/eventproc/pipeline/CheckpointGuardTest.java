@@ -154,7 +154,8 @@ class CheckpointGuardTest {
 
   /**
    * A dedupe stage's state written by an eventproc before its state layout changed (typed key groups,
-   * quarantined rows passed through) is refused with the way out, before Spark fails on it mid-start.
+   * quarantined rows passed through), or by a later one in a layout this version does not know, is
+   * refused with the way out, before Spark fails on it mid-start.
    */
   @Test
   void dedupeStateOfAnEarlierLayoutIsRefusedWithTheWayOut() throws Exception {
@@ -179,6 +180,14 @@ class CheckpointGuardTest {
       }
       assertThatThrownBy(() -> check(c)).as(stage).isInstanceOf(ConfigException.class)
           .hasMessageContaining("state").hasMessageContaining(stage).hasMessageContaining("--reset-checkpoint");
+      // A later eventproc's layout (a rollback): refused as well, and not called an earlier version's.
+      p.setProperty(StageStateLayout.KEY, "3");
+      try (Writer w = Files.newBufferedWriter(file)) {
+        p.store(w, "as a later eventproc, of a layout this one does not know, wrote it");
+      }
+      assertThatThrownBy(() -> check(c)).as(stage + ", layout 3").isInstanceOf(ConfigException.class)
+          .hasMessageContaining("state layout 3").hasMessageContaining("--reset-checkpoint")
+          .hasMessageContaining("a later eventproc").hasMessageNotContaining("earlier");
     }
   }
 
