@@ -21,6 +21,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.streaming.GroupState;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -94,9 +95,28 @@ public final class LatestVersion {
 
   private static Dataset<Row> latest(Dataset<Row> input, List<String> keyColumns, String versionColumn, String tiebreakColumn,
       String eventTime, Duration delay) {
+    requireOrderable(input.schema(), versionColumn);
+    requireOrderable(input.schema(), tiebreakColumn);
     Dataset<Row> rows = input.withWatermark(eventTime, Durations.toSparkInterval(delay));
     return KeyGroups.flatMap(rows, keyColumns, Encoders.bean(KeyState.class),
         (in, out) -> new Keep(in, out, versionColumn, tiebreakColumn, eventTime));
+  }
+
+  /**
+   * Refuses, before the query starts, a version or tie-break column the stage cannot order: its order
+   * is a long (or text), so a fractional number would be truncated (1.2 and 1.5 equal, the newer row
+   * dropped as a duplicate).
+   */
+  private static void requireOrderable(StructType schema, String column) {
+    if (column == null) {
+      return;
+    }
+    DataType type = schema.apply(column).dataType();
+    if (!isOrderable(type) && !type.equals(DataTypes.StringType)) {
+      throw new IllegalArgumentException("LatestVersion: version or tie-break column " + column + " is " + type.simpleString()
+          + ", which the stage cannot order (it would compare whole numbers: 1.2 and 1.5 equal, the newer row dropped as a "
+          + "duplicate). Order by an integer, timestamp or date column.");
+    }
   }
 
   /** What state holds per key: the highest order seen, and the newest event time (for expiry). */
